@@ -1,0 +1,135 @@
+# coattail - build, test and install.
+#
+#   make              build bin/coattail-{scraper,mapper,decider,executor,tap,inject}
+#   make test         build and run every test; ends with "N passed, N failed"
+#   make SAN=1 test   the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make install      PREFIX=/usr/local DESTDIR=
+#   make format       clang-format the tree
+#   make readme       regenerate the README's configuration reference
+#
+# Missing Debian packages are installed by deploy/deps.sh (as root) the first
+# time a build needs them.
+
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+BINDIR     ?= bin
+VERSION    := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
+
+MODE   := $(if $(SAN),san,rel)
+BUILD  ?= build/$(MODE)
+
+CC     ?= cc
+PKGS   := libzmq libcurl libxml-2.0 libconfig sqlite3 jansson
+
+# ---- dependencies ----------------------------------------------------------
+NODEPS_GOALS := clean format distclean help
+ifneq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
+  MSGPACK_PC := $(shell pkg-config --exists msgpack-c 2>/dev/null && echo msgpack-c || \
+                        (pkg-config --exists msgpack 2>/dev/null && echo msgpack))
+  DEPS_OK := $(shell pkg-config --exists $(PKGS) cmocka 2>/dev/null && echo yes)
+  ifneq ($(DEPS_OK)$(if $(MSGPACK_PC),,x),yes)
+    $(info make: build dependencies missing; running deploy/deps.sh)
+    DEPS_RC := $(shell sh deploy/deps.sh 1>&2; echo $$?)
+    ifneq ($(DEPS_RC),0)
+      $(error deploy/deps.sh could not install the dependencies (see above))
+    endif
+    MSGPACK_PC := $(shell pkg-config --exists msgpack-c 2>/dev/null && echo msgpack-c || \
+                          (pkg-config --exists msgpack 2>/dev/null && echo msgpack))
+  endif
+  HAVE_SYSTEMD := $(shell pkg-config --exists libsystemd 2>/dev/null && echo yes)
+endif
+
+ALLPKGS     := $(PKGS) $(MSGPACK_PC) $(if $(HAVE_SYSTEMD),libsystemd)
+PKG_CFLAGS  := $(shell pkg-config --cflags $(ALLPKGS) 2>/dev/null)
+PKG_LIBS    := $(shell pkg-config --libs $(ALLPKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -Icommon $(PKG_CFLAGS) \
+           -DCOATTAIL_VERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
+           $(if $(HAVE_SYSTEMD),-DHAVE_SYSTEMD)
+ifdef SAN
+  CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+  LDFLAGS += -fsanitize=address,undefined
+endif
+LDLIBS  := $(PKG_LIBS) -lm
+
+# ---- sources ---------------------------------------------------------------
+STAGES      := scraper mapper decider executor
+COMMON_SRC  := $(wildcard common/*.c)
+COMMON_LIB  := $(BUILD)/libcoattail.a
+stage_src    = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
+stage_lib    = $(BUILD)/lib$(1).a
+STAGE_LIBS  := $(foreach s,$(STAGES),$(call stage_lib,$(s)))
+TOOLS       := tap inject
+BINS        := $(addprefix $(BINDIR)/coattail-,$(STAGES) $(TOOLS))
+UNIT_SRC    := $(wildcard tests/unit/test_*.c)
+UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+TESTLIB_SRC := $(wildcard tests/unit/support/*.c)
+TESTLIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(TESTLIB_SRC))
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+# Relink bin/ when the flags change (SAN=1 and plain builds share bin/).
+FLAGSTAMP := build/flags.$(MODE)
+$(shell mkdir -p build; echo '$(CC) $(CFLAGS) $(LDFLAGS) $(LDLIBS)' > build/flags.new; \
+	cmp -s build/flags.new $(FLAGSTAMP) || cp build/flags.new $(FLAGSTAMP); \
+	cmp -s $(FLAGSTAMP) build/flags.last || cp $(FLAGSTAMP) build/flags.last)
+
+.PHONY: all test unit-tests clean install format check-format help readme
+.SECONDARY:
+all: $(BINS)
+
+$(BUILD)/%.o: %.c $(FLAGSTAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(COMMON_LIB): $(call obj,$(COMMON_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+
+define STAGE_RULES
+$(call stage_lib,$(1)): $(call obj,$(call stage_src,$(1)))
+	@mkdir -p $$(dir $$@)
+	@rm -f $$@
+	ar rcs $$@ $$^
+$(BINDIR)/coattail-$(1): $(call obj,$(1)/main.c) $(call stage_lib,$(1)) $(COMMON_LIB) build/flags.last
+	@mkdir -p $(BINDIR)
+	$(CC) $(LDFLAGS) -o $$@ $(call obj,$(1)/main.c) $(call stage_lib,$(1)) $(COMMON_LIB) $(LDLIBS)
+endef
+$(foreach s,$(STAGES),$(eval $(call STAGE_RULES,$(s))))
+
+$(BINDIR)/coattail-%: $(BUILD)/common/tools/%.o $(COMMON_LIB) build/flags.last
+	@mkdir -p $(BINDIR)
+	$(CC) $(LDFLAGS) -o $@ $< $(COMMON_LIB) $(LDLIBS)
+
+# Unit tests link every stage library, so a test can reach any module.
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(TESTLIB_OBJ) $(STAGE_LIBS) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(TESTLIB_OBJ) $(STAGE_LIBS) $(COMMON_LIB) $(LDLIBS) $(CMOCKA_LIBS)
+
+unit-tests: $(UNIT_BINS)
+
+test: all unit-tests
+	python3 tests/run.py --bin $(BINDIR) --unit $(BUILD)/tests $(if $(SAN),--san)
+
+# Regenerate the README's configuration reference from the settings tables.
+readme: $(BUILD)/tests/test_readme
+	COATTAIL_UPDATE_README=1 $(BUILD)/tests/test_readme >/dev/null
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/coattail
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0640 deploy/coattail.conf $(DESTDIR)$(SYSCONFDIR)/coattail/coattail.conf
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+check-format:
+	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

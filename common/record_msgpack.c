@@ -1,0 +1,863 @@
+/*
+ * record_msgpack.c - records <-> msgpack, the wire format between stages.
+ *
+ * Each record type is described once, as a table of fields (name, kind,
+ * offset); encoding walks the table and decoding looks keys up in it, so the
+ * two directions cannot disagree.  The JSON codec (record_json.c) converts
+ * JSON to msgpack and back and reuses everything here.
+ *
+ * Decoding trusts nothing: before msgpack-c sees a buffer, s_prescan walks
+ * it and checks that every container's element count fits in the bytes that
+ * remain (msgpack-c allocates count x 24 bytes up front, so five bytes
+ * "dd ff ff ff ff" would otherwise ask for 96 GB), that nesting stays
+ * shallow, that only types the schema uses appear, and that exactly one
+ * object fills the buffer.
+ */
+#include "record.h"
+
+#include <msgpack.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "timeutil.h"
+
+#define MAX_DEPTH 4 /* record map > instrument map / evidence array > leaf */
+
+/* ---- field tables ---- */
+
+enum fkind {
+	F_STR,    /* char *, nullable */
+	F_NUM,    /* double, NAN = null */
+	F_TIME,   /* int64_t, REC_NULL_TIME = null; RFC 3339 string on the wire */
+	F_DATE,   /* char[11] "YYYY-MM-DD" */
+	F_CODE,   /* char[2], one letter */
+	F_BOOL,   /* bool, never null */
+	F_TRI,    /* int8_t -1/0/1 */
+	F_ROLES,  /* unsigned bitmask <-> array of role names */
+	F_STRARR, /* char ** + size_t count (at off + sizeof(char **)) */
+	F_SIDE,   /* enum side */
+	F_STATUS, /* enum order_status */
+	F_U64,    /* uint64_t */
+	F_INSTR,  /* instrument_t *, nullable map */
+};
+
+struct field {
+	const char *name;
+	enum fkind kind;
+	size_t off;
+	size_t count_off; /* F_STRARR: offset of the size_t count */
+};
+
+#define T(f) offsetof(trade_t, f)
+#define I(f) offsetof(intent_t, f)
+#define O(f) offsetof(order_t, f)
+#define D(f) offsetof(drop_t, f)
+#define S(f) offsetof(stats_t, f)
+#define N(f) offsetof(instrument_t, f)
+#define END_FIELD                                                                                  \
+	{                                                                                          \
+		NULL, F_STR, 0, 0                                                                  \
+	}
+
+static const struct field s_instrument_fields[] = {
+	{ "figi", F_STR, N(figi), 0 },
+	{ "composite_figi", F_STR, N(composite_figi), 0 },
+	{ "share_class_figi", F_STR, N(share_class_figi), 0 },
+	{ "ticker", F_STR, N(ticker), 0 },
+	{ "exch_code", F_STR, N(exch_code), 0 },
+	{ "name", F_STR, N(name), 0 },
+	{ "security_type", F_STR, N(security_type), 0 },
+	{ "market_sector", F_STR, N(market_sector), 0 },
+	{ "isin", F_STR, N(isin), 0 },
+	{ "shares_outstanding", F_NUM, N(shares_outstanding), 0 },
+	{ "market_cap", F_NUM, N(market_cap), 0 },
+	END_FIELD,
+};
+
+static const struct field s_trade_fields[] = {
+	{ "key", F_STR, T(key), 0 },
+	{ "source", F_STR, T(source), 0 },
+	{ "accession", F_STR, T(accession), 0 },
+	{ "url", F_STR, T(url), 0 },
+	{ "filed_at", F_TIME, T(filed_at), 0 },
+	{ "trade_date", F_DATE, T(trade_date), 0 },
+	{ "ticker", F_STR, T(ticker), 0 },
+	{ "issuer", F_STR, T(issuer), 0 },
+	{ "issuer_cik", F_STR, T(issuer_cik), 0 },
+	{ "owner", F_STR, T(owner), 0 },
+	{ "owner_cik", F_STR, T(owner_cik), 0 },
+	{ "title", F_STR, T(title), 0 },
+	{ "roles", F_ROLES, T(roles), 0 },
+	{ "code", F_CODE, T(code), 0 },
+	{ "shares", F_NUM, T(shares), 0 },
+	{ "price", F_NUM, T(price), 0 },
+	{ "value", F_NUM, T(value), 0 },
+	{ "shares_after", F_NUM, T(shares_after), 0 },
+	{ "direct", F_TRI, T(direct), 0 },
+	{ "planned", F_BOOL, T(planned), 0 },
+	{ "amendment", F_BOOL, T(amendment), 0 },
+	{ "instrument", F_INSTR, T(instrument), 0 },
+	END_FIELD,
+};
+
+static const struct field s_intent_fields[] = {
+	{ "id", F_STR, I(id), 0 },
+	{ "rule", F_STR, I(rule), 0 },
+	{ "side", F_SIDE, I(side), 0 },
+	{ "ticker", F_STR, I(ticker), 0 },
+	{ "figi", F_STR, I(figi), 0 },
+	{ "isin", F_STR, I(isin), 0 },
+	{ "qty", F_NUM, I(qty), 0 },
+	{ "notional", F_NUM, I(notional), 0 },
+	{ "ref_price", F_NUM, I(ref_price), 0 },
+	{ "evidence", F_STRARR, I(evidence), I(n_evidence) },
+	{ "reason", F_STR, I(reason), 0 },
+	{ "created_at", F_TIME, I(created_at), 0 },
+	{ "expires_at", F_TIME, I(expires_at), 0 },
+	END_FIELD,
+};
+
+static const struct field s_order_fields[] = {
+	{ "intent", F_STR, O(intent), 0 },
+	{ "broker", F_STR, O(broker), 0 },
+	{ "status", F_STATUS, O(status), 0 },
+	{ "broker_order_id", F_STR, O(broker_order_id), 0 },
+	{ "qty", F_NUM, O(qty), 0 },
+	{ "price", F_NUM, O(price), 0 },
+	{ "reason", F_STR, O(reason), 0 },
+	{ "at", F_TIME, O(at), 0 },
+	END_FIELD,
+};
+
+static const struct field s_drop_fields[] = {
+	{ "stage", F_STR, D(stage), 0 },
+	{ "key", F_STR, D(key), 0 },
+	{ "reason", F_STR, D(reason), 0 },
+	END_FIELD,
+};
+
+static const struct field s_stats_fields[] = {
+	{ "stage", F_STR, S(stage), 0 },   { "in", F_U64, S(in), 0 },
+	{ "out", F_U64, S(out), 0 },       { "dropped", F_U64, S(dropped), 0 },
+	{ "errors", F_U64, S(errors), 0 }, END_FIELD,
+};
+
+static const struct field *s_fields_of(enum record_type t)
+{
+	switch (t) {
+	case REC_TRADE:
+		return s_trade_fields;
+	case REC_INTENT:
+		return s_intent_fields;
+	case REC_ORDER:
+		return s_order_fields;
+	case REC_DROP:
+		return s_drop_fields;
+	case REC_STATS:
+		return s_stats_fields;
+	case REC_NONE:
+		break;
+	}
+	return NULL;
+}
+
+static const char *const s_role_names[] = { "director", "officer", "ten_percent_owner", "other" };
+
+#define AT(base, off, type) ((type *)((char *)(base) + (off)))
+
+/* Reset every nullable field of a fresh struct to null (zero is not null
+ * for numbers, times and tri-states). */
+static void s_init_nulls(void *base, const struct field *fs)
+{
+	for (const struct field *f = fs; f->name != NULL; f++) {
+		switch (f->kind) {
+		case F_NUM:
+			*AT(base, f->off, double) = REC_NULL_NUM;
+			break;
+		case F_TIME:
+			*AT(base, f->off, int64_t) = REC_NULL_TIME;
+			break;
+		case F_TRI:
+			*AT(base, f->off, int8_t) = REC_TRI_NULL;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+void record_init(record_t *r, enum record_type type)
+{
+	memset(r, 0, sizeof(*r));
+	r->type = type;
+	if (s_fields_of(type) != NULL)
+		s_init_nulls(&r->u, s_fields_of(type));
+}
+
+void instrument_init(instrument_t *ins)
+{
+	memset(ins, 0, sizeof(*ins));
+	s_init_nulls(ins, s_instrument_fields);
+}
+
+/* ---- encoding ---- */
+
+static void s_pack_str(msgpack_packer *pk, const char *s)
+{
+	size_t n = strlen(s);
+
+	msgpack_pack_str(pk, n);
+	msgpack_pack_str_body(pk, s, n);
+}
+
+/* Whole numbers are packed as integers, so 12000 travels as 12000, not
+ * 12000.0, and the JSON form reads the way a person expects. */
+static void s_pack_num(msgpack_packer *pk, double x)
+{
+	if (isnan(x))
+		msgpack_pack_nil(pk);
+	else if (x == trunc(x) && fabs(x) < 9007199254740992.0)
+		msgpack_pack_int64(pk, (int64_t)x);
+	else
+		msgpack_pack_double(pk, x);
+}
+
+static void s_pack_fields(msgpack_packer *pk, const void *base, const struct field *fs);
+
+static void s_pack_field(msgpack_packer *pk, const void *base, const struct field *f)
+{
+	char tbuf[TIME_RFC3339_LEN];
+
+	switch (f->kind) {
+	case F_STR: {
+		const char *s = *AT(base, f->off, char *const);
+		if (s == NULL)
+			msgpack_pack_nil(pk);
+		else
+			s_pack_str(pk, s);
+		break;
+	}
+	case F_NUM:
+		s_pack_num(pk, *AT(base, f->off, const double));
+		break;
+	case F_TIME: {
+		int64_t t = *AT(base, f->off, const int64_t);
+		if (t == REC_NULL_TIME)
+			msgpack_pack_nil(pk);
+		else
+			s_pack_str(pk, time_format_rfc3339(t, tbuf, sizeof(tbuf)));
+		break;
+	}
+	case F_DATE:
+	case F_CODE:
+		s_pack_str(pk, AT(base, f->off, const char));
+		break;
+	case F_BOOL:
+		if (*AT(base, f->off, const bool))
+			msgpack_pack_true(pk);
+		else
+			msgpack_pack_false(pk);
+		break;
+	case F_TRI: {
+		int8_t v = *AT(base, f->off, const int8_t);
+		if (v < 0)
+			msgpack_pack_nil(pk);
+		else if (v)
+			msgpack_pack_true(pk);
+		else
+			msgpack_pack_false(pk);
+		break;
+	}
+	case F_ROLES: {
+		unsigned roles = *AT(base, f->off, const unsigned);
+		size_t n = 0;
+		for (size_t i = 0; i < 4; i++)
+			if (roles & (1u << i))
+				n++;
+		msgpack_pack_array(pk, n);
+		for (size_t i = 0; i < 4; i++)
+			if (roles & (1u << i))
+				s_pack_str(pk, s_role_names[i]);
+		break;
+	}
+	case F_STRARR: {
+		char **items = *AT(base, f->off, char **const);
+		size_t n = *AT(base, f->count_off, const size_t);
+		msgpack_pack_array(pk, n);
+		for (size_t i = 0; i < n; i++)
+			s_pack_str(pk, items[i]);
+		break;
+	}
+	case F_SIDE:
+		s_pack_str(pk, side_name(*AT(base, f->off, const enum side)));
+		break;
+	case F_STATUS:
+		s_pack_str(pk, order_status_name(*AT(base, f->off, const enum order_status)));
+		break;
+	case F_U64:
+		msgpack_pack_uint64(pk, *AT(base, f->off, const uint64_t));
+		break;
+	case F_INSTR: {
+		const instrument_t *ins = *AT(base, f->off, instrument_t *const);
+		if (ins == NULL)
+			msgpack_pack_nil(pk);
+		else
+			s_pack_fields(pk, ins, s_instrument_fields);
+		break;
+	}
+	}
+}
+
+static size_t s_count_fields(const struct field *fs)
+{
+	size_t n = 0;
+
+	while (fs[n].name != NULL)
+		n++;
+	return n;
+}
+
+static void s_pack_fields(msgpack_packer *pk, const void *base, const struct field *fs)
+{
+	msgpack_pack_map(pk, s_count_fields(fs));
+	for (const struct field *f = fs; f->name != NULL; f++) {
+		s_pack_str(pk, f->name);
+		s_pack_field(pk, base, f);
+	}
+}
+
+int record_to_msgpack(const record_t *r, char **out, size_t *outlen, char *err, size_t errlen)
+{
+	const struct field *fs = s_fields_of(r->type);
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	*out = NULL;
+	*outlen = 0;
+	if (record_validate(r, err, errlen) != 0)
+		return -1;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, s_count_fields(fs) + 2);
+	s_pack_str(&pk, "type");
+	s_pack_str(&pk, record_type_name(r->type));
+	s_pack_str(&pk, "v");
+	msgpack_pack_int(&pk, RECORD_VERSION);
+	for (const struct field *f = fs; f->name != NULL; f++) {
+		s_pack_str(&pk, f->name);
+		s_pack_field(&pk, &r->u, f);
+	}
+	if (sb.data == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (sb.size > RECORD_MAX_BYTES) {
+		snprintf(err, errlen, "%s: encoded record is %zu bytes, more than %d",
+		         record_type_name(r->type), sb.size, RECORD_MAX_BYTES);
+		msgpack_sbuffer_destroy(&sb);
+		return -1;
+	}
+	*out = sb.data; /* the sbuffer's malloc'd storage becomes the caller's */
+	*outlen = sb.size;
+	return 0;
+}
+
+/* ---- pre-scan of untrusted bytes ---- */
+
+static uint64_t s_be(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/*
+ * Walk one msgpack object at buf[*pos] without allocating.  Containers' counts
+ * must fit in the bytes left (each element takes at least one byte, a map
+ * entry two); only nil, bool, int, float, str, array and map may appear;
+ * depth is bounded.  Advances *pos past the object.  0 or -1 with err.
+ */
+static int s_prescan(const unsigned char *buf, size_t len, size_t *pos, int depth, char *err,
+                     size_t errlen)
+{
+	size_t p = *pos, left;
+	uint64_t n = 0, skip = 0;
+	int is_map = 0, is_arr = 0;
+	unsigned char b;
+
+	if (depth > MAX_DEPTH) {
+		snprintf(err, errlen, "msgpack: nested deeper than %d", MAX_DEPTH);
+		return -1;
+	}
+	if (p >= len)
+		goto truncated;
+	b = buf[p++];
+	left = len - p;
+#define NEED(k)                                                                                    \
+	do {                                                                                       \
+		if (left < (size_t)(k))                                                            \
+			goto truncated;                                                            \
+	} while (0)
+	if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
+		/* fixint, negative fixint, nil, false, true */
+	} else if (b >= 0x80 && b <= 0x8f) {
+		n = b & 0x0f;
+		is_map = 1;
+	} else if (b >= 0x90 && b <= 0x9f) {
+		n = b & 0x0f;
+		is_arr = 1;
+	} else if (b >= 0xa0 && b <= 0xbf) {
+		skip = b & 0x1f;
+	} else {
+		switch (b) {
+		case 0xcc:
+		case 0xd0:
+			skip = 1;
+			break;
+		case 0xcd:
+		case 0xd1:
+			skip = 2;
+			break;
+		case 0xce:
+		case 0xd2:
+		case 0xca:
+			skip = 4;
+			break;
+		case 0xcf:
+		case 0xd3:
+		case 0xcb:
+			skip = 8;
+			break;
+		case 0xd9:
+			NEED(1);
+			skip = 1 + s_be(buf + p, 1);
+			break;
+		case 0xda:
+			NEED(2);
+			skip = 2 + s_be(buf + p, 2);
+			break;
+		case 0xdb:
+			NEED(4);
+			skip = 4 + s_be(buf + p, 4);
+			break;
+		case 0xdc:
+			NEED(2);
+			n = s_be(buf + p, 2);
+			p += 2;
+			is_arr = 1;
+			break;
+		case 0xdd:
+			NEED(4);
+			n = s_be(buf + p, 4);
+			p += 4;
+			is_arr = 1;
+			break;
+		case 0xde:
+			NEED(2);
+			n = s_be(buf + p, 2);
+			p += 2;
+			is_map = 1;
+			break;
+		case 0xdf:
+			NEED(4);
+			n = s_be(buf + p, 4);
+			p += 4;
+			is_map = 1;
+			break;
+		default:
+			snprintf(err, errlen, "msgpack: type byte 0x%02x (bin/ext) not allowed", b);
+			return -1;
+		}
+	}
+	if (is_map || is_arr) {
+		left = len - p;
+		if (n > left / (is_map ? 2 : 1)) {
+			snprintf(err, errlen, "msgpack: %s of %llu entries in %zu bytes",
+			         is_map ? "map" : "array", (unsigned long long)n, left);
+			return -1;
+		}
+		for (uint64_t i = 0; i < n * (is_map ? 2 : 1); i++)
+			if (s_prescan(buf, len, &p, depth + 1, err, errlen) != 0)
+				return -1;
+	} else {
+		left = len - p;
+		NEED(skip);
+		p += skip;
+	}
+#undef NEED
+	*pos = p;
+	return 0;
+truncated:
+	snprintf(err, errlen, "msgpack: truncated");
+	return -1;
+}
+
+/* ---- decoding ---- */
+
+static bool s_key_is(const msgpack_object *k, const char *name)
+{
+	size_t n = strlen(name);
+
+	return k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
+	       memcmp(k->via.str.ptr, name, n) == 0;
+}
+
+/* Valid UTF-8 (no overlongs, no surrogates), no NUL. */
+static bool s_utf8_ok(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		uint32_t cp;
+		int extra;
+
+		if (c == 0)
+			return false;
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if (c >= 0xc2 && c <= 0xdf) {
+			extra = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			extra = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			extra = 3;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		if (n - i <= (size_t)extra)
+			return false;
+		for (int k = 1; k <= extra; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((extra == 2 && cp < 0x800) || (extra == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += (size_t)extra + 1;
+	}
+	return true;
+}
+
+bool record_utf8_valid(const char *s, size_t n)
+{
+	return s_utf8_ok((const unsigned char *)s, n);
+}
+
+static int s_get_str(const msgpack_object *o, const char *name, char **out, char *err,
+                     size_t errlen)
+{
+	if (o->type != MSGPACK_OBJECT_STR) {
+		snprintf(err, errlen, "%s: expected a string", name);
+		return -1;
+	}
+	if (o->via.str.size > RECORD_MAX_STR) {
+		snprintf(err, errlen, "%s: string of %u bytes, more than %d", name, o->via.str.size,
+		         RECORD_MAX_STR);
+		return -1;
+	}
+	if (!s_utf8_ok((const unsigned char *)o->via.str.ptr, o->via.str.size)) {
+		snprintf(err, errlen, "%s: not valid UTF-8", name);
+		return -1;
+	}
+	*out = strndup(o->via.str.ptr, o->via.str.size);
+	if (*out == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* Copy a short string into a stack buffer for parsing; -1 if too long. */
+static int s_get_small(const msgpack_object *o, const char *name, char *buf, size_t len, char *err,
+                       size_t errlen)
+{
+	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size >= len) {
+		snprintf(err, errlen, "%s: expected a string of at most %zu bytes", name, len - 1);
+		return -1;
+	}
+	memcpy(buf, o->via.str.ptr, o->via.str.size);
+	buf[o->via.str.size] = '\0';
+	if (memchr(buf, '\0', o->via.str.size) != NULL) {
+		snprintf(err, errlen, "%s: NUL in string", name);
+		return -1;
+	}
+	return 0;
+}
+
+static int s_decode_fields(const msgpack_object *map, void *base, const struct field *fs,
+                           const char *what, bool skip_type_v, char *err, size_t errlen);
+
+static int s_decode_field(const msgpack_object *v, void *base, const struct field *f, char *err,
+                          size_t errlen)
+{
+	char small[64];
+	bool is_nil = v->type == MSGPACK_OBJECT_NIL;
+
+	switch (f->kind) {
+	case F_STR:
+		if (is_nil)
+			return 0;
+		return s_get_str(v, f->name, AT(base, f->off, char *), err, errlen);
+	case F_NUM:
+		if (is_nil)
+			return 0;
+		if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+			*AT(base, f->off, double) = (double)v->via.u64;
+		else if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+			*AT(base, f->off, double) = (double)v->via.i64;
+		else if (v->type == MSGPACK_OBJECT_FLOAT32 || v->type == MSGPACK_OBJECT_FLOAT64)
+			*AT(base, f->off, double) = v->via.f64;
+		else
+			goto wrong;
+		if (!isfinite(*AT(base, f->off, double))) {
+			snprintf(err, errlen, "%s: not a finite number", f->name);
+			return -1;
+		}
+		return 0;
+	case F_TIME:
+		if (is_nil)
+			return 0;
+		if (s_get_small(v, f->name, small, sizeof(small), err, errlen) != 0)
+			return -1;
+		if (time_parse_rfc3339(small, AT(base, f->off, int64_t)) != 0) {
+			snprintf(err, errlen, "%s: '%s' is not an RFC 3339 time", f->name, small);
+			return -1;
+		}
+		return 0;
+	case F_DATE:
+		if (s_get_small(v, f->name, small, 11, err, errlen) != 0)
+			return -1;
+		memcpy(AT(base, f->off, char), small, 11);
+		return 0;
+	case F_CODE:
+		if (s_get_small(v, f->name, small, 2, err, errlen) != 0)
+			return -1;
+		memcpy(AT(base, f->off, char), small, 2);
+		return 0;
+	case F_BOOL:
+		if (v->type != MSGPACK_OBJECT_BOOLEAN)
+			goto wrong;
+		*AT(base, f->off, bool) = v->via.boolean;
+		return 0;
+	case F_TRI:
+		if (is_nil)
+			return 0;
+		if (v->type != MSGPACK_OBJECT_BOOLEAN)
+			goto wrong;
+		*AT(base, f->off, int8_t) = v->via.boolean ? 1 : 0;
+		return 0;
+	case F_ROLES: {
+		unsigned roles = 0;
+		if (v->type != MSGPACK_OBJECT_ARRAY)
+			goto wrong;
+		for (uint32_t i = 0; i < v->via.array.size; i++) {
+			const msgpack_object *it = &v->via.array.ptr[i];
+			size_t r;
+			for (r = 0; r < 4; r++)
+				if (s_key_is(it, s_role_names[r]))
+					break;
+			if (r == 4) {
+				snprintf(err, errlen, "roles: unknown role");
+				return -1;
+			}
+			roles |= 1u << r;
+		}
+		*AT(base, f->off, unsigned) = roles;
+		return 0;
+	}
+	case F_STRARR: {
+		char ***items = AT(base, f->off, char **);
+		size_t *count = AT(base, f->count_off, size_t);
+		if (v->type != MSGPACK_OBJECT_ARRAY)
+			goto wrong;
+		if (v->via.array.size > RECORD_MAX_EVIDENCE) {
+			snprintf(err, errlen, "%s: more than %d items", f->name,
+			         RECORD_MAX_EVIDENCE);
+			return -1;
+		}
+		if (v->via.array.size == 0)
+			return 0;
+		*items = calloc(v->via.array.size, sizeof(char *));
+		if (*items == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		for (uint32_t i = 0; i < v->via.array.size; i++) {
+			if (s_get_str(&v->via.array.ptr[i], f->name, &(*items)[i], err, errlen) !=
+			    0)
+				return -1;
+			(*count)++;
+		}
+		return 0;
+	}
+	case F_SIDE:
+		if (s_key_is(v, "buy"))
+			*AT(base, f->off, enum side) = SIDE_BUY;
+		else if (s_key_is(v, "sell"))
+			*AT(base, f->off, enum side) = SIDE_SELL;
+		else
+			goto badvalue;
+		return 0;
+	case F_STATUS:
+		for (int s = ORDER_SUBMITTED; s <= ORDER_ERROR; s++)
+			if (s_key_is(v, order_status_name((enum order_status)s))) {
+				*AT(base, f->off, enum order_status) = (enum order_status)s;
+				return 0;
+			}
+		goto badvalue;
+	case F_U64:
+		if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+			goto wrong;
+		*AT(base, f->off, uint64_t) = v->via.u64;
+		return 0;
+	case F_INSTR: {
+		instrument_t *ins;
+		if (is_nil)
+			return 0;
+		if (v->type != MSGPACK_OBJECT_MAP)
+			goto wrong;
+		ins = calloc(1, sizeof(*ins));
+		if (ins == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		instrument_init(ins);
+		*AT(base, f->off, instrument_t *) = ins; /* owned by the record from here */
+		return s_decode_fields(v, ins, s_instrument_fields, "instrument", false, err,
+		                       errlen);
+	}
+	}
+wrong:
+	snprintf(err, errlen, "%s: wrong type", f->name);
+	return -1;
+badvalue:
+	snprintf(err, errlen, "%s: unknown value", f->name);
+	return -1;
+}
+
+/*
+ * Decode a map's entries into the struct at base.  Every key must be a field
+ * of the table and appear at most once; "type" and "v" are skipped at the top
+ * level (checked by the caller).
+ */
+static int s_decode_fields(const msgpack_object *map, void *base, const struct field *fs,
+                           const char *what, bool skip_type_v, char *err, size_t errlen)
+{
+	uint64_t seen = 0;
+
+	for (uint32_t i = 0; i < map->via.map.size; i++) {
+		const msgpack_object *k = &map->via.map.ptr[i].key;
+		const msgpack_object *v = &map->via.map.ptr[i].val;
+		const struct field *f;
+		char sub[256];
+		size_t idx;
+
+		if (k->type != MSGPACK_OBJECT_STR) {
+			snprintf(err, errlen, "%s: key is not a string", what);
+			return -1;
+		}
+		if (skip_type_v && (s_key_is(k, "type") || s_key_is(k, "v")))
+			continue;
+		for (f = fs; f->name != NULL; f++)
+			if (s_key_is(k, f->name))
+				break;
+		if (f->name == NULL) {
+			snprintf(err, errlen, "%s: unknown key '%.*s'", what,
+			         (int)(k->via.str.size > 40 ? 40 : k->via.str.size),
+			         k->via.str.ptr);
+			for (char *p = err; *p != '\0'; p++)
+				if ((unsigned char)*p < 0x20)
+					*p = '?';
+			return -1;
+		}
+		idx = (size_t)(f - fs);
+		if (seen & (1ull << idx)) {
+			snprintf(err, errlen, "%s: duplicate key '%s'", what, f->name);
+			return -1;
+		}
+		seen |= 1ull << idx;
+		if (s_decode_field(v, base, f, sub, sizeof(sub)) != 0) {
+			snprintf(err, errlen, "%s.%s", what, sub);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int record_from_msgpack(const void *buf, size_t len, record_t *r, char *err, size_t errlen)
+{
+	msgpack_unpacked up;
+	const msgpack_object *root, *tv = NULL, *vv = NULL;
+	enum record_type type = REC_NONE;
+	size_t pos = 0, off = 0;
+	char tname[16];
+	int rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	if (len > RECORD_MAX_BYTES) {
+		snprintf(err, errlen, "record of %zu bytes, more than %d", len, RECORD_MAX_BYTES);
+		return -1;
+	}
+	if (len == 0) {
+		snprintf(err, errlen, "empty message");
+		return -1;
+	}
+	if (s_prescan(buf, len, &pos, 1, err, errlen) != 0)
+		return -1;
+	if (pos != len) {
+		snprintf(err, errlen, "msgpack: %zu trailing bytes after the record", len - pos);
+		return -1;
+	}
+	msgpack_unpacked_init(&up);
+	if (msgpack_unpack_next(&up, buf, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len) {
+		snprintf(err, errlen, "msgpack: malformed");
+		goto out;
+	}
+	root = &up.data;
+	if (root->type != MSGPACK_OBJECT_MAP) {
+		snprintf(err, errlen, "record is not a map");
+		goto out;
+	}
+	for (uint32_t i = 0; i < root->via.map.size; i++) {
+		const msgpack_object *k = &root->via.map.ptr[i].key;
+		if (s_key_is(k, "type"))
+			tv = &root->via.map.ptr[i].val;
+		else if (s_key_is(k, "v"))
+			vv = &root->via.map.ptr[i].val;
+	}
+	if (vv == NULL || vv->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+		snprintf(err, errlen, "record without a version \"v\"");
+		goto out;
+	}
+	if (vv->via.u64 != RECORD_VERSION) {
+		snprintf(err, errlen, "record version %llu unknown (this build reads %d)",
+		         (unsigned long long)vv->via.u64, RECORD_VERSION);
+		goto out;
+	}
+	if (tv == NULL || s_get_small(tv, "type", tname, sizeof(tname), err, errlen) != 0 ||
+	    (type = record_type_from_name(tname)) == REC_NONE) {
+		snprintf(err, errlen, "record without a known \"type\"");
+		goto out;
+	}
+	record_init(r, type);
+	if (s_decode_fields(root, &r->u, s_fields_of(type), record_type_name(type), true, err,
+	                    errlen) != 0)
+		goto out;
+	if (record_validate(r, err, errlen) != 0)
+		goto out;
+	rc = 0;
+out:
+	msgpack_unpacked_destroy(&up);
+	if (rc != 0)
+		record_free(r);
+	return rc;
+}

@@ -1,0 +1,697 @@
+/*
+ * wire.c - sockets, the signal self-pipe and the zmq_poll loop of a stage.
+ */
+#include "wire.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "log.h"
+#include "store.h"
+#include "timeutil.h"
+
+#define RECV_BATCH   1024 /* records taken per loop turn before on_idle */
+#define MAX_LOCKS    4
+#define STDIN_BUFSZ  (2 * RECORD_MAX_BYTES + 2)
+#define STATS_LOG_MS 60000
+
+struct wire {
+	struct wire_opts o;
+	void *ctx;
+	void *in;  /* PULL, or NULL */
+	void *out; /* PUSH, or NULL */
+	void *tap; /* PUB, or NULL */
+	bool in_stdin, out_stdout;
+	FILE *stdout_f;
+	int lock_fds[MAX_LOCKS];
+	int n_locks;
+
+	/* stdin line assembly */
+	char *line;
+	size_t line_len;
+	bool line_overflow;
+	long lineno; /* lines read from stdin, for messages */
+	bool eof;
+
+	bool finish;
+	int64_t stop_deadline_ms; /* 0 until a stop was requested */
+	struct wire_counts counts;
+	struct wire_counts logged; /* counts at the last periodic log line */
+	int64_t next_stats_ms, next_log_ms, next_watchdog_ms;
+	struct log_limit drop_limit;
+};
+
+static int s_sigpipe[2] = { -1, -1 };
+static volatile sig_atomic_t s_stop;
+
+static void s_on_signal(int signo)
+{
+	int saved = errno;
+	unsigned char b = (unsigned char)signo;
+
+	if (signo == SIGTERM || signo == SIGINT)
+		s_stop = 1;
+	if (s_sigpipe[1] >= 0)
+		(void)!write(s_sigpipe[1], &b, 1);
+	errno = saved;
+}
+
+static int s_install_signals(char *err, size_t errlen)
+{
+	struct sigaction sa;
+
+	if (s_sigpipe[0] < 0 && pipe2(s_sigpipe, O_NONBLOCK | O_CLOEXEC) != 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = s_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+int wire_resolve_endpoint(const char *ep, const char *run_dir, char *buf, size_t len)
+{
+	int n;
+
+	if (strncmp(ep, "ipc://", 6) == 0) {
+		const char *path = ep + 6;
+		if (path[0] == '\0')
+			return -1;
+		if (path[0] == '/' || path[0] == '@' || run_dir == NULL)
+			n = snprintf(buf, len, "%s", ep);
+		else
+			n = snprintf(buf, len, "ipc://%s/%s", run_dir, path);
+	} else if (strncmp(ep, "tcp://", 6) == 0 || strncmp(ep, "inproc://", 9) == 0) {
+		n = snprintf(buf, len, "%s", ep);
+	} else {
+		return -1;
+	}
+	return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}
+
+/* Lock "<path>.lock" for an ipc endpoint this process binds.  The lock lives
+ * as long as the process, so a second instance is refused even after the
+ * first one's socket file was removed. */
+static int s_lock_ipc(wire_t *w, const char *resolved, char *err, size_t errlen)
+{
+	char lockpath[4200];
+	int fd;
+
+	if (strncmp(resolved, "ipc://", 6) != 0 || resolved[6] == '@')
+		return 0;
+	if (w->n_locks >= MAX_LOCKS) {
+		snprintf(err, errlen, "too many ipc endpoints");
+		return -1;
+	}
+	snprintf(lockpath, sizeof(lockpath), "%s.lock", resolved + 6);
+	fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", lockpath, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		snprintf(err, errlen,
+		         "%s is in use by another process (lock %s held); is another %s "
+		         "running?",
+		         resolved, lockpath, w->o.stage);
+		close(fd);
+		return -1;
+	}
+	w->lock_fds[w->n_locks++] = fd;
+	return 0;
+}
+
+static int s_setopt_int(void *sock, int opt, int val)
+{
+	return zmq_setsockopt(sock, opt, &val, sizeof(val));
+}
+
+static void *s_socket(wire_t *w, int type, int hwm, char *err, size_t errlen)
+{
+	void *s = zmq_socket(w->ctx, type);
+	int64_t maxmsg = w->o.max_msg_bytes;
+
+	if (s == NULL) {
+		snprintf(err, errlen, "zmq_socket: %s", zmq_strerror(errno));
+		return NULL;
+	}
+	s_setopt_int(s, ZMQ_LINGER, w->o.linger_ms);
+	s_setopt_int(s, ZMQ_SNDHWM, hwm);
+	s_setopt_int(s, ZMQ_RCVHWM, hwm);
+	zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+	return s;
+}
+
+static int s_bind(wire_t *w, void *sock, const char *ep, char *err, size_t errlen)
+{
+	char resolved[4096];
+
+	if (wire_resolve_endpoint(ep, w->o.run_dir, resolved, sizeof(resolved)) != 0) {
+		snprintf(err, errlen, "bad endpoint '%s' (tcp://, ipc:// or inproc://)", ep);
+		return -1;
+	}
+	if (s_lock_ipc(w, resolved, err, errlen) != 0)
+		return -1;
+	if (zmq_bind(sock, resolved) != 0) {
+		snprintf(err, errlen, "bind %s: %s", resolved, zmq_strerror(errno));
+		return -1;
+	}
+	log_debug("bound %s", resolved);
+	return 0;
+}
+
+static bool s_needs_run_dir(const struct wire_opts *o)
+{
+	const char *eps[2] = { o->in, o->tap };
+
+	for (size_t i = 0; i < 2; i++)
+		if (eps[i] != NULL && strncmp(eps[i], "ipc://", 6) == 0 && eps[i][6] != '/' &&
+		    eps[i][6] != '@')
+			return true;
+	for (size_t i = 0; i < o->n_out; i++)
+		if (strncmp(o->out[i], "ipc://", 6) == 0 && o->out[i][6] != '/' &&
+		    o->out[i][6] != '@')
+			return true;
+	return false;
+}
+
+wire_t *wire_new(const struct wire_opts *o, char *err, size_t errlen)
+{
+	wire_t *w = calloc(1, sizeof(*w));
+
+	if (w == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	w->o = *o;
+	w->drop_limit = (struct log_limit)LOG_LIMIT_INIT(10, 10);
+	if (s_install_signals(err, errlen) != 0)
+		goto fail;
+	if (s_needs_run_dir(o)) {
+		if (o->run_dir == NULL || store_mkdirs(o->run_dir, 0700) != 0) {
+			snprintf(err, errlen, "runtime directory %s: %s",
+			         o->run_dir ? o->run_dir : "(unset)", strerror(errno));
+			goto fail;
+		}
+	}
+	w->ctx = zmq_ctx_new();
+	if (w->ctx == NULL) {
+		snprintf(err, errlen, "zmq_ctx_new: %s", zmq_strerror(errno));
+		goto fail;
+	}
+	if (o->in != NULL && strcmp(o->in, "-") == 0) {
+		w->in_stdin = true;
+		w->line = malloc(STDIN_BUFSZ);
+		if (w->line == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
+	} else if (o->in != NULL) {
+		w->in = s_socket(w, ZMQ_PULL, o->hwm, err, errlen);
+		if (w->in == NULL || s_bind(w, w->in, o->in, err, errlen) != 0)
+			goto fail;
+	}
+	if (o->n_out == 1 && strcmp(o->out[0], "-") == 0) {
+		w->out_stdout = true;
+		w->stdout_f = stdout;
+		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	} else if (o->n_out > 0) {
+		w->out = s_socket(w, ZMQ_PUSH, o->hwm, err, errlen);
+		if (w->out == NULL)
+			goto fail;
+		for (size_t i = 0; i < o->n_out; i++) {
+			char resolved[4096];
+			if (strcmp(o->out[i], "-") == 0 ||
+			    wire_resolve_endpoint(o->out[i], o->run_dir, resolved,
+			                          sizeof(resolved)) != 0) {
+				snprintf(err, errlen, "bad output endpoint '%s'", o->out[i]);
+				goto fail;
+			}
+			if (zmq_connect(w->out, resolved) != 0) {
+				snprintf(err, errlen, "connect %s: %s", resolved,
+				         zmq_strerror(errno));
+				goto fail;
+			}
+		}
+	}
+	if (o->tap != NULL && o->tap[0] != '\0') {
+		w->tap = s_socket(w, ZMQ_PUB, o->tap_hwm, err, errlen);
+		if (w->tap == NULL || s_bind(w, w->tap, o->tap, err, errlen) != 0)
+			goto fail;
+		s_setopt_int(w->tap, ZMQ_LINGER, 0);
+	}
+	return w;
+fail:
+	wire_free(&w);
+	return NULL;
+}
+
+void wire_free(wire_t **wp)
+{
+	wire_t *w = *wp;
+
+	if (w == NULL)
+		return;
+	if (w->stdout_f != NULL)
+		fflush(w->stdout_f);
+	if (w->in != NULL) {
+		s_setopt_int(w->in, ZMQ_LINGER, 0);
+		zmq_close(w->in);
+	}
+	if (w->out != NULL) {
+		/* Queued output gets drain_ms to reach the next stage. */
+		s_setopt_int(w->out, ZMQ_LINGER, w->o.drain_ms);
+		zmq_close(w->out);
+	}
+	if (w->tap != NULL)
+		zmq_close(w->tap);
+	if (w->ctx != NULL)
+		zmq_ctx_term(w->ctx);
+	for (int i = 0; i < w->n_locks; i++)
+		close(w->lock_fds[i]);
+	free(w->line);
+	free(w);
+	*wp = NULL;
+}
+
+/* ---- output ---- */
+
+static void s_publish(wire_t *w, const void *buf, size_t len)
+{
+	if (w->tap != NULL)
+		(void)zmq_send(w->tap, buf, len, ZMQ_DONTWAIT);
+}
+
+/*
+ * Send one message on the PUSH socket.  While the high-water mark is reached
+ * this waits, watching the signal pipe; once a stop was requested it gives up
+ * at the drain deadline (the record is then lost here and comes again with
+ * the scraper's next cycle: DESIGN.md "Delivery").
+ */
+static int s_push(wire_t *w, const void *buf, size_t len)
+{
+	for (;;) {
+		zmq_pollitem_t items[2] = {
+			{ w->out, 0, ZMQ_POLLOUT, 0 },
+			{ NULL, s_sigpipe[0], ZMQ_POLLIN, 0 },
+		};
+		long timeout = 1000;
+
+		if (zmq_send(w->out, buf, len, ZMQ_DONTWAIT) >= 0)
+			return 0;
+		if (errno != EAGAIN && errno != EINTR) {
+			log_warnx("send: %s", zmq_strerror(errno));
+			return -1;
+		}
+		if (s_stop) {
+			int64_t now = time_mono_ms();
+			if (w->stop_deadline_ms == 0)
+				w->stop_deadline_ms = now + w->o.drain_ms;
+			if (now >= w->stop_deadline_ms)
+				return -1;
+			timeout = (long)(w->stop_deadline_ms - now);
+		}
+		if (zmq_poll(items, s_stop ? 1 : 2, timeout) < 0 && errno != EINTR)
+			return -1;
+		if (items[1].revents & ZMQ_POLLIN) {
+			unsigned char b[16];
+			while (read(s_sigpipe[0], b, sizeof(b)) > 0)
+				;
+		}
+	}
+}
+
+int wire_emit(wire_t *w, const record_t *r)
+{
+	char err[256];
+	char *mp;
+	size_t len;
+	int rc = 0;
+
+	if (record_to_msgpack(r, &mp, &len, err, sizeof(err)) != 0) {
+		log_warnx("not emitting an invalid %s record: %s", record_type_name(r->type), err);
+		w->counts.errors++;
+		return -1;
+	}
+	if (w->out_stdout) {
+		char *js;
+		size_t jlen;
+		if (record_msgpack_to_json(mp, len, &js, &jlen, err, sizeof(err)) == 0) {
+			fwrite(js, 1, jlen, w->stdout_f);
+			if (putc('\n', w->stdout_f) == EOF)
+				rc = -1;
+			free(js);
+		} else {
+			rc = -1;
+		}
+	} else if (w->out != NULL) {
+		rc = s_push(w, mp, len);
+	}
+	if (rc == 0) {
+		w->counts.out++;
+		s_publish(w, mp, len);
+	} else {
+		w->counts.errors++;
+		log_warnx("output: %s record %s not sent", record_type_name(r->type),
+		          record_key(r) ? record_key(r) : "");
+	}
+	free(mp);
+	return rc;
+}
+
+void wire_tap(wire_t *w, const record_t *r)
+{
+	char err[256];
+	char *mp;
+	size_t len;
+
+	if (w->tap == NULL)
+		return;
+	if (record_to_msgpack(r, &mp, &len, err, sizeof(err)) != 0) {
+		log_warnx("tap: invalid %s record: %s", record_type_name(r->type), err);
+		return;
+	}
+	s_publish(w, mp, len);
+	free(mp);
+}
+
+void wire_drop(wire_t *w, const char *key, const char *fmt, ...)
+{
+	char reason[512];
+	record_t r;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	w->counts.dropped++;
+	log_warnx_limited(&w->drop_limit, "dropped %s: %s", key ? key : "a record", reason);
+	record_init(&r, REC_DROP);
+	r.u.drop.stage = (char *)w->o.stage;
+	r.u.drop.key = (char *)key;
+	r.u.drop.reason = reason;
+	/* A key from outside may be invalid UTF-8; then publish without it. */
+	if (key != NULL && !record_utf8_valid(key, strlen(key)))
+		r.u.drop.key = NULL;
+	wire_tap(w, &r);
+}
+
+void wire_count_error(wire_t *w)
+{
+	w->counts.errors++;
+}
+
+void wire_finish(wire_t *w)
+{
+	w->finish = true;
+}
+
+volatile sig_atomic_t *wire_stop_flag(wire_t *w)
+{
+	(void)w;
+	return &s_stop;
+}
+
+bool wire_stopping(const wire_t *w)
+{
+	(void)w;
+	return s_stop != 0;
+}
+
+void wire_get_counts(const wire_t *w, struct wire_counts *c)
+{
+	*c = w->counts;
+}
+
+/* ---- input ---- */
+
+static void s_deliver(wire_t *w, const struct stage_ops *ops, void *ctx, record_t *r)
+{
+	w->counts.in++;
+	if (ops->on_record != NULL && ops->on_record(ctx, r) != 0)
+		w->counts.errors++;
+	record_free(r);
+}
+
+/* Take up to RECV_BATCH messages from the PULL socket; returns how many. */
+static int s_read_socket(wire_t *w, const struct stage_ops *ops, void *ctx)
+{
+	int n = 0;
+
+	while (n < RECV_BATCH && !s_stop) {
+		char err[256];
+		zmq_msg_t msg;
+		record_t r;
+		int more = 0;
+		size_t sz = sizeof(more);
+
+		zmq_msg_init(&msg);
+		if (zmq_msg_recv(&msg, w->in, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&msg);
+			break;
+		}
+		n++;
+		zmq_getsockopt(w->in, ZMQ_RCVMORE, &more, &sz);
+		if (more) {
+			/* One record is one single-part message; discard the rest. */
+			while (more) {
+				zmq_msg_close(&msg);
+				zmq_msg_init(&msg);
+				if (zmq_msg_recv(&msg, w->in, 0) < 0)
+					break;
+				zmq_getsockopt(w->in, ZMQ_RCVMORE, &more, &sz);
+			}
+			zmq_msg_close(&msg);
+			w->counts.in++;
+			wire_drop(w, NULL, "multi-part message");
+			continue;
+		}
+		if (record_from_msgpack(zmq_msg_data(&msg), zmq_msg_size(&msg), &r, err,
+		                        sizeof(err)) != 0) {
+			w->counts.in++;
+			wire_drop(w, NULL, "bad record: %s", err);
+		} else {
+			s_deliver(w, ops, ctx, &r);
+		}
+		zmq_msg_close(&msg);
+		if (ops->input_ready != NULL && !ops->input_ready(ctx))
+			break;
+	}
+	return n;
+}
+
+static void s_handle_line(wire_t *w, const struct stage_ops *ops, void *ctx, char *line, size_t len)
+{
+	char err[256];
+	record_t r;
+
+	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' '))
+		len--;
+	if (len == 0)
+		return;
+	if (record_from_json(line, len, &r, err, sizeof(err)) != 0) {
+		w->counts.in++;
+		wire_drop(w, NULL, "stdin:%ld: bad record: %s", w->lineno, err);
+		return;
+	}
+	s_deliver(w, ops, ctx, &r);
+}
+
+/* Read what stdin has and handle every complete line; sets w->eof at EOF. */
+static int s_read_stdin(wire_t *w, const struct stage_ops *ops, void *ctx)
+{
+	int lines = 0;
+
+	for (int rounds = 0; rounds < 64 && !w->eof && !s_stop; rounds++) {
+		char buf[65536];
+		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				log_warn("stdin");
+			if (errno != EAGAIN)
+				w->eof = true;
+			break;
+		}
+		if (n == 0) {
+			w->eof = true;
+			break;
+		}
+		for (ssize_t i = 0; i < n; i++) {
+			char c = buf[i];
+			if (c == '\n') {
+				w->lineno++;
+				if (w->line_overflow) {
+					w->counts.in++;
+					wire_drop(w, NULL, "stdin:%ld: line longer than %d bytes",
+					          w->lineno, STDIN_BUFSZ - 2);
+				} else {
+					s_handle_line(w, ops, ctx, w->line, w->line_len);
+				}
+				lines++;
+				w->line_len = 0;
+				w->line_overflow = false;
+				continue;
+			}
+			if (w->line_len + 1 >= STDIN_BUFSZ)
+				w->line_overflow = true;
+			else
+				w->line[w->line_len++] = c;
+		}
+		if (ops->input_ready != NULL && !ops->input_ready(ctx))
+			break;
+	}
+	if (w->eof && w->line_len > 0 && !w->line_overflow) {
+		w->lineno++;
+		s_handle_line(w, ops, ctx, w->line, w->line_len); /* last line, no newline */
+		w->line_len = 0;
+	}
+	return lines;
+}
+
+/* ---- the loop ---- */
+
+static void s_publish_stats(wire_t *w)
+{
+	record_t r;
+
+	record_init(&r, REC_STATS);
+	r.u.stats.stage = (char *)w->o.stage;
+	r.u.stats.in = w->counts.in;
+	r.u.stats.out = w->counts.out;
+	r.u.stats.dropped = w->counts.dropped;
+	r.u.stats.errors = w->counts.errors;
+	wire_tap(w, &r);
+}
+
+static void s_stats(wire_t *w, int64_t now)
+{
+	if (now >= w->next_stats_ms) {
+		w->next_stats_ms = now + w->o.stats_interval_ms;
+		s_publish_stats(w);
+	}
+	if (now >= w->next_log_ms) {
+		if (w->next_log_ms != 0 && memcmp(&w->counts, &w->logged, sizeof(w->counts)) != 0)
+			log_info("last minute: in %llu, out %llu, dropped %llu, errors %llu",
+			         (unsigned long long)(w->counts.in - w->logged.in),
+			         (unsigned long long)(w->counts.out - w->logged.out),
+			         (unsigned long long)(w->counts.dropped - w->logged.dropped),
+			         (unsigned long long)(w->counts.errors - w->logged.errors));
+		w->logged = w->counts;
+		w->next_log_ms = now + STATS_LOG_MS;
+	}
+#ifdef HAVE_SYSTEMD
+	if (now >= w->next_watchdog_ms) {
+		uint64_t usec = 0;
+		if (sd_watchdog_enabled(0, &usec) > 0) {
+			sd_notify(0, "WATCHDOG=1");
+			w->next_watchdog_ms = now + (int64_t)(usec / 2000);
+		} else {
+			w->next_watchdog_ms = INT64_MAX;
+		}
+	}
+#endif
+}
+
+int wire_run(wire_t *w, const struct stage_ops *ops, void *ctx)
+{
+	int rc = 0;
+
+#ifdef HAVE_SYSTEMD
+	sd_notify(0, "READY=1");
+#endif
+	while (!s_stop && !w->finish) {
+		zmq_pollitem_t items[3];
+		int n = 0, idx_in = -1;
+		int64_t now = time_mono_ms(), wait = w->o.stats_interval_ms, tick = -1;
+		bool ready = ops->input_ready == NULL || ops->input_ready(ctx);
+
+		if (ops->on_tick != NULL)
+			tick = ops->on_tick(ctx);
+		if (w->finish || s_stop)
+			break;
+		s_stats(w, now);
+		if (w->next_stats_ms - now < wait)
+			wait = w->next_stats_ms - now;
+		if (tick >= 0 && tick < wait)
+			wait = tick;
+		if (wait < 0)
+			wait = 0;
+
+		items[n++] = (zmq_pollitem_t){ NULL, s_sigpipe[0], ZMQ_POLLIN, 0 };
+		if (ready && w->in != NULL) {
+			idx_in = n;
+			items[n++] = (zmq_pollitem_t){ w->in, 0, ZMQ_POLLIN, 0 };
+		} else if (ready && w->in_stdin && !w->eof) {
+			idx_in = n;
+			items[n++] = (zmq_pollitem_t){ NULL, STDIN_FILENO, ZMQ_POLLIN, 0 };
+		}
+		if (w->stdout_f != NULL)
+			fflush(w->stdout_f);
+		if (zmq_poll(items, n, (long)wait) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_warnx("zmq_poll: %s", zmq_strerror(errno));
+			rc = 1;
+			break;
+		}
+		if (items[0].revents & ZMQ_POLLIN) {
+			unsigned char b[16];
+			ssize_t k;
+			while ((k = read(s_sigpipe[0], b, sizeof(b))) > 0)
+				for (ssize_t i = 0; i < k; i++)
+					if (b[i] == SIGHUP)
+						log_info("SIGHUP: configuration is read at start; "
+						         "restart the stage to apply changes");
+		}
+		if (s_stop)
+			break;
+		if (idx_in >= 0 && (items[idx_in].revents & ZMQ_POLLIN)) {
+			int got =
+			    w->in != NULL ? s_read_socket(w, ops, ctx) : s_read_stdin(w, ops, ctx);
+			if (got < RECV_BATCH && ops->on_idle != NULL)
+				ops->on_idle(ctx);
+			if (w->eof) {
+				if (ops->on_idle != NULL)
+					ops->on_idle(ctx);
+				if (ops->on_eof != NULL)
+					ops->on_eof(ctx);
+				break;
+			}
+		}
+	}
+	if (s_stop)
+		log_info("stopping: signal received");
+	if (ops->on_idle != NULL)
+		ops->on_idle(ctx);
+	s_publish_stats(w);
+	log_info("totals: in %llu, out %llu, dropped %llu, errors %llu",
+	         (unsigned long long)w->counts.in, (unsigned long long)w->counts.out,
+	         (unsigned long long)w->counts.dropped, (unsigned long long)w->counts.errors);
+	if (w->stdout_f != NULL && fflush(w->stdout_f) != 0) {
+		log_warn("stdout");
+		rc = 1;
+	}
+	return rc;
+}

@@ -1,0 +1,26 @@
+/*
+ * testutil.h - helpers shared by the cmocka unit tests.
+ */
+#ifndef COATTAIL_TESTUTIL_H
+#define COATTAIL_TESTUTIL_H
+
+#include <stddef.h>
+
+/*
+ * Directory of the shared, read-only fixtures (../shared/fixtures beside the
+ * checkout, or $COATTAIL_SHARED_FIXTURES).  Returns NULL, after printing
+ * "SKIP: ../shared/fixtures absent" once, when it does not exist; a test
+ * then calls skip().
+ */
+const char *test_shared_fixtures(void);
+
+/* Directory of the project's own fixtures (tests/fixtures). */
+const char *test_fixtures(void);
+
+/* Read a whole file (NUL-terminated; *len excludes the NUL); NULL on error. */
+char *test_read_file(const char *path, size_t *len);
+
+/* A fresh private temporary directory (removed by the test runner's tmp). */
+char *test_tmpdir(void);
+
+#endif
