@@ -50,7 +50,8 @@ struct wire {
 	struct wire_counts counts;
 	struct wire_counts logged; /* counts at the last periodic log line */
 	int64_t next_stats_ms, next_log_ms, next_watchdog_ms;
-	struct log_limit drop_limit;
+	struct log_limit drop_limit, send_limit;
+	bool out_broken; /* stdout failed (EPIPE): stop, exit 1 */
 };
 
 static int s_sigpipe[2] = { -1, -1 };
@@ -203,6 +204,7 @@ wire_t *wire_new(const struct wire_opts *o, char *err, size_t errlen)
 	}
 	w->o = *o;
 	w->drop_limit = (struct log_limit)LOG_LIMIT_INIT(10, 10);
+	w->send_limit = (struct log_limit)LOG_LIMIT_INIT(10, 5);
 	if (s_install_signals(err, errlen) != 0)
 		goto fail;
 	if (s_needs_run_dir(o)) {
@@ -355,10 +357,15 @@ int wire_emit(wire_t *w, const record_t *r)
 	if (w->out_stdout) {
 		char *js;
 		size_t jlen;
-		if (record_msgpack_to_json(mp, len, &js, &jlen, err, sizeof(err)) == 0) {
+		if (w->out_broken) {
+			rc = -1;
+		} else if (record_msgpack_to_json(mp, len, &js, &jlen, err, sizeof(err)) == 0) {
 			fwrite(js, 1, jlen, w->stdout_f);
-			if (putc('\n', w->stdout_f) == EOF)
+			if (putc('\n', w->stdout_f) == EOF) {
+				log_warn("stdout");
+				w->out_broken = true;
 				rc = -1;
+			}
 			free(js);
 		} else {
 			rc = -1;
@@ -621,7 +628,7 @@ int wire_run(wire_t *w, const struct stage_ops *ops, void *ctx)
 #ifdef HAVE_SYSTEMD
 	sd_notify(0, "READY=1");
 #endif
-	while (!s_stop && !w->finish) {
+	while (!s_stop && !w->finish && !w->out_broken) {
 		zmq_pollitem_t items[3];
 		int n = 0, idx_in = -1;
 		int64_t now = time_mono_ms(), wait = w->o.stats_interval_ms, tick = -1;
@@ -647,8 +654,11 @@ int wire_run(wire_t *w, const struct stage_ops *ops, void *ctx)
 			idx_in = n;
 			items[n++] = (zmq_pollitem_t){ NULL, STDIN_FILENO, ZMQ_POLLIN, 0 };
 		}
-		if (w->stdout_f != NULL)
-			fflush(w->stdout_f);
+		if (w->stdout_f != NULL && fflush(w->stdout_f) != 0) {
+			log_warn("stdout");
+			w->out_broken = true;
+			break;
+		}
 		if (zmq_poll(items, n, (long)wait) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -689,8 +699,12 @@ int wire_run(wire_t *w, const struct stage_ops *ops, void *ctx)
 	log_info("totals: in %llu, out %llu, dropped %llu, errors %llu",
 	         (unsigned long long)w->counts.in, (unsigned long long)w->counts.out,
 	         (unsigned long long)w->counts.dropped, (unsigned long long)w->counts.errors);
-	if (w->stdout_f != NULL && fflush(w->stdout_f) != 0) {
+	if (w->stdout_f != NULL && !w->out_broken && fflush(w->stdout_f) != 0) {
 		log_warn("stdout");
+		w->out_broken = true;
+	}
+	if (w->out_broken) {
+		log_warnx("stopping: standard output is closed");
 		rc = 1;
 	}
 	return rc;

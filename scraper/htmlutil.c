@@ -1,0 +1,481 @@
+/*
+ * htmlutil.c - safe reading of hostile XML/HTML and small tree helpers.
+ *
+ * Trees are walked with parent pointers, never by recursion, so a deeply
+ * nested page costs time proportional to its size and no stack (libxml2
+ * itself stops at 256 levels without XML_PARSE_HUGE, which we never set).
+ */
+#include "htmlutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libxml/parser.h>
+
+#include "parse.h"
+
+/* ---- text cleaning ---- */
+
+/* Append-only builder of cleaned text into a fixed buffer. */
+struct s_tb {
+	char *buf;
+	size_t len, cap; /* cap excludes the NUL */
+	bool space;      /* a blank is pending (emitted before the next char) */
+	bool full;
+};
+
+static void s_tb_init(struct s_tb *tb, char *buf, size_t size)
+{
+	tb->buf = buf;
+	tb->len = 0;
+	tb->cap = size > 0 ? size - 1 : 0;
+	tb->space = false;
+	tb->full = size == 0;
+	if (size > 0)
+		buf[0] = '\0';
+}
+
+static void s_tb_emit(struct s_tb *tb, const char *c, size_t n)
+{
+	size_t need = n + (tb->space && tb->len > 0 ? 1 : 0);
+
+	if (tb->full)
+		return;
+	if (tb->len + need > tb->cap) {
+		tb->full = true; /* stop on a character boundary */
+		return;
+	}
+	if (tb->space && tb->len > 0)
+		tb->buf[tb->len++] = ' ';
+	tb->space = false;
+	memcpy(tb->buf + tb->len, c, n);
+	tb->len += n;
+	tb->buf[tb->len] = '\0';
+}
+
+/*
+ * Length of the valid UTF-8 sequence at p (at most `left` bytes), or 0
+ * when the bytes there are not one (overlong forms, surrogates and values
+ * above U+10FFFF included).
+ */
+static size_t s_utf8_len(const unsigned char *p, size_t left)
+{
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xC2 && p[0] <= 0xDF)
+		return left >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (p[0] >= 0xE0 && p[0] <= 0xEF) {
+		if (left < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+			return 0;
+		if (p[0] == 0xE0 && p[1] < 0xA0)
+			return 0; /* overlong */
+		if (p[0] == 0xED && p[1] >= 0xA0)
+			return 0; /* surrogate */
+		return 3;
+	}
+	if (p[0] >= 0xF0 && p[0] <= 0xF4) {
+		if (left < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
+		    (p[3] & 0xC0) != 0x80)
+			return 0;
+		if (p[0] == 0xF0 && p[1] < 0x90)
+			return 0;
+		if (p[0] == 0xF4 && p[1] >= 0x90)
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+static void s_tb_put(struct s_tb *tb, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, k;
+
+	while (i < n && !tb->full) {
+		if (p[i] == '\0')
+			break;
+		k = s_utf8_len(p + i, n - i);
+		if (k == 0) {
+			s_tb_emit(tb, "\xEF\xBF\xBD", 3); /* U+FFFD */
+			i++;
+			continue;
+		}
+		if (k == 1 && (p[i] <= 0x20 || p[i] == 0x7F)) {
+			tb->space = true; /* whitespace and controls */
+		} else if (k == 2 && p[i] == 0xC2 && (p[i + 1] == 0xA0 || p[i + 1] < 0xA0)) {
+			tb->space = true; /* U+00A0 and the C1 controls */
+		} else if (k == 3 && p[i] == 0xE2 && p[i + 1] == 0x80 &&
+		           (p[i + 2] <= 0x8B || p[i + 2] == 0xA8 || p[i + 2] == 0xA9 ||
+		            p[i + 2] == 0xAF)) {
+			tb->space = true; /* U+2000-200B, line/paragraph separators, U+202F */
+		} else {
+			s_tb_emit(tb, (const char *)p + i, k);
+		}
+		i += k;
+	}
+}
+
+size_t hu_clean(const char *in, size_t inlen, char *out, size_t outlen)
+{
+	struct s_tb tb;
+
+	s_tb_init(&tb, out, outlen);
+	if (in != NULL)
+		s_tb_put(&tb, in, inlen);
+	return tb.len;
+}
+
+/* ---- reading ---- */
+
+htmlDocPtr hu_html_read(const char *buf, size_t len, const char *source, char *err, size_t errlen)
+{
+	htmlDocPtr doc;
+
+	if (len > PARSE_MAX_DOC_BYTES) {
+		snprintf(err, errlen, "%s: document of %zu bytes is over the %zu-byte limit",
+		         source, len, PARSE_MAX_DOC_BYTES);
+		return NULL;
+	}
+	if (len == 0) {
+		snprintf(err, errlen, "%s: empty document", source);
+		return NULL;
+	}
+	doc = htmlReadMemory(buf, (int)len, NULL, "UTF-8",
+	                     HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+	                         HTML_PARSE_NONET);
+	if (doc == NULL || xmlDocGetRootElement(doc) == NULL) {
+		if (doc != NULL)
+			xmlFreeDoc(doc);
+		snprintf(err, errlen, "%s: not an HTML document", source);
+		return NULL;
+	}
+	return doc;
+}
+
+/*
+ * SAX internalSubset handler: called at "<!DOCTYPE name ..." before any
+ * declaration inside it is read.  Stopping here means no entity is ever
+ * declared, so none can be expanded (XXE, billion laughs) whatever the
+ * options say.
+ */
+static void s_refuse_dtd(void *ctx, const xmlChar *name, const xmlChar *external_id,
+                         const xmlChar *system_id)
+{
+	xmlParserCtxtPtr ctxt = ctx;
+
+	(void)name;
+	(void)external_id;
+	(void)system_id;
+	if (ctxt->_private != NULL)
+		*(bool *)ctxt->_private = true;
+	xmlStopParser(ctxt);
+}
+
+xmlDocPtr hu_xml_read(const char *buf, size_t len, const char *source, bool *dtd, char *err,
+                      size_t errlen)
+{
+	xmlParserCtxtPtr ctxt;
+	xmlDocPtr doc;
+	bool seen = false;
+
+	*dtd = false;
+	if (len > PARSE_MAX_DOC_BYTES) {
+		snprintf(err, errlen, "%s: document of %zu bytes is over the %zu-byte limit",
+		         source, len, PARSE_MAX_DOC_BYTES);
+		return NULL;
+	}
+	if (len == 0) {
+		snprintf(err, errlen, "%s: empty document", source);
+		return NULL;
+	}
+	ctxt = xmlNewParserCtxt();
+	if (ctxt == NULL) {
+		snprintf(err, errlen, "%s: out of memory", source);
+		return NULL;
+	}
+	ctxt->sax->internalSubset = s_refuse_dtd;
+	ctxt->_private = &seen;
+	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL,
+	                        XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOERROR |
+	                            XML_PARSE_NOWARNING);
+	if (seen) {
+		*dtd = true;
+		if (doc != NULL)
+			xmlFreeDoc(doc);
+		snprintf(err, errlen,
+		         "%s: document declares a DTD (refused: no DTDs or entities are read)",
+		         source);
+		xmlFreeParserCtxt(ctxt);
+		return NULL;
+	}
+	if (doc == NULL || !ctxt->wellFormed || xmlDocGetRootElement(doc) == NULL) {
+		const xmlError *e = xmlCtxtGetLastError(ctxt);
+		char msg[160] = "no root element";
+
+		if (e != NULL && e->message != NULL)
+			hu_clean(e->message, strlen(e->message), msg, sizeof(msg));
+		snprintf(err, errlen, "%s: XML not well formed at line %d: %s", source,
+		         e != NULL ? e->line : 0, msg);
+		if (doc != NULL)
+			xmlFreeDoc(doc);
+		xmlFreeParserCtxt(ctxt);
+		return NULL;
+	}
+	xmlFreeParserCtxt(ctxt);
+	return doc;
+}
+
+/* ---- walking ---- */
+
+xmlNodePtr hu_skip(xmlNodePtr node, xmlNodePtr root)
+{
+	while (node != NULL && node != root) {
+		if (node->next != NULL)
+			return node->next;
+		node = node->parent;
+	}
+	return NULL;
+}
+
+xmlNodePtr hu_next(xmlNodePtr node, xmlNodePtr root)
+{
+	/* Attributes, entity declarations and the like hang off other lists. */
+	if (node->children != NULL &&
+	    (node->type == XML_ELEMENT_NODE || node->type == XML_DOCUMENT_NODE ||
+	     node->type == XML_HTML_DOCUMENT_NODE))
+		return node->children;
+	return hu_skip(node, root);
+}
+
+bool hu_is(xmlNodePtr n, const char *name)
+{
+	return n != NULL && n->type == XML_ELEMENT_NODE && n->name != NULL &&
+	       strcasecmp((const char *)n->name, name) == 0;
+}
+
+/* Does the space-separated list hold the token (prefix: a token starting with it)? */
+static bool s_token(const char *list, const char *tok, bool prefix)
+{
+	size_t tl = strlen(tok);
+	const char *p = list;
+
+	while (*p != '\0') {
+		const char *e;
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f')
+			p++;
+		e = p;
+		while (*e != '\0' && *e != ' ' && *e != '\t' && *e != '\n' && *e != '\r' &&
+		       *e != '\f')
+			e++;
+		if (e > p && (prefix ? (size_t)(e - p) >= tl : (size_t)(e - p) == tl) &&
+		    strncmp(p, tok, tl) == 0)
+			return true;
+		p = e;
+	}
+	return false;
+}
+
+static bool s_class(xmlNodePtr n, const char *cls, bool prefix)
+{
+	xmlChar *v;
+	bool r;
+
+	if (n == NULL || n->type != XML_ELEMENT_NODE)
+		return false;
+	v = xmlGetProp(n, (const xmlChar *)"class");
+	if (v == NULL)
+		return false;
+	r = s_token((const char *)v, cls, prefix);
+	xmlFree(v);
+	return r;
+}
+
+bool hu_has_class(xmlNodePtr n, const char *cls)
+{
+	return s_class(n, cls, false);
+}
+
+bool hu_has_class_prefix(xmlNodePtr n, const char *prefix)
+{
+	return s_class(n, prefix, true);
+}
+
+static bool s_id_is(xmlNodePtr n, const char *id)
+{
+	xmlChar *v = xmlGetProp(n, (const xmlChar *)"id");
+	bool r = v != NULL && strcmp((const char *)v, id) == 0;
+
+	xmlFree(v);
+	return r;
+}
+
+xmlNodePtr hu_find(xmlNodePtr root, const char *name, const char *cls, const char *id)
+{
+	for (xmlNodePtr n = root; n != NULL; n = hu_next(n, root)) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (name != NULL && !hu_is(n, name))
+			continue;
+		if (cls != NULL && !hu_has_class(n, cls))
+			continue;
+		if (id != NULL && !s_id_is(n, id))
+			continue;
+		return n;
+	}
+	return NULL;
+}
+
+xmlNodePtr hu_child(xmlNodePtr n, const char *name)
+{
+	if (n == NULL)
+		return NULL;
+	for (xmlNodePtr c = n->children; c != NULL; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && (name == NULL || hu_is(c, name)))
+			return c;
+	return NULL;
+}
+
+xmlNodePtr hu_next_elem(xmlNodePtr n, const char *name)
+{
+	if (n == NULL)
+		return NULL;
+	for (xmlNodePtr c = n->next; c != NULL; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && (name == NULL || hu_is(c, name)))
+			return c;
+	return NULL;
+}
+
+/* ---- text ---- */
+
+static void s_collect(xmlNodePtr n, struct s_tb *tb)
+{
+	if (n == NULL)
+		return;
+	for (xmlNodePtr c = n; c != NULL && !tb->full;) {
+		if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
+			if (c->content != NULL)
+				s_tb_put(tb, (const char *)c->content,
+				         strlen((const char *)c->content));
+		} else if (c != n && (hu_is(c, "script") || hu_is(c, "style"))) {
+			c = hu_skip(c, n);
+			continue;
+		} else if (hu_is(c, "br") || hu_is(c, "p") || hu_is(c, "div") || hu_is(c, "td")) {
+			tb->space = true; /* block boundaries separate words */
+		}
+		/* Entity references are never followed: they cannot exist in
+		 * our XML (no DTD) and HTML has only predefined ones. */
+		if (c->type == XML_ENTITY_REF_NODE) {
+			c = hu_skip(c, n);
+			continue;
+		}
+		c = hu_next(c, n);
+	}
+}
+
+size_t hu_text(xmlNodePtr n, char *buf, size_t len)
+{
+	struct s_tb tb;
+
+	s_tb_init(&tb, buf, len);
+	s_collect(n, &tb);
+	return tb.len;
+}
+
+char *hu_text_dup(xmlNodePtr n, size_t max)
+{
+	char *buf = malloc(max + 1);
+	size_t got;
+
+	if (buf == NULL)
+		return NULL;
+	got = hu_text(n, buf, max + 1);
+	if (got == 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+size_t hu_attr(xmlNodePtr n, const char *name, char *buf, size_t len)
+{
+	xmlChar *v;
+	size_t r;
+
+	if (len > 0)
+		buf[0] = '\0';
+	if (n == NULL || n->type != XML_ELEMENT_NODE)
+		return 0;
+	v = xmlGetProp(n, (const xmlChar *)name);
+	if (v == NULL)
+		return 0;
+	r = hu_clean((const char *)v, strlen((const char *)v), buf, len);
+	xmlFree(v);
+	return r;
+}
+
+bool hu_attr_raw(xmlNodePtr n, const char *name, char *buf, size_t len)
+{
+	xmlChar *v;
+
+	if (len > 0)
+		buf[0] = '\0';
+	if (n == NULL || n->type != XML_ELEMENT_NODE)
+		return false;
+	v = xmlGetProp(n, (const xmlChar *)name);
+	if (v == NULL)
+		return false;
+	snprintf(buf, len, "%s", (const char *)v);
+	xmlFree(v);
+	return true;
+}
+
+int hu_cells(xmlNodePtr tr, xmlNodePtr *cells, int max)
+{
+	int k = 0;
+
+	if (tr == NULL)
+		return 0;
+	for (xmlNodePtr c = tr->children; c != NULL && k < max; c = c->next)
+		if (hu_is(c, "td") || hu_is(c, "th"))
+			cells[k++] = c;
+	return k;
+}
+
+xmlNodePtr hu_link(xmlNodePtr n)
+{
+	for (xmlNodePtr c = n; c != NULL; c = hu_next(c, n))
+		if (hu_is(c, "a") && xmlHasProp(c, (const xmlChar *)"href") != NULL)
+			return c;
+	return NULL;
+}
+
+size_t hu_title(xmlDocPtr doc, char *buf, size_t len)
+{
+	xmlNodePtr root = doc != NULL ? xmlDocGetRootElement(doc) : NULL;
+	xmlNodePtr t = root != NULL ? hu_find(root, "title", NULL, NULL) : NULL;
+
+	if (t == NULL) {
+		if (len > 0)
+			buf[0] = '\0';
+		return 0;
+	}
+	return hu_text(t, buf, len);
+}
+
+size_t hu_html_title(const char *html, size_t hlen, char *buf, size_t len)
+{
+	char err[64];
+	htmlDocPtr doc = hu_html_read(html, hlen, "html", err, sizeof(err));
+	size_t r;
+
+	if (doc == NULL) {
+		if (len > 0)
+			buf[0] = '\0';
+		return 0;
+	}
+	r = hu_title(doc, buf, len);
+	xmlFreeDoc(doc);
+	return r;
+}

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Run the libFuzzer targets (built by `make fuzz-build`).
+
+    tests/fuzz/run.py --bin build/fuzz/fuzz --seconds 60 [target...]
+
+For each target: first every saved regression input (tests/fuzz/regressions/
+<target>/) is run once, then the fuzzer runs for --seconds with a working
+corpus in build/fuzz/corpus/<target>, seeded from the project's fixtures.
+A crash leaves its input in build/fuzz/artifacts/<target>/ and fails the run;
+once fixed, the input belongs in tests/fuzz/regressions/<target>/.
+Prints one line per target (executions, corpus size) and a final
+"N passed, N failed" line.
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import struct
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIX = os.path.join(ROOT, "tests", "fixtures")
+
+# Seed directories (project fixtures only) per target.
+SEEDS = {
+    "record_json": [],          # written from tests/fixtures/records/*.jsonl below
+    "record_msgpack": [],       # likewise, encoded to msgpack
+    "conf": [os.path.join(FIX, "conf"), os.path.join(FIX, "conf", "include"),
+             os.path.join(ROOT, "deploy")],
+    "form4": [os.path.join(FIX, "form4")],
+    "sgml": [os.path.join(FIX, "sgml")],
+    "atom": [os.path.join(FIX, "atom")],
+    "openinsider": [os.path.join(FIX, "openinsider")],
+    "finviz": [os.path.join(FIX, "finviz")],
+    "openfigi": [os.path.join(FIX, "openfigi")],
+    "broker": [os.path.join(FIX, "executor")],
+}
+
+
+def mp_pack(v):
+    """A tiny msgpack encoder, enough for record seeds."""
+    if v is None:
+        return b"\xc0"
+    if v is True:
+        return b"\xc3"
+    if v is False:
+        return b"\xc2"
+    if isinstance(v, int):
+        if 0 <= v < 128:
+            return bytes([v])
+        return b"\xd3" + struct.pack(">q", v)
+    if isinstance(v, float):
+        return b"\xcb" + struct.pack(">d", v)
+    if isinstance(v, str):
+        b = v.encode()
+        return b"\xdb" + struct.pack(">I", len(b)) + b
+    if isinstance(v, list):
+        return b"\xdd" + struct.pack(">I", len(v)) + b"".join(mp_pack(x) for x in v)
+    if isinstance(v, dict):
+        return b"\xdf" + struct.pack(">I", len(v)) + b"".join(mp_pack(k) + mp_pack(x) for k, x in v.items())
+    raise TypeError(type(v))
+
+
+def record_seeds(dest, kind):
+    os.makedirs(dest, exist_ok=True)
+    n = 0
+    for path in sorted(glob.glob(os.path.join(FIX, "records", "*.jsonl"))):
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if not line:
+                    continue
+                data = line.encode() if kind == "json" else mp_pack(json.loads(line))
+                with open(os.path.join(dest, "seed-%03d" % n), "wb") as out:
+                    out.write(data)
+                n += 1
+    return dest
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default=os.path.join(ROOT, "build", "fuzz", "fuzz"))
+    ap.add_argument("--seconds", type=int, default=60)
+    ap.add_argument("--json", help="write per-target figures to this file")
+    ap.add_argument("targets", nargs="*")
+    args = ap.parse_args()
+
+    work = os.path.join(ROOT, "build", "fuzz")
+    targets = args.targets or sorted(
+        os.path.basename(p)[len("fuzz_"):] for p in glob.glob(os.path.join(args.bin, "fuzz_*")))
+    passed = failed = 0
+    figures = {}
+    for t in targets:
+        exe = os.path.join(args.bin, "fuzz_" + t)
+        corpus = os.path.join(work, "corpus", t)
+        artifacts = os.path.join(work, "artifacts", t) + "/"
+        os.makedirs(corpus, exist_ok=True)
+        os.makedirs(artifacts, exist_ok=True)
+        seeds = [d for d in SEEDS.get(t, []) if os.path.isdir(d)]
+        if t == "record_json":
+            seeds.append(record_seeds(os.path.join(work, "seeds", t), "json"))
+        if t == "record_msgpack":
+            seeds.append(record_seeds(os.path.join(work, "seeds", t), "msgpack"))
+        ok = True
+        regress = sorted(glob.glob(os.path.join(ROOT, "tests", "fuzz", "regressions", t, "*")))
+        if regress:
+            r = subprocess.run([exe, "-rss_limit_mb=2048", "-timeout=20"] + regress,
+                               capture_output=True, text=True, errors="replace")
+            if r.returncode != 0:
+                ok = False
+                print(r.stdout[-3000:] + r.stderr[-6000:])
+        r = subprocess.run([exe, "-max_total_time=%d" % args.seconds, "-rss_limit_mb=2048",
+                            "-timeout=20", "-max_len=1048576", "-print_final_stats=1",
+                            "-artifact_prefix=" + artifacts, corpus] + seeds,
+                           capture_output=True, text=True, errors="replace")
+        out = r.stdout + r.stderr
+        if r.returncode != 0:
+            ok = False
+            print(out[-8000:])
+        m = re.search(r"stat::number_of_executed_units:\s*(\d+)", out)
+        execs = int(m.group(1)) if m else 0
+        ncorp = len(os.listdir(corpus))
+        figures[t] = {"executions": execs, "corpus": ncorp, "regressions": len(regress),
+                      "seconds": args.seconds, "ok": ok}
+        print("fuzz %-16s %10d executions  %5d corpus  %3d regressions  %s"
+              % (t, execs, ncorp, len(regress), "ok" if ok else "CRASH"), flush=True)
+        if ok:
+            passed += 1
+        else:
+            failed += 1
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(figures, f, indent=1)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

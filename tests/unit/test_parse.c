@@ -1,0 +1,239 @@
+/*
+ * test_parse.c - what the parsers share: accession numbers from links and
+ * file names, CIKs, roles from an aggregator's title, the summary line,
+ * and telling every kind of document apart for --file.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../scraper/htmlutil.h"
+#include "../../scraper/parse.h"
+#include "support/testutil.h"
+
+static void test_accession_from_archive_links_and_index_pages(void **state)
+{
+	char acc[ACCESSION_LEN];
+
+	(void)state;
+	assert_int_equal(
+	    accession_from_url(
+	        "http://www.sec.gov/Archives/edgar/data/858706/000151028126000229/xslF345X06/"
+	        "primary_doc.xml",
+	        acc),
+	    0);
+	assert_string_equal(acc, "0001510281-26-000229");
+	assert_int_equal(accession_from_url("https://www.sec.gov/Archives/edgar/data/2063236/"
+	                                    "000206323625000004/0002063236-25-000004-index.htm",
+	                                    acc),
+	                 0);
+	assert_string_equal(acc, "0002063236-25-000004");
+	assert_int_equal(accession_from_url("https://www.sec.gov/Archives/edgar/data/1/"
+	                                    "0001209191-22-001234.txt",
+	                                    acc),
+	                 0);
+	assert_string_equal(acc, "0001209191-22-001234");
+	assert_int_equal(accession_from_url("/NBBK", acc), -1);
+	assert_int_equal(accession_from_url("/Archives/edgar/data/1/12345678901234567/x", acc), -1);
+	assert_int_equal(accession_from_url("/Archives/edgar/data/1/1234567890123456789/x", acc),
+	                 -1);
+	assert_int_equal(accession_from_url(NULL, acc), -1);
+}
+
+static void test_accession_from_file_names(void **state)
+{
+	char acc[ACCESSION_LEN];
+
+	(void)state;
+	assert_int_equal(
+	    accession_from_filename("../shared/fixtures/form4/0000320121-23-000040_TLS.xml", acc),
+	    0);
+	assert_string_equal(acc, "0000320121-23-000040");
+	assert_int_equal(accession_from_filename("0001127602-25-004598.nc", acc), 0);
+	assert_int_equal(accession_from_filename("/tmp/000112760225004598.txt", acc), 0);
+	assert_string_equal(acc, "0001127602-25-004598");
+	assert_int_equal(accession_from_filename("SCWO_374Water_form4.xml", acc), -1);
+	assert_int_equal(accession_from_filename("0001127602-25-0045989.nc", acc), -1);
+	assert_true(accession_valid("0001209191-22-001234"));
+	assert_false(accession_valid("0001209191-22-00123"));
+	assert_false(accession_valid("000120919-122-001234"));
+}
+
+static void test_cik_is_ten_digits_or_nothing(void **state)
+{
+	char cik[CIK_LEN];
+
+	(void)state;
+	assert_int_equal(cik_normalize("1234", cik), 0);
+	assert_string_equal(cik, "0000001234");
+	assert_int_equal(cik_normalize(" 0001777906 ", cik), 0);
+	assert_string_equal(cik, "0001777906");
+	assert_int_equal(cik_normalize("000000000000001", cik), 0); /* leading zeros are free */
+	assert_string_equal(cik, "0000000001");
+	assert_int_equal(cik_normalize("12345678901", cik), -1);
+	assert_int_equal(cik_normalize("12a4", cik), -1);
+	assert_int_equal(cik_normalize("", cik), -1);
+	assert_int_equal(cik_normalize("-1", cik), -1);
+}
+
+static void test_roles_from_aggregator_titles(void **state)
+{
+	static const struct {
+		const char *title;
+		unsigned roles;
+	} cases[] = {
+		{ "Dir", ROLE_DIRECTOR },
+		{ "10%", ROLE_TEN_PERCENT_OWNER },
+		{ "Dir, 10%", ROLE_DIRECTOR | ROLE_TEN_PERCENT_OWNER },
+		{ "CEO, Pres", ROLE_OFFICER },
+		{ "COB, CEO, Pres", ROLE_DIRECTOR | ROLE_OFFICER },
+		{ "See Remarks, 10%", ROLE_OTHER | ROLE_TEN_PERCENT_OWNER },
+		{ "See Remarks", ROLE_OTHER },
+		{ "10% Owner", ROLE_TEN_PERCENT_OWNER },
+		{ "Director", ROLE_DIRECTOR },
+		{ "President and CEO", ROLE_OFFICER },
+		{ "Senior Vice President and CFO", ROLE_OFFICER },
+		{ "Executive Chair", ROLE_DIRECTOR },
+		{ "Chief Accounting Officer", ROLE_OFFICER },
+		{ "EVP-N.A. Muncipal Utility", ROLE_OFFICER },
+		{ "Portfolio Manager", ROLE_OTHER },
+		{ "Investment Adviser, 10%", ROLE_OTHER | ROLE_TEN_PERCENT_OWNER },
+		{ "Director Emerita", ROLE_DIRECTOR },
+		{ "Co-CEO", ROLE_OFFICER },
+		{ "", 0 },
+	};
+
+	(void)state;
+	assert_int_equal(roles_from_title(NULL), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (roles_from_title(cases[i].title) != cases[i].roles)
+			print_error("'%s': %u, want %u\n", cases[i].title,
+			            roles_from_title(cases[i].title), cases[i].roles);
+		assert_int_equal(roles_from_title(cases[i].title), cases[i].roles);
+	}
+}
+
+static void test_summary_counts_skips_and_drops_by_reason(void **state)
+{
+	struct parse_result res;
+	char buf[256];
+
+	(void)state;
+	parse_result_init(&res);
+	res.rows = 5;
+	res.trades = 2;
+	res.skipped = 2;
+	res.dropped = 1;
+	res.n_notes = 2;
+	res.notes[0] = (struct parse_note){ true, 2, "no issuerTradingSymbol" };
+	res.notes[1] = (struct parse_note){ false, 1, "holding" };
+	assert_string_equal(parse_result_summary(&res, buf, sizeof(buf)),
+	                    "5 rows, 2 ok, 2 skipped (2x no issuerTradingSymbol), 1 dropped (1x "
+	                    "holding)");
+	/* a short buffer is cut, never overrun */
+	assert_int_equal(strlen(parse_result_summary(&res, buf, 10)), 9);
+}
+
+static void test_doc_sniff_tells_every_kind_apart(void **state)
+{
+	static const struct {
+		const char *dir; /* NULL: tests/fixtures */
+		const char *name;
+		enum doc_kind kind;
+	} cases[] = {
+		{ NULL, "form4/traps_multi_owner_4A.xml", DOC_FORM4_XML },
+		{ NULL, "form4/aff10b5one_director.xml", DOC_FORM4_XML },
+		{ NULL, "form4/undeclared_tool_403.html", DOC_BLOCKED },
+		{ NULL, "sgml/0001234567-24-000042.txt", DOC_EDGAR_SGML },
+		{ NULL, "sgml/bare_cr.nc", DOC_EDGAR_SGML },
+		{ NULL, "atom/mixed_forms.atom.xml", DOC_ATOM },
+		{ NULL, "atom/maintenance_503.html", DOC_HTML },
+		{ NULL, "openinsider/listing17.html", DOC_OPENINSIDER },
+		{ NULL, "openinsider/cluster.html", DOC_OPENINSIDER },
+		{ NULL, "finviz/insider2026.html", DOC_FINVIZ },
+		{ NULL, "finviz/quote2023.html", DOC_FINVIZ },
+		{ NULL, "finviz/cloudflare.html", DOC_BLOCKED },
+		{ "form4", "0000921895-25-001190_FLWS_3_owners_4xP.xml", DOC_FORM4_XML },
+		{ "edgar_sgml", "0000921895-25-001190.txt", DOC_EDGAR_SGML },
+		{ "edgar_sgml", "0001127602-25-004598.nc", DOC_EDGAR_SGML },
+		{ "edgar_atom", "getcurrent_type4_start0.atom.xml", DOC_ATOM },
+		{ "edgar_atom", "getcurrent_503_after_start5100.html", DOC_HTML },
+		{ "openinsider", "ticker_NVDA.html", DOC_OPENINSIDER },
+		{ "finviz", "quote_AMZN_2023-05.html", DOC_FINVIZ },
+		{ "finviz", "insidertrading_tc1_feed_fragment_2026.html", DOC_FINVIZ },
+		{ "finviz", "blocked_cloudflare_challenge.html", DOC_BLOCKED },
+	};
+	const char *shared = test_shared_fixtures();
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char path[1024];
+		size_t len;
+		char *buf;
+
+		if (cases[i].dir != NULL && shared == NULL)
+			continue;
+		if (cases[i].dir == NULL)
+			snprintf(path, sizeof(path), "%s/%s", test_fixtures(), cases[i].name);
+		else
+			snprintf(path, sizeof(path), "%s/%s/%s", shared, cases[i].dir,
+			         cases[i].name);
+		buf = test_read_file(path, &len);
+		assert_non_null(buf);
+		if (doc_sniff(buf, len) != cases[i].kind)
+			print_error("%s: %s, want %s\n", cases[i].name,
+			            doc_kind_name(doc_sniff(buf, len)),
+			            doc_kind_name(cases[i].kind));
+		assert_int_equal(doc_sniff(buf, len), cases[i].kind);
+		free(buf);
+	}
+	assert_int_equal(doc_sniff("", 0), DOC_UNKNOWN);
+	assert_int_equal(doc_sniff("hello", 5), DOC_UNKNOWN);
+	assert_int_equal(doc_sniff("\xEF\xBB\xBF<ownershipDocument/>", 23), DOC_FORM4_XML);
+}
+
+static void test_text_cleaning_makes_valid_short_utf8(void **state)
+{
+	char out[16];
+
+	(void)state;
+	assert_int_equal(hu_clean("  a \t\r\n b\xc2\xa0\xc2\xa0"
+	                          "c  ",
+	                          17, out, sizeof(out)),
+	                 5);
+	assert_string_equal(out, "a b c");
+	hu_clean("x\xff\xfey", 4, out, sizeof(out));
+	assert_string_equal(out, "x\xef\xbf\xbd\xef\xbf\xbdy");
+	hu_clean("\xed\xa0\x80", 3, out, sizeof(out)); /* a surrogate: one U+FFFD a byte */
+	assert_string_equal(out, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	hu_clean("\xc0\xaf", 2, out, sizeof(out)); /* overlong '/' */
+	assert_string_equal(out, "\xef\xbf\xbd\xef\xbf\xbd");
+	/* cut on a character boundary: 5 x "é" is 10 bytes, 7 fit -> 3 chars */
+	hu_clean("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 10, out, 8);
+	assert_string_equal(out, "\xc3\xa9\xc3\xa9\xc3\xa9");
+	hu_clean("a\x01\x7f"
+	         "b",
+	         4, out, sizeof(out));
+	assert_string_equal(out, "a b");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_accession_from_archive_links_and_index_pages),
+		cmocka_unit_test(test_accession_from_file_names),
+		cmocka_unit_test(test_cik_is_ten_digits_or_nothing),
+		cmocka_unit_test(test_roles_from_aggregator_titles),
+		cmocka_unit_test(test_summary_counts_skips_and_drops_by_reason),
+		cmocka_unit_test(test_doc_sniff_tells_every_kind_apart),
+		cmocka_unit_test(test_text_cleaning_makes_valid_short_utf8),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
