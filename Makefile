@@ -6,6 +6,7 @@
 #   make install      PREFIX=/usr/local DESTDIR=
 #   make format       clang-format the tree
 #   make readme       regenerate the README's configuration reference
+#   make fuzz         run every libFuzzer target for FUZZ_SECONDS (clang)
 #
 # Missing Debian packages are installed by deploy/deps.sh (as root) the first
 # time a build needs them.
@@ -15,7 +16,7 @@ SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 BINDIR     ?= bin
 VERSION    := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
 
-MODE   := $(if $(SAN),san,rel)
+MODE   := $(if $(FUZZ),fuzz,$(if $(SAN),san,rel))
 BUILD  ?= build/$(MODE)
 
 CC     ?= cc
@@ -53,6 +54,11 @@ ifdef SAN
   CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
   LDFLAGS += -fsanitize=address,undefined
 endif
+ifdef FUZZ
+  CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer -DCOATTAIL_FUZZ
+  LDFLAGS += -fsanitize=fuzzer,address,undefined
+endif
 LDLIBS  := $(PKG_LIBS) -lm
 
 # ---- sources ---------------------------------------------------------------
@@ -77,7 +83,7 @@ $(shell mkdir -p build; echo '$(CC) $(CFLAGS) $(LDFLAGS) $(LDLIBS)' > build/flag
 	cmp -s build/flags.new $(FLAGSTAMP) || cp build/flags.new $(FLAGSTAMP); \
 	cmp -s $(FLAGSTAMP) build/flags.last || cp $(FLAGSTAMP) build/flags.last)
 
-.PHONY: all test unit-tests clean install format check-format help readme
+.PHONY: all test unit-tests clean install format check-format help readme fuzz fuzz-build fuzz-bins fuzz-smoke
 .SECONDARY:
 all: $(BINS)
 
@@ -110,6 +116,28 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(TESTLIB_OBJ) $(STAGE_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $< $(TESTLIB_OBJ) $(STAGE_LIBS) $(COMMON_LIB) $(LDLIBS) $(CMOCKA_LIBS)
 
 unit-tests: $(UNIT_BINS)
+
+# ---- fuzzing (clang + libFuzzer, ASan, UBSan) -------------------------------
+#   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="form4 atom"]
+#   make fuzz-smoke        a few seconds of each target (CI)
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_SECONDS ?= 60
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(STAGE_LIBS) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(STAGE_LIBS) $(COMMON_LIB) $(LDLIBS)
+
+fuzz-bins: $(FUZZ_BINS)
+
+fuzz-build:
+	$(MAKE) FUZZ=1 CC=clang BUILD=build/fuzz fuzz-bins
+
+fuzz: fuzz-build
+	python3 tests/fuzz/run.py --bin build/fuzz/fuzz --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-build
+	python3 tests/fuzz/run.py --bin build/fuzz/fuzz --seconds 5 $(FUZZ_TARGETS)
 
 test: all unit-tests
 	python3 tests/run.py --bin $(BINDIR) --unit $(BUILD)/tests $(if $(SAN),--san)

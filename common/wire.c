@@ -401,25 +401,44 @@ void wire_tap(wire_t *w, const record_t *r)
 	free(mp);
 }
 
+/* Publish a drop record and count it; the caller logs. */
+static void s_drop(wire_t *w, const char *key, const char *reason)
+{
+	record_t r;
+
+	w->counts.dropped++;
+	record_init(&r, REC_DROP);
+	r.u.drop.stage = (char *)w->o.stage;
+	r.u.drop.key = (char *)key;
+	r.u.drop.reason = (char *)reason;
+	/* A key from outside may be invalid UTF-8; then publish without it. */
+	if (key != NULL && !record_utf8_valid(key, strlen(key)))
+		r.u.drop.key = NULL;
+	wire_tap(w, &r);
+}
+
 void wire_drop(wire_t *w, const char *key, const char *fmt, ...)
 {
 	char reason[512];
-	record_t r;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	w->counts.dropped++;
 	log_warnx_limited(&w->drop_limit, "dropped %s: %s", key ? key : "a record", reason);
-	record_init(&r, REC_DROP);
-	r.u.drop.stage = (char *)w->o.stage;
-	r.u.drop.key = (char *)key;
-	r.u.drop.reason = reason;
-	/* A key from outside may be invalid UTF-8; then publish without it. */
-	if (key != NULL && !record_utf8_valid(key, strlen(key)))
-		r.u.drop.key = NULL;
-	wire_tap(w, &r);
+	s_drop(w, key, reason);
+}
+
+void wire_decline(wire_t *w, const char *key, const char *fmt, ...)
+{
+	char reason[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	log_debug("declined %s: %s", key ? key : "a record", reason);
+	s_drop(w, key, reason);
 }
 
 void wire_count_error(wire_t *w)
@@ -632,12 +651,14 @@ int wire_run(wire_t *w, const struct stage_ops *ops, void *ctx)
 		zmq_pollitem_t items[3];
 		int n = 0, idx_in = -1;
 		int64_t now = time_mono_ms(), wait = w->o.stats_interval_ms, tick = -1;
-		bool ready = ops->input_ready == NULL || ops->input_ready(ctx);
+		bool ready;
 
 		if (ops->on_tick != NULL)
 			tick = ops->on_tick(ctx);
 		if (w->finish || s_stop)
 			break;
+		/* After the tick: a tick that freed room lets input in at once. */
+		ready = ops->input_ready == NULL || ops->input_ready(ctx);
 		s_stats(w, now);
 		if (w->next_stats_ms - now < wait)
 			wait = w->next_stats_ms - now;
@@ -677,7 +698,8 @@ int wire_run(wire_t *w, const struct stage_ops *ops, void *ctx)
 		}
 		if (s_stop)
 			break;
-		if (idx_in >= 0 && (items[idx_in].revents & ZMQ_POLLIN)) {
+		/* A closed pipe on stdin polls as POLLHUP (ZMQ_POLLERR) alone. */
+		if (idx_in >= 0 && (items[idx_in].revents & (ZMQ_POLLIN | ZMQ_POLLERR))) {
 			int got =
 			    w->in != NULL ? s_read_socket(w, ops, ctx) : s_read_stdin(w, ops, ctx);
 			if (got < RECV_BATCH && ops->on_idle != NULL)

@@ -84,6 +84,11 @@ void wire_tap(wire_t *w, const record_t *r);
  * dropped counter.  key may be NULL. */
 void wire_drop(wire_t *w, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* A record the stage's rules decline (the decider's "not an executive"):
+ * the same "drop" on the tap and dropped count, but a debug log line, since
+ * this is the stage doing its job, not a fault. */
+void wire_decline(wire_t *w, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Count a runtime error (failed fetch, broker error) for the stats. */
 void wire_count_error(wire_t *w);
 /* End the loop once the current turn is done and output is flushed (--once). */

@@ -1,16 +1,944 @@
 /*
- * executor.c - the executor stage's loop.
+ * executor.c - the executor stage: the exactly-once protocol, risk control,
+ * and the wiring to the stage's loop (see executor.h).
  *
- * SCAFFOLDING: until the executor's own issue lands, it validates every record
- * (the wire decodes and checks it) and forwards it unchanged.
+ * The protocol, in terms of the journal (journal.h) and the broker
+ * outcomes (broker.h):
+ *
+ *   - An intent is journalled as pending before any broker call; an id
+ *     already journalled gets a `duplicate` event and nothing else.
+ *   - Before each submission the entry is marked in doubt (attempts + 1,
+ *     fsync).  Only a definite answer clears the doubt: the order itself
+ *     (OK), a refusal that created nothing (REJECTED), or a lookup by
+ *     client id that finds nothing (NOT_FOUND).
+ *   - After EXISTS (Alpaca's 422 "client_order_id must be unique") or
+ *     AMBIGUOUS (timeout, dropped connection, 5xx, 429, an unreadable
+ *     body) the order is looked up at once; found, it is adopted; not
+ *     found, the intent may be submitted again after a backoff; no answer,
+ *     the entry stays in doubt and the lookup is retried.
+ *   - While any entry is in doubt, no new input is read; at start, the
+ *     entries a killed run left in doubt are looked up first.
+ *   - Events are emitted after the journal commit, so a kill in between
+ *     loses an event, never an order: the intent, sent again, reports
+ *     `duplicate` with what the journal knows.
  */
 #include "executor.h"
 
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "timeutil.h"
+
+#ifndef COATTAIL_VERSION
+#define COATTAIL_VERSION "0.0.0"
+#endif
+
+#define EXEC_DUE_BATCH     16    /* entries handled per tick */
+#define EXEC_IDLE_TICK_MS  60000 /* longest sleep when nothing is due */
+#define EXEC_EOF_DRAIN_MS  120000
+#define EXEC_DEF_RECHECK_S 300
+
+struct executor {
+	struct executor_opts o;
+	broker_t *b;
+	const char *broker; /* b->ops->name */
+	journal_t *j;
+	executor_emit_fn emit;
+	void *arg;
+	/* the market clock, reused for clock_cache_ms */
+	struct broker_clock clock;
+	int64_t clock_until_ms;
+	bool clock_valid;
+	/* in-doubt count, recomputed when dirty */
+	int64_t in_doubt;
+	bool doubt_dirty;
+	struct log_limit retry_limit;
+};
+
+const char *executor_client_id(const char *intent_id, char *buf, size_t len)
+{
+	return broker_client_id(intent_id, buf, len);
+}
+
+journal_t *executor_journal(executor_t *ex)
+{
+	return ex->j;
+}
+
+/* ---- events ---- */
+
+static void s_emit(executor_t *ex, const char *id, enum order_status st, const char *boid,
+                   double qty, double price, const char *reason)
+{
+	record_t r;
+	char why[600];
+
+	record_init(&r, REC_ORDER);
+	broker_clean_text(why, sizeof(why), reason, NULL);
+	r.u.order.intent = (char *)id;
+	r.u.order.broker = (char *)ex->broker;
+	r.u.order.status = st;
+	r.u.order.broker_order_id = boid != NULL && boid[0] != '\0' ? (char *)boid : NULL;
+	r.u.order.qty = (isfinite(qty) && qty >= 0) ? qty : NAN;
+	r.u.order.price = (isfinite(price) && price >= 0) ? price : NAN;
+	r.u.order.reason = why[0] != '\0' ? why : NULL;
+	r.u.order.at = time_now();
+	if (ex->emit != NULL)
+		ex->emit(ex->arg, &r);
+}
+
+/* ---- helpers ---- */
+
+static const char *s_outcome_name(enum broker_outcome out)
+{
+	switch (out) {
+	case BROKER_OK:
+		return "ok";
+	case BROKER_EXISTS:
+		return "exists";
+	case BROKER_NOT_FOUND:
+		return "not_found";
+	case BROKER_REJECTED:
+		return "rejected";
+	case BROKER_AMBIGUOUS:
+		break;
+	}
+	return "ambiguous";
+}
+
+static void s_answer(struct journal_answer *a, const char *op, enum broker_outcome out,
+                     const struct broker_order *o, char *detail, size_t dlen)
+{
+	if (out == BROKER_OK)
+		snprintf(detail, dlen, "%s %s", o->id, o->status);
+	else
+		snprintf(detail, dlen, "%s", o->reason);
+	a->op = op;
+	a->outcome = s_outcome_name(out);
+	a->http_status = o->http_status;
+	a->detail = detail;
+}
+
+/* The Eastern (exchange) date of t: the day the limits count against. */
+static void s_day(int64_t t, char *buf, size_t len)
+{
+	civil_date_t d;
+	int sec;
+
+	utc_to_eastern(t, &d, &sec);
+	date_format(d, buf, len);
+}
+
+static bool s_halted(const executor_t *ex)
+{
+	return ex->o.halt_file != NULL && ex->o.halt_file[0] != '\0' &&
+	       access(ex->o.halt_file, F_OK) == 0;
+}
+
+static void s_request(const struct journal_entry *e, struct broker_req *rq)
+{
+	const intent_t *in = &e->intent.u.intent;
+
+	memset(rq, 0, sizeof(*rq));
+	rq->client_id = e->client_id;
+	rq->intent = in;
+	rq->side = in->side;
+	rq->qty = in->qty;
+	rq->notional = in->notional;
+	rq->ref_price = in->ref_price;
+	rq->expires_at = in->expires_at;
+}
+
+static const char *s_fmt_time(int64_t t, char *buf, size_t len)
+{
+	if (t == REC_NULL_TIME || t == INT64_MAX)
+		snprintf(buf, len, "(unknown)");
+	else
+		time_format_rfc3339(t, buf, len);
+	return buf;
+}
+
+/* "buy 10 AAPL" or "buy 500.00 USD of AAPL" */
+static void s_describe_order(const struct risk_order *ro, char *buf, size_t len)
+{
+	if (!isnan(ro->qty))
+		snprintf(buf, len, "%s %g %s", side_name(ro->side), ro->qty, ro->ticker);
+	else
+		snprintf(buf, len, "%s %.2f USD of %s", side_name(ro->side), ro->notional,
+		         ro->ticker);
+}
+
+/* ---- state changes (journal first, then the event) ---- */
+
+static int s_finish(executor_t *ex, const struct journal_entry *e, enum journal_state st,
+                    const struct journal_answer *a, const char *boid, const char *bstatus,
+                    double qty, double price, const char *reason)
+{
+	char err[512];
+
+	ex->doubt_dirty = true;
+	if (journal_finish(ex->j, e->id, st, a, boid, bstatus, qty, price, reason, time_now(), err,
+	                   sizeof(err)) != 0) {
+		/* Not recorded: the entry stays as it was and is retried. */
+		log_warnx("intent %s: %s", e->id, err);
+		return -1;
+	}
+	s_emit(ex, e->id, journal_state_order_status(st), boid, qty, price, reason);
+	if (st == JS_ERROR || st == JS_REJECTED)
+		log_warnx("intent %s: %s: %s", e->id, journal_state_name(st), reason);
+	else
+		log_info("intent %s: %s: %s", e->id, journal_state_name(st), reason);
+	return 0;
+}
+
+/* The broker holds the order: record what it says. */
+static int s_adopt(executor_t *ex, const struct journal_entry *e, const struct journal_answer *a,
+                   const struct broker_order *o, const char *how)
+{
+	char reason[512];
+	enum journal_state st;
+
+	switch (o->st) {
+	case ORDER_FILLED:
+		st = JS_FILLED;
+		break;
+	case ORDER_REJECTED:
+		st = JS_REJECTED;
+		break;
+	default:
+		st = JS_SUBMITTED;
+	}
+	if (st == JS_REJECTED)
+		snprintf(reason, sizeof(reason), "%s order %s is %s%s%s", ex->broker, o->id,
+		         o->status, o->reason[0] ? ": " : "", o->reason);
+	else if (st == JS_FILLED && !isnan(o->price))
+		snprintf(reason, sizeof(reason), "%s%s: filled %g %s at %.4f (order %s)",
+		         ex->broker, how, o->qty, e->intent.u.intent.ticker, o->price, o->id);
+	else
+		snprintf(reason, sizeof(reason), "%s%s: order %s is %s", ex->broker, how, o->id,
+		         o->status);
+	return s_finish(ex, e, st, a, o->id, o->status, o->qty, o->price, reason);
+}
+
+/* Try again later: failures + 1 and a doubling delay. */
+static int s_retry(executor_t *ex, const struct journal_entry *e, const struct journal_answer *a,
+                   const char *reason)
+{
+	char err[512];
+	int64_t delay = ex->o.retry_base_ms;
+
+	for (int i = 0; i < e->failures && delay < ex->o.retry_max_ms; i++)
+		delay *= 2;
+	if (delay > ex->o.retry_max_ms)
+		delay = ex->o.retry_max_ms;
+	ex->doubt_dirty = true;
+	if (journal_retry_later(ex->j, e->id, a, time_mono_ms() + delay, reason, time_now(), err,
+	                        sizeof(err)) != 0) {
+		log_warnx("intent %s: %s", e->id, err);
+		return -1;
+	}
+	log_warnx_limited(&ex->retry_limit, "intent %s: %s; %s in %lld ms", e->id, reason,
+	                  e->in_doubt ? "looking it up again" : "trying again", (long long)delay);
+	return 0;
+}
+
+static int s_clock(executor_t *ex, struct broker_clock *c, char *err, size_t errlen)
+{
+	int64_t now = time_mono_ms();
+
+	if (ex->clock_valid && now < ex->clock_until_ms) {
+		*c = ex->clock;
+		return 0;
+	}
+	if (ex->b->ops->clock(ex->b->self, c, err, errlen) != 0)
+		return -1;
+	ex->clock = *c;
+	ex->clock_valid = true;
+	ex->clock_until_ms = now + ex->o.clock_cache_ms;
+	/* Closed: the answer is stale from the next open on. */
+	if (!c->is_open && c->next_open > 0) {
+		int64_t left_ms = (c->next_open - time_now()) * 1000;
+
+		if (left_ms < ex->o.clock_cache_ms)
+			ex->clock_until_ms = now + (left_ms > 0 ? left_ms : 0);
+	}
+	return 0;
+}
+
+/* ---- one entry ---- */
+
+/*
+ * Look up an entry in doubt.  Returns 1 when the entry is finished or
+ * rescheduled (nothing more to do now), 0 when the broker has no such
+ * order and the entry may go on to be submitted, -1 on a journal error.
+ */
+static int s_resolve_doubt(executor_t *ex, struct journal_entry *e, const char *how,
+                           bool keep_doubt)
+{
+	struct broker_req rq;
+	struct broker_order o;
+	struct journal_answer a;
+	enum broker_outcome out;
+	char detail[300], err[512];
+
+	s_request(e, &rq);
+	out = ex->b->ops->lookup(ex->b->self, &rq, &o);
+	s_answer(&a, "lookup", out, &o, detail, sizeof(detail));
+	if (out == BROKER_OK)
+		return s_adopt(ex, e, &a, &o, how) == 0 ? 1 : -1;
+	if (out == BROKER_NOT_FOUND && keep_doubt) {
+		/* The broker said the order exists, and its lookup does not
+		 * show it (yet): stay in doubt and look again later. */
+		return s_retry(ex, e, &a,
+		               "the broker says the order exists but its lookup "
+		               "does not find it") == 0
+		           ? 1
+		           : -1;
+	}
+	if (out == BROKER_NOT_FOUND) {
+		ex->doubt_dirty = true;
+		if (journal_clear_doubt(ex->j, e->id, &a, time_now(), err, sizeof(err)) != 0) {
+			log_warnx("intent %s: %s", e->id, err);
+			return -1;
+		}
+		e->in_doubt = false;
+		return 0;
+	}
+	{
+		char reason[400];
+		snprintf(reason, sizeof(reason), "order lookup failed: %s", o.reason);
+		return s_retry(ex, e, &a, reason) == 0 ? 1 : -1;
+	}
+}
+
+/* Submit (the entry is pending, not in doubt, and passed every check). */
+static int s_send(executor_t *ex, struct journal_entry *e, const struct risk_order *ro,
+                  const char *day, const char *note)
+{
+	struct broker_req rq;
+	struct broker_order o;
+	struct journal_answer a;
+	enum broker_outcome out;
+	char detail[300], err[512], reason[700];
+	int rc;
+
+	ex->doubt_dirty = true;
+	if (journal_begin_send(ex->j, e->id, day, ro->qty, risk_order_value(ro), time_now(), err,
+	                       sizeof(err)) != 0) {
+		log_warnx("intent %s: %s (not sent)", e->id, err);
+		return -1;
+	}
+	e->in_doubt = true;
+	e->attempts++;
+	s_request(e, &rq);
+	rq.qty = ro->qty;
+	rq.notional = ro->notional;
+	out = ex->b->ops->submit(ex->b->self, &rq, &o);
+	s_answer(&a, "submit", out, &o, detail, sizeof(detail));
+	switch (out) {
+	case BROKER_OK:
+		return s_adopt(ex, e, &a, &o, note[0] ? note : "");
+	case BROKER_REJECTED:
+		snprintf(reason, sizeof(reason), "%s", o.reason);
+		return s_finish(ex, e, JS_REJECTED, &a, NULL, NULL, ro->qty, NAN, reason);
+	case BROKER_EXISTS:
+	case BROKER_AMBIGUOUS:
+	case BROKER_NOT_FOUND:
+		break;
+	}
+	/* No usable answer: the order may exist.  Record the answer, then
+	 * ask the broker before anything else. */
+	if (journal_note(ex->j, e->id, &a, time_now(), err, sizeof(err)) != 0)
+		log_warnx("intent %s: %s", e->id, err);
+	log_info("intent %s: submit %s (%s); looking the order up", e->id, s_outcome_name(out),
+	         o.reason);
+	rc = s_resolve_doubt(ex, e, " (found by lookup)", out == BROKER_EXISTS);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	/* The broker does not have it: the intent may be sent again, after
+	 * a backoff and every check once more. */
+	snprintf(reason, sizeof(reason), "submit %s: %s", s_outcome_name(out), o.reason);
+	return s_retry(ex, e, NULL, reason);
+}
+
+/* Every check before a submission; submits, holds, blocks or reschedules. */
+static int s_decide(executor_t *ex, struct journal_entry *e)
+{
+	const intent_t *in = &e->intent.u.intent;
+	struct risk_order ro = {
+		.ticker = in->ticker,
+		.side = in->side,
+		.qty = in->qty,
+		.notional = in->notional,
+		.ref_price = in->ref_price,
+	};
+	struct broker_clock clk;
+	char why[512], err[400], day[16], desc[160], note[200] = "", t1[32], t2[32];
+	int64_t now = time_now(), orders;
+	double notional, held = 0;
+	bool ok;
+
+	if (in->expires_at != REC_NULL_TIME && now >= in->expires_at) {
+		snprintf(why, sizeof(why), "intent expired at %s",
+		         s_fmt_time(in->expires_at, t1, sizeof(t1)));
+		return s_finish(ex, e, JS_BLOCKED, NULL, NULL, NULL, in->qty, NAN, why);
+	}
+	if (s_halted(ex)) {
+		snprintf(why, sizeof(why), "halted: %s exists", ex->o.halt_file);
+		return s_finish(ex, e, JS_BLOCKED, NULL, NULL, NULL, in->qty, NAN, why);
+	}
+	if (risk_check_order(&ex->o.limits, &ro, why, sizeof(why)) != 0)
+		return s_finish(ex, e, JS_BLOCKED, NULL, NULL, NULL, in->qty, NAN, why);
+	s_day(now, day, sizeof(day));
+	if (journal_usage(ex->j, day, e->id, &orders, &notional, err, sizeof(err)) != 0) {
+		log_warnx("intent %s: %s", e->id, err);
+		return -1;
+	}
+	if (risk_check_day(&ex->o.limits, &ro, orders, notional, why, sizeof(why)) != 0)
+		return s_finish(ex, e, JS_BLOCKED, NULL, NULL, NULL, in->qty, NAN, why);
+	s_describe_order(&ro, desc, sizeof(desc));
+	if (ex->o.dry_run) {
+		double v = risk_order_value(&ro);
+		if (!isnan(v))
+			snprintf(why, sizeof(why), "dry run: would %s (~%.2f USD)", desc, v);
+		else
+			snprintf(why, sizeof(why), "dry run: would %s", desc);
+		/* Counted against the day like a real order, so a dry run
+		 * shows what the limits would do. */
+		if (journal_set_usage(ex->j, e->id, day, ro.qty, v, now, err, sizeof(err)) != 0) {
+			log_warnx("intent %s: %s", e->id, err);
+			return -1;
+		}
+		return s_finish(ex, e, JS_DRY_RUN, NULL, NULL, NULL, ro.qty, in->ref_price, why);
+	}
+
+	/* The broker's view: market hours, the asset, position, account.
+	 * A failure here sent nothing: try again later. */
+	if (s_clock(ex, &clk, err, sizeof(err)) != 0) {
+		snprintf(why, sizeof(why), "market clock: %s", err);
+		return s_retry(ex, e, NULL, why);
+	}
+	if (!clk.is_open) {
+		int64_t wake = clk.next_open > now ? clk.next_open : now + ex->o.hold_recheck_s;
+
+		if (ex->o.market_closed == EXEC_CLOSED_EXPIRE) {
+			snprintf(
+			    why, sizeof(why),
+			    "market closed (executor.market_closed = expire); next open %s",
+			    s_fmt_time(clk.next_open ? clk.next_open : INT64_MAX, t1, sizeof(t1)));
+			return s_finish(ex, e, JS_BLOCKED, NULL, NULL, NULL, in->qty, NAN, why);
+		}
+		if (in->expires_at != REC_NULL_TIME && clk.next_open > 0 &&
+		    in->expires_at <= clk.next_open) {
+			snprintf(why, sizeof(why),
+			         "market closed: the intent expires at %s, before the next open "
+			         "at %s",
+			         s_fmt_time(in->expires_at, t1, sizeof(t1)),
+			         s_fmt_time(clk.next_open, t2, sizeof(t2)));
+			return s_finish(ex, e, JS_BLOCKED, NULL, NULL, NULL, in->qty, NAN, why);
+		}
+		if (in->expires_at != REC_NULL_TIME && in->expires_at < wake)
+			wake = in->expires_at;
+		snprintf(why, sizeof(why), "market closed: held until %s",
+		         s_fmt_time(wake, t1, sizeof(t1)));
+		ex->doubt_dirty = true;
+		if (journal_hold(ex->j, e->id, wake, why, now, err, sizeof(err)) != 0) {
+			log_warnx("intent %s: %s", e->id, err);
+			return -1;
+		}
+		log_info("intent %s: %s", e->id, why);
+		return 0;
+	}
+	why[0] = '\0';
+	if (ex->b->ops->tradable(ex->b->self, in, &ok, why, sizeof(why), err, sizeof(err)) != 0) {
+		char r2[512];
+		snprintf(r2, sizeof(r2), "asset check: %s", err);
+		return s_retry(ex, e, NULL, r2);
+	}
+	if (!ok)
+		return s_finish(ex, e, JS_BLOCKED, NULL, NULL, NULL, in->qty, NAN,
+		                why[0] ? why : "not tradable at the broker");
+	if (in->side == SIDE_SELL || ex->o.limits.max_position_per_ticker > 0) {
+		if (ex->b->ops->position(ex->b->self, in, &held, err, sizeof(err)) != 0) {
+			snprintf(why, sizeof(why), "position: %s", err);
+			return s_retry(ex, e, NULL, why);
+		}
+		if (risk_check_position(&ex->o.limits, &ro, held, note, sizeof(note), why,
+		                        sizeof(why)) != 0)
+			return s_finish(ex, e, JS_BLOCKED, NULL, NULL, NULL, in->qty, NAN, why);
+	}
+	if (in->side == SIDE_BUY) {
+		struct broker_account acct;
+		double v = risk_order_value(&ro);
+
+		if (ex->b->ops->account(ex->b->self, &acct, err, sizeof(err)) != 0) {
+			snprintf(why, sizeof(why), "account: %s", err);
+			return s_retry(ex, e, NULL, why);
+		}
+		if (acct.blocked)
+			return s_finish(ex, e, JS_BLOCKED, NULL, NULL, NULL, in->qty, NAN,
+			                "trading is blocked on the broker account");
+		/* Buying power is in the account's currency: compared only
+		 * when that is USD, like the order's value. */
+		if (!isnan(v) && !isnan(acct.buying_power) &&
+		    (acct.currency[0] == '\0' || strcmp(acct.currency, "USD") == 0) &&
+		    v > acct.buying_power) {
+			snprintf(why, sizeof(why),
+			         "insufficient buying power: order %.2f USD, available %.2f", v,
+			         acct.buying_power);
+			return s_finish(ex, e, JS_BLOCKED, NULL, NULL, NULL, in->qty, NAN, why);
+		}
+	}
+	{
+		char how[sizeof(note) + 4] = "";
+
+		if (note[0] != '\0')
+			snprintf(how, sizeof(how), " (%s)", note);
+		return s_send(ex, e, &ro, day, how);
+	}
+}
+
+/* Move one entry forward as far as it can go now. */
+static int s_advance(executor_t *ex, const char *id)
+{
+	struct journal_entry e;
+	char err[512];
+	int rc;
+
+	rc = journal_get(ex->j, id, &e, err, sizeof(err));
+	if (rc != 0) {
+		if (rc < 0)
+			log_warnx("intent %.64s: %s", id, err);
+		return rc < 0 ? -1 : 0;
+	}
+	if ((e.state != JS_PENDING && e.state != JS_HELD) || strcmp(e.broker, ex->broker) != 0) {
+		journal_entry_free(&e);
+		return 0;
+	}
+	if (e.state == JS_HELD) {
+		if (journal_wake(ex->j, e.id, time_now(), err, sizeof(err)) != 0) {
+			log_warnx("intent %s: %s", e.id, err);
+			journal_entry_free(&e);
+			return -1;
+		}
+		e.state = JS_PENDING;
+	}
+	if (e.in_doubt) {
+		rc = s_resolve_doubt(ex, &e, " (found by lookup)", false);
+		if (rc != 0) {
+			journal_entry_free(&e);
+			return rc < 0 ? -1 : 0;
+		}
+	}
+	if (ex->o.max_attempts > 0 && e.failures >= ex->o.max_attempts &&
+	    e.intent.u.intent.expires_at == REC_NULL_TIME) {
+		char why[700];
+		snprintf(why, sizeof(why), "gave up after %d tries without an answer: %s",
+		         e.failures, e.reason);
+		rc = s_finish(ex, &e, JS_ERROR, NULL, NULL, NULL, e.intent.u.intent.qty, NAN, why);
+		journal_entry_free(&e);
+		return rc;
+	}
+	rc = s_decide(ex, &e);
+	journal_entry_free(&e);
+	return rc;
+}
+
+/* ---- the public core ---- */
+
+static bool s_id_ok(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n > JOURNAL_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)id[i] < 0x21 || (unsigned char)id[i] > 0x7e)
+			return false;
+	return true;
+}
+
+int executor_on_intent(executor_t *ex, const intent_t *in)
+{
+	struct journal_entry e;
+	char err[512], cid[BROKER_CLIENT_ID_MAX + 1], why[700];
+	int rc;
+
+	if (!s_id_ok(in->id)) {
+		snprintf(why, sizeof(why),
+		         "intent id must be 1-%d printable ASCII characters; not journalled",
+		         JOURNAL_ID_MAX);
+		/* The id is valid UTF-8 (the decoder checked); the event can
+		 * carry it, truncated to what a reader can use. */
+		{
+			char shown[JOURNAL_ID_MAX + 1];
+			snprintf(shown, sizeof(shown), "%s", in->id);
+			/* do not cut a UTF-8 sequence in half */
+			for (size_t n = strlen(shown);
+			     n > 0 && !record_utf8_valid(shown, strlen(shown));)
+				shown[--n] = '\0';
+			s_emit(ex, shown[0] ? shown : "?", ORDER_ERROR, NULL, NAN, NAN, why);
+		}
+		log_warnx("intent refused: %s", why);
+		return -1;
+	}
+	executor_client_id(in->id, cid, sizeof(cid));
+	rc = journal_add(ex->j, in, cid, ex->broker, time_now(), err, sizeof(err));
+	if (rc < 0) {
+		snprintf(why, sizeof(why), "journal: %s; not sent", err);
+		log_warnx("intent %s: %s", in->id, why);
+		s_emit(ex, in->id, ORDER_ERROR, NULL, in->qty, NAN, why);
+		return -1;
+	}
+	if (rc == 1) {
+		if (journal_get(ex->j, in->id, &e, err, sizeof(err)) != 0) {
+			snprintf(why, sizeof(why), "intent already journalled");
+			s_emit(ex, in->id, ORDER_DUPLICATE, NULL, NAN, NAN, why);
+			return 0;
+		}
+		snprintf(why, sizeof(why), "intent already journalled (%s%s%s%s%s)",
+		         journal_state_name(e.state), e.broker_order_id[0] ? ", order " : "",
+		         e.broker_order_id, e.reason[0] ? ": " : "", e.reason);
+		s_emit(ex, in->id, ORDER_DUPLICATE, e.broker_order_id, e.qty, e.price, why);
+		log_info("intent %s: duplicate", in->id);
+		journal_entry_free(&e);
+		return 0;
+	}
+	return s_advance(ex, in->id);
+}
+
+int64_t executor_tick(executor_t *ex)
+{
+	char ids[EXEC_DUE_BATCH][JOURNAL_ID_MAX + 1];
+	int64_t now_ms = time_mono_ms(), now_s = time_now(), retry_ms, wake_s, d;
+	int n = journal_due(ex->j, ex->broker, now_ms, now_s, ids, EXEC_DUE_BATCH);
+
+	for (int i = 0; i < n; i++)
+		s_advance(ex, ids[i]);
+	if (n == EXEC_DUE_BATCH)
+		return 0;
+	journal_next_due(ex->j, ex->broker, &retry_ms, &wake_s);
+	now_ms = time_mono_ms();
+	now_s = time_now();
+	d = EXEC_IDLE_TICK_MS;
+	if (retry_ms != INT64_MAX)
+		d = retry_ms - now_ms < d ? retry_ms - now_ms : d;
+	if (wake_s != INT64_MAX && (wake_s - now_s) < d / 1000)
+		d = (wake_s - now_s) * 1000;
+	return d < 0 ? 0 : d;
+}
+
+bool executor_input_ready(executor_t *ex)
+{
+	if (ex->doubt_dirty) {
+		ex->in_doubt = journal_in_doubt(ex->j, ex->broker);
+		ex->doubt_dirty = false;
+	}
+	return ex->in_doubt == 0;
+}
+
+int64_t executor_drain(executor_t *ex, int64_t max_ms, volatile sig_atomic_t *stop)
+{
+	int64_t end = time_mono_ms() + max_ms, left;
+
+	for (;;) {
+		int64_t d = executor_tick(ex);
+		struct timespec ts;
+
+		left = journal_pending(ex->j, ex->broker);
+		if (left <= 0 || (stop != NULL && *stop) || time_mono_ms() >= end)
+			return left;
+		if (d > 100)
+			d = 100;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)d * 1000000L;
+		nanosleep(&ts, NULL);
+	}
+}
+
+executor_t *executor_new(const struct executor_opts *o, broker_t *b, executor_emit_fn emit,
+                         void *arg, char *err, size_t errlen)
+{
+	executor_t *ex = calloc(1, sizeof(*ex));
+	int64_t foreign;
+
+	if (ex == NULL) {
+		snprintf(err, errlen, "out of memory");
+		broker_free(&b);
+		return NULL;
+	}
+	ex->o = *o;
+	if (ex->o.retry_base_ms <= 0)
+		ex->o.retry_base_ms = 1000;
+	if (ex->o.retry_max_ms < ex->o.retry_base_ms)
+		ex->o.retry_max_ms = ex->o.retry_base_ms;
+	if (ex->o.hold_recheck_s <= 0)
+		ex->o.hold_recheck_s = EXEC_DEF_RECHECK_S;
+	ex->b = b;
+	ex->broker = b->ops->name;
+	ex->emit = emit;
+	ex->arg = arg;
+	ex->doubt_dirty = true;
+	ex->retry_limit = (struct log_limit)LOG_LIMIT_INIT(10, 10);
+	ex->j = journal_open(o->state_dir, err, errlen);
+	if (ex->j == NULL) {
+		broker_free(&ex->b);
+		free(ex);
+		return NULL;
+	}
+	/* Old retry timers were on the previous run's monotonic clock. */
+	if (journal_reset_timers(ex->j, err, errlen) != 0) {
+		executor_free(&ex);
+		return NULL;
+	}
+	foreign = journal_foreign_unfinished(ex->j, ex->broker);
+	if (foreign > 0)
+		log_warnx("journal: %lld unfinished intents belong to another broker; they are "
+		          "left alone while executor.broker is %s",
+		          (long long)foreign, ex->broker);
+	return ex;
+}
+
+void executor_free(executor_t **ex)
+{
+	if (ex == NULL || *ex == NULL)
+		return;
+	journal_close(&(*ex)->j);
+	broker_free(&(*ex)->b);
+	free(*ex);
+	*ex = NULL;
+}
+
+/* ---- the stage ---- */
+
+struct run_ctx {
+	executor_t *ex;
+	wire_t *w;
+	bool stdin_mode; /* --in -: see s_input_ready */
+};
+
+static void s_wire_emit(void *arg, const record_t *r)
+{
+	wire_emit(arg, r);
+}
+
+static int s_on_record(void *ctx, record_t *r)
+{
+	struct run_ctx *rc = ctx;
+
+	if (r->type != REC_INTENT) {
+		wire_drop(rc->w, record_key(r), "the executor takes intents, not %s records",
+		          record_type_name(r->type));
+		return 0;
+	}
+	return executor_on_intent(rc->ex, &r->u.intent);
+}
+
+static int64_t s_on_tick(void *ctx)
+{
+	struct run_ctx *rc = ctx;
+
+	return executor_tick(rc->ex);
+}
+
+static bool s_input_ready(void *ctx)
+{
+	struct run_ctx *rc = ctx;
+
+	/* Reading stdin, the wire takes whole buffers of lines at once, so
+	 * pausing it buys little; and once a pipe's writer is gone, poll()
+	 * reports only POLLHUP, which the wire's loop does not read as input,
+	 * so a pause that outlives the data would never see the EOF.  The
+	 * start-up reconciliation (s_reconcile_at_start) runs before the
+	 * loop either way. */
+	if (rc->stdin_mode)
+		return true;
+	return executor_input_ready(rc->ex);
+}
+
+/*
+ * Before the loop reads anything: look up every order the last run left in
+ * doubt (killed between a send and its answer).  Waits for the broker as
+ * long as it takes, but not past a stop request.
+ */
+static void s_reconcile_at_start(executor_t *ex, volatile sig_atomic_t *stop)
+{
+	int64_t n = journal_in_doubt(ex->j, ex->broker), left;
+
+	if (n <= 0)
+		return;
+	log_info("reconciling %lld orders in doubt with %s before reading input", (long long)n,
+	         ex->broker);
+	while ((left = journal_in_doubt(ex->j, ex->broker)) > 0 && !*stop) {
+		int64_t d = executor_tick(ex);
+		struct timespec ts;
+
+		if (d > 100)
+			d = 100;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)d * 1000000L;
+		nanosleep(&ts, NULL);
+	}
+	if (left <= 0)
+		log_info("reconciliation done");
+}
+
+static void s_on_eof(void *ctx)
+{
+	struct run_ctx *rc = ctx;
+	int64_t left = executor_drain(rc->ex, EXEC_EOF_DRAIN_MS, wire_stop_flag(rc->w));
+
+	if (left > 0)
+		log_warnx(
+		    "end of input: %lld intents still pending (they resume at the next start)",
+		    (long long)left);
+}
+
+/* Read a secret into buf; 0 found, 1 unset, -1 error (logged). */
+static int s_secret(const conf_t *c, const char *path, char *buf, size_t len)
+{
+	char err[512];
+	int rc = conf_secret(c, path, buf, len, err, sizeof(err));
+
+	if (rc < 0) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	return rc == 1 ? 0 : 1;
+}
+
+static broker_t *s_make_broker(const conf_t *c, wire_t *w, char *err, size_t errlen)
+{
+	const char *name = conf_str(c, "executor.broker");
+	struct broker_http_opts ho = {
+		.user_agent = "coattail-executor/" COATTAIL_VERSION,
+		.timeout_ms = (long)conf_int(c, "executor.http_timeout_ms"),
+		.connect_timeout_ms = (long)conf_int(c, "executor.http_connect_timeout_ms"),
+		.get_retries = (int)conf_int(c, "executor.http_retries"),
+		.stop = wire_stop_flag(w),
+	};
+	char k1[1100], k2[1100], k3[1100];
+	broker_t *b = NULL;
+
+	k1[0] = k2[0] = k3[0] = '\0';
+	if (strcmp(name, "alpaca") == 0) {
+		struct alpaca_opts ao = { .url = conf_str(c, "executor.alpaca_url"), .http = ho };
+
+		if (s_secret(c, "executor.alpaca_key_id", k1, sizeof(k1)) != 0 ||
+		    s_secret(c, "executor.alpaca_secret", k2, sizeof(k2)) != 0) {
+			snprintf(err, errlen,
+			         "alpaca: executor.alpaca_key_id and executor.alpaca_secret are "
+			         "needed (files, COATTAIL_ALPACA_KEY_ID / COATTAIL_ALPACA_SECRET, "
+			         "or credentials)");
+		} else {
+			ao.key_id = k1;
+			ao.secret = k2;
+			b = alpaca_broker_new(&ao, err, errlen);
+		}
+	} else if (strcmp(name, "lemon") == 0) {
+		struct lemon_opts lo = {
+			.url = conf_str(c, "executor.lemon_url"),
+			.data_url = conf_str(c, "executor.lemon_data_url"),
+			.venue = conf_str(c, "executor.lemon_venue"),
+			.http = ho,
+		};
+		int r2, r3;
+
+		if (s_secret(c, "executor.lemon_key", k1, sizeof(k1)) != 0) {
+			snprintf(err, errlen,
+			         "lemon: executor.lemon_key is needed (a file, COATTAIL_LEMON_KEY "
+			         "or a credential)");
+		} else if ((r2 = s_secret(c, "executor.lemon_data_key", k2, sizeof(k2))) < 0 ||
+		           (r3 = s_secret(c, "executor.lemon_pin", k3, sizeof(k3))) < 0) {
+			snprintf(err, errlen, "lemon: cannot read a secret (see above)");
+		} else {
+			lo.key = k1;
+			lo.data_key = r2 == 0 ? k2 : NULL;
+			lo.pin = r3 == 0 ? k3 : NULL;
+			b = lemon_broker_new(&lo, err, errlen);
+		}
+	} else {
+		struct paper_opts po = {
+			.state_dir = conf_str(c, "state_dir"),
+			.starting_cash = conf_double(c, "executor.starting_cash"),
+			.allow_short = conf_bool(c, "executor.allow_short"),
+		};
+		b = paper_broker_new(&po, err, errlen);
+	}
+	explicit_bzero(k1, sizeof(k1));
+	explicit_bzero(k2, sizeof(k2));
+	explicit_bzero(k3, sizeof(k3));
+	return b;
+}
+
 int executor_run(conf_t *c, const struct stage_args *a, wire_t *w)
 {
-	const struct stage_ops ops = {.on_record = stage_forward};
+	const struct stage_ops ops = {
+		.on_record = s_on_record,
+		.on_tick = s_on_tick,
+		.on_eof = s_on_eof,
+		.input_ready = s_input_ready,
+	};
+	struct executor_opts o = { 0 };
+	struct run_ctx rc = { .w = w };
+	const char *halt = conf_str(c, "executor.halt_file");
+	const char *run_dir = conf_str(c, "run_dir");
+	const char *const *allow, *const *deny;
+	char halt_path[4200], err[1024];
+	broker_t *b;
+	int status;
 
-	(void)c;
-	(void)a;
-	return wire_run(w, &ops, w);
+	rc.stdin_mode = strcmp(a->in != NULL ? a->in : conf_str(c, "executor.in"), "-") == 0;
+	if (halt != NULL && halt[0] != '/' && run_dir != NULL)
+		snprintf(halt_path, sizeof(halt_path), "%s/%s", run_dir, halt);
+	else
+		snprintf(halt_path, sizeof(halt_path), "%s", halt != NULL ? halt : "");
+	o.state_dir = conf_str(c, "state_dir");
+	o.halt_file = halt_path;
+	o.dry_run = conf_bool(c, "executor.dry_run");
+	o.market_closed = strcmp(conf_str(c, "executor.market_closed"), "expire") == 0
+	                      ? EXEC_CLOSED_EXPIRE
+	                      : EXEC_CLOSED_HOLD;
+	o.limits.max_orders_per_day = conf_int(c, "executor.max_orders_per_day");
+	o.limits.max_notional_per_order = conf_double(c, "executor.max_notional_per_order");
+	o.limits.max_notional_per_day = conf_double(c, "executor.max_notional_per_day");
+	o.limits.max_position_per_ticker = conf_double(c, "executor.max_position_per_ticker");
+	o.limits.n_allow = conf_strlist(c, "executor.allow_tickers", &allow);
+	o.limits.allow = allow;
+	o.limits.n_deny = conf_strlist(c, "executor.deny_tickers", &deny);
+	o.limits.deny = deny;
+	o.limits.allow_short = conf_bool(c, "executor.allow_short");
+	o.max_attempts = (int)conf_int(c, "executor.max_attempts");
+	o.retry_base_ms = conf_int(c, "executor.retry_base_ms");
+	o.retry_max_ms = conf_int(c, "executor.retry_max_ms");
+	o.hold_recheck_s = EXEC_DEF_RECHECK_S;
+
+	b = s_make_broker(c, w, err, sizeof(err));
+	if (b == NULL) {
+		log_warnx("%s", err);
+		return 2;
+	}
+	/* The paper clock is the local calendar; a network broker's is
+	 * reused for half a minute. */
+	o.clock_cache_ms = strcmp(b->ops->name, "paper") == 0 ? 0 : 30000;
+	rc.ex = executor_new(&o, b, s_wire_emit, w, err, sizeof(err));
+	if (rc.ex == NULL) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	log_info("broker %s%s; halt file %s; journal: %lld pending (%lld in doubt), %lld held",
+	         b->ops->name, o.dry_run ? " (dry run: nothing is sent)" : "", halt_path,
+	         (long long)journal_pending(rc.ex->j, rc.ex->broker),
+	         (long long)journal_in_doubt(rc.ex->j, rc.ex->broker),
+	         (long long)journal_count(rc.ex->j, JS_HELD));
+	s_reconcile_at_start(rc.ex, wire_stop_flag(w));
+	status = wire_run(w, &ops, &rc);
+	executor_free(&rc.ex);
+	return status;
 }

@@ -1,0 +1,1519 @@
+/*
+ * rules.c - the decider's engine (see rules.h for the rules themselves).
+ *
+ * A trade goes through three stages:
+ *   1. decider_handle_trade: the per-trade filters, in the order a person
+ *      would ask (is it a purchase or sale, is it recent, planned, a large
+ *      cap, an executive?), each refusal a drop with the rule's reason.  A
+ *      trade that passes is upserted into the window and waits.
+ *   2. decider_flush, per group (source, accession, owner, side): is it a
+ *      copy of another source's group, a group that already made an intent,
+ *      a 4/A repeat?  Otherwise the executive_trade rule judges the whole
+ *      group as it now stands.
+ *   3. decider_flush, per ticker with new purchases: cluster_buy.
+ * Then every waiting trade that became no intent gets one drop naming what
+ * stopped it.
+ */
+#include "rules.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "sha256.h"
+#include "timeutil.h"
+#include "title.h"
+#include "window.h"
+
+#define DAY_SECONDS 86400
+/* Hex digits of SHA-256 in an intent id. */
+#define ID_HEX 32
+/* Rows of one group judged at most; a filing has a few dozen at most. */
+#define GROUP_MAX 1000
+/* How often the window is pruned, in seconds of `now`. */
+#define PRUNE_EVERY 3600
+/* Longest reason sentence. */
+#define REASON_MAX 1024
+
+/* A trade waiting for the flush, and what the flush made of it. */
+struct pend {
+	struct win_trade *row; /* in the window; row->tag points back here at the flush */
+	/* set by the flush */
+	bool judged;    /* group stage done; the row is marked in the window */
+	bool dup;       /* a copy or repeat of a trade already seen */
+	bool used;      /* evidence of an intent emitted by this flush */
+	double gvalue;  /* its group's value */
+	char *reason;   /* why the group stage made no intent of it */
+	char note[192]; /* what cluster_buy made of it */
+};
+
+struct decider {
+	struct decider_opts o; /* strings point at the copies below */
+	char *state_dir;
+	char *titles;
+	struct title_matcher tm;
+	int retention_days; /* effective: at least recency + cluster window + 1 */
+	window_t *w;
+	struct pend *pend;
+	size_t npend, cap;
+	int64_t last_prune;
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static uint64_t s_fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static uint64_t s_fnv_str(uint64_t h, const char *s)
+{
+	static const unsigned char nul = 0, absent = 1;
+
+	if (s == NULL)
+		return s_fnv(h, &absent, 1);
+	return s_fnv(s_fnv(h, s, strlen(s)), &nul, 1);
+}
+
+static uint64_t s_fnv_num(uint64_t h, double x)
+{
+	if (isnan(x))
+		x = NAN; /* one NaN pattern */
+	return s_fnv(h, &x, sizeof(x));
+}
+
+/* What a row holds: a key seen again with another hash is judged again. */
+static uint64_t s_content_hash(const trade_t *t)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	int64_t flags = (int64_t)t->direct * 4 + t->planned * 2 + t->amendment;
+
+	h = s_fnv_str(h, t->source);
+	h = s_fnv_str(h, t->accession);
+	h = s_fnv_str(h, t->owner);
+	h = s_fnv_str(h, t->owner_cik);
+	h = s_fnv_str(h, t->title);
+	h = s_fnv_str(h, t->ticker);
+	h = s_fnv_str(h, t->issuer);
+	h = s_fnv_str(h, t->trade_date);
+	h = s_fnv_str(h, t->code);
+	h = s_fnv_num(h, t->shares);
+	h = s_fnv_num(h, t->price);
+	h = s_fnv_num(h, t->value);
+	h = s_fnv_num(h, t->shares_after);
+	h = s_fnv(h, &flags, sizeof(flags));
+	h = s_fnv(h, &t->filed_at, sizeof(t->filed_at));
+	if (t->instrument != NULL) {
+		h = s_fnv_str(h, t->instrument->ticker);
+		h = s_fnv_str(h, t->instrument->figi);
+		h = s_fnv_str(h, t->instrument->isin);
+	}
+	return h;
+}
+
+/* Source preference when two sources bring the same filing in one batch:
+ * EDGAR has the individual transactions, the others aggregate. */
+static int s_source_rank(const char *source)
+{
+	if (strcmp(source, "edgar") == 0)
+		return 0;
+	if (strcmp(source, "openinsider") == 0)
+		return 1;
+	if (strcmp(source, "finviz") == 0)
+		return 2;
+	return 3;
+}
+
+static int64_t s_day_of(int64_t t)
+{
+	return date_to_days(date_of_utc(t));
+}
+
+/* "12,000" / "12,000.5" (at most 4 decimals) */
+static char *s_fmt_qty(double x, char *buf, size_t len)
+{
+	double r = round(fabs(x) * 10000) / 10000, ip = floor(r), fp = r - ip;
+	char digits[64], frac[16] = "";
+	size_t n, o = 0;
+
+	snprintf(digits, sizeof(digits), "%.0f", ip);
+	if (fp > 0) {
+		snprintf(frac, sizeof(frac), "%.4f", fp); /* "0.5000" */
+		for (size_t k = strlen(frac); k > 0 && frac[k - 1] == '0'; k--)
+			frac[k - 1] = '\0';
+	}
+	n = strlen(digits);
+	if (x < 0 && o + 1 < len)
+		buf[o++] = '-';
+	for (size_t i = 0; i < n && o + 2 < len; i++) {
+		if (i > 0 && (n - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = digits[i];
+	}
+	buf[o] = '\0';
+	if (frac[0] == '0' && frac[1] == '.' && frac[2] != '\0')
+		snprintf(buf + o, len - o, "%s", frac + 1);
+	return buf;
+}
+
+/* Money in words a person reads: "8,500 USD", "2.5M USD", "25.3B USD". */
+static char *s_fmt_usd(double x, char *buf, size_t len)
+{
+	char q[64];
+
+	if (x >= 1e9)
+		snprintf(buf, len, "%.3gB USD", x / 1e9);
+	else if (x >= 1e7)
+		snprintf(buf, len, "%.3gM USD", x / 1e6);
+	else
+		snprintf(buf, len, "%s USD", s_fmt_qty(round(x), q, sizeof(q)));
+	return buf;
+}
+
+/* A fraction as a percentage with enough digits that it never prints the
+ * same as the threshold it is compared with ("0.99%" beside "1%"). */
+static char *s_fmt_pct(double f, double thr, char *buf, size_t len)
+{
+	char a[64], b[64];
+
+	for (int prec = 1; prec <= 4; prec++) {
+		snprintf(a, sizeof(a), "%.*f", prec, f * 100);
+		snprintf(b, sizeof(b), "%.*f", prec, thr * 100);
+		if (strcmp(a, b) != 0 || prec == 4)
+			break;
+	}
+	/* "2.40" -> "2.4", "100.0" -> "100" */
+	if (strchr(a, '.') != NULL) {
+		size_t k = strlen(a);
+
+		while (k > 0 && a[k - 1] == '0')
+			a[--k] = '\0';
+		if (k > 0 && a[k - 1] == '.')
+			a[--k] = '\0';
+	}
+	snprintf(buf, len, "%s%%", a);
+	return buf;
+}
+
+/* Whole days when whole, else one decimal. */
+static char *s_fmt_days(int64_t seconds, char *buf, size_t len)
+{
+	if (seconds % DAY_SECONDS == 0)
+		snprintf(buf, len, "%" PRId64, seconds / DAY_SECONDS);
+	else
+		snprintf(buf, len, "%.1f", (double)seconds / DAY_SECONDS);
+	return buf;
+}
+
+static int s_drop(const struct decision_sink *sink, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int s_drop(const struct decision_sink *sink, const char *key, const char *fmt, ...)
+{
+	char reason[REASON_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	if (sink == NULL || sink->drop == NULL)
+		return 0;
+	if (sink->drop(sink->ctx, key, reason) < 0) {
+		log_warnx("decider: the drop of %.64s was refused", key != NULL ? key : "(no key)");
+		return -1;
+	}
+	return 0;
+}
+
+static char *s_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *s_printf(const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return n < 0 ? NULL : s;
+}
+
+/* The strings (up to a NULL) joined by '|', malloc'd; NULL out of memory. */
+static char *s_join(const char *first, ...)
+{
+	size_t len = 0, off = 0;
+	const char *p;
+	va_list ap;
+	char *out;
+
+	va_start(ap, first);
+	for (p = first; p != NULL; p = va_arg(ap, const char *))
+		len += strlen(p) + 1;
+	va_end(ap);
+	out = malloc(len + 1);
+	if (out == NULL)
+		return NULL;
+	va_start(ap, first);
+	for (p = first; p != NULL; p = va_arg(ap, const char *)) {
+		size_t n = strlen(p);
+
+		if (off > 0)
+			out[off++] = '|';
+		memcpy(out + off, p, n);
+		off += n;
+	}
+	va_end(ap);
+	out[off] = '\0';
+	return out;
+}
+
+static int s_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The intent id: SHA-256 of rule, side and the evidence keys, which must
+ * be sorted; the first ID_HEX hex digits. */
+static void s_make_id(const char *rule, int side, char *const *keys, size_t n, char out[ID_HEX + 1])
+{
+	uint8_t dig[SHA256_DIGEST_LEN];
+	const char *sname = side_name((enum side)side);
+	sha256_t c;
+
+	sha256_init(&c);
+	sha256_update(&c, rule, strlen(rule));
+	sha256_update(&c, "\n", 1);
+	sha256_update(&c, sname, strlen(sname));
+	for (size_t i = 0; i < n; i++) {
+		sha256_update(&c, "\n", 1);
+		sha256_update(&c, keys[i], strlen(keys[i]));
+	}
+	sha256_final(&c, dig);
+	sha256_hex(dig, ID_HEX, out);
+}
+
+/* ---- options ---------------------------------------------------------- */
+
+void decider_opts_defaults(struct decider_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->state_dir = NULL;
+	o->exec_enabled = true;
+	o->exec_min_fraction = 0.01;
+	o->fraction_of = FRACTION_OF_BEFORE;
+	o->exec_titles = TITLE_DEFAULT_WORDS;
+	o->cluster_enabled = true;
+	o->cluster_min_executives = 3;
+	o->cluster_window_days = 7;
+	o->recency_enabled = true;
+	o->recency_days = 3;
+	o->mcap_enabled = true;
+	o->mcap_max = 10e9;
+	o->mcap_allow_unknown = true;
+	o->planned_exclude = true;
+	o->min_value = 0;
+	o->sizing.mode = SIZING_NOTIONAL;
+	o->sizing.shares = 1;
+	o->sizing.notional = 1000;
+	o->sizing.fraction = 0.01;
+	o->sizing.equity = NAN;
+	o->validity_hours = 48;
+	o->retention_days = 14;
+	o->batch_max = 10000;
+	o->max_trades = 200000;
+}
+
+int decider_opts_check(const struct decider_opts *o, char *err, size_t errlen)
+{
+	struct title_matcher tm;
+	char why[256];
+
+	if (o->state_dir == NULL || o->state_dir[0] == '\0') {
+		snprintf(err, errlen, "decider: no state directory");
+		return -1;
+	}
+	if (!(o->exec_min_fraction >= 0 && o->exec_min_fraction <= 100)) {
+		snprintf(err, errlen, "decider.executive_trade.min_fraction must be in [0, 100]");
+		return -1;
+	}
+	if (o->fraction_of != FRACTION_OF_BEFORE && o->fraction_of != FRACTION_OF_AFTER) {
+		snprintf(err, errlen,
+		         "decider.executive_trade.fraction_of must be before or after");
+		return -1;
+	}
+	if (title_matcher_init(&tm, o->exec_titles, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "decider.executive_trade.titles: %s", why);
+		return -1;
+	}
+	if (o->cluster_min_executives < 2 || o->cluster_min_executives > 100) {
+		snprintf(err, errlen, "decider.cluster_buy.min_executives must be in [2, 100]");
+		return -1;
+	}
+	if (o->cluster_window_days < 0 || o->cluster_window_days > 365) {
+		snprintf(err, errlen, "decider.cluster_buy.window_days must be in [0, 365]");
+		return -1;
+	}
+	if (o->recency_days < 0 || o->recency_days > 3650) {
+		snprintf(err, errlen, "decider.recency.days must be in [0, 3650]");
+		return -1;
+	}
+	if (!(o->mcap_max > 0 && isfinite(o->mcap_max))) {
+		snprintf(err, errlen, "decider.market_cap.max must be > 0");
+		return -1;
+	}
+	if (!(o->min_value >= 0 && isfinite(o->min_value))) {
+		snprintf(err, errlen, "decider.min_value.usd must be >= 0");
+		return -1;
+	}
+	if (o->validity_hours < 1 || o->validity_hours > 24 * 365) {
+		snprintf(err, errlen, "decider.intent.validity_hours must be in [1, 8760]");
+		return -1;
+	}
+	if (o->retention_days < 1 || o->retention_days > 3650) {
+		snprintf(err, errlen, "decider.window.retention_days must be in [1, 3650]");
+		return -1;
+	}
+	if (o->batch_max < 1 || o->batch_max > 1000000) {
+		snprintf(err, errlen, "decider.window.batch_max must be in [1, 1000000]");
+		return -1;
+	}
+	if (o->max_trades < 1000 || o->max_trades > 100000000) {
+		snprintf(err, errlen, "decider.window.max_trades must be in [1000, 100000000]");
+		return -1;
+	}
+	if (sizing_check(&o->sizing, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "decider.%s", why);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- life cycle ------------------------------------------------------- */
+
+decider_t *decider_new(const struct decider_opts *o, char *err, size_t errlen)
+{
+	decider_t *d;
+	int floor_days;
+
+	if (decider_opts_check(o, err, errlen) < 0)
+		return NULL;
+	d = calloc(1, sizeof(*d));
+	if (d == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	d->o = *o;
+	d->state_dir = strdup(o->state_dir);
+	d->titles = strdup(o->exec_titles != NULL ? o->exec_titles : "");
+	if (d->state_dir == NULL || d->titles == NULL) {
+		snprintf(err, errlen, "out of memory");
+		decider_free(&d);
+		return NULL;
+	}
+	d->o.state_dir = d->state_dir;
+	d->o.exec_titles = d->titles;
+	if (title_matcher_init(&d->tm, d->titles, err, errlen) < 0) {
+		decider_free(&d);
+		return NULL;
+	}
+	/* The memory must outlive every copy that can still pass recency, and
+	 * every purchase a fresh one could make a cluster with. */
+	floor_days = (o->recency_enabled ? o->recency_days : 0) + o->cluster_window_days + 1;
+	d->retention_days = o->retention_days > floor_days ? o->retention_days : floor_days;
+	d->last_prune = INT64_MIN;
+	d->w = window_open(d->state_dir, (size_t)o->max_trades, err, errlen);
+	if (d->w == NULL) {
+		decider_free(&d);
+		return NULL;
+	}
+	return d;
+}
+
+/* Forget the waiting list; rows_alive: the rows are still the window's
+ * (false after a rollback freed them). */
+static void s_pend_clear(decider_t *d, bool rows_alive)
+{
+	for (size_t i = 0; i < d->npend; i++) {
+		if (rows_alive)
+			d->pend[i].row->tag = NULL;
+		free(d->pend[i].reason);
+	}
+	d->npend = 0;
+}
+
+void decider_free(decider_t **dp)
+{
+	decider_t *d;
+
+	if (dp == NULL || *dp == NULL)
+		return;
+	d = *dp;
+	if (d->npend > 0)
+		log_info("decider: %zu trades not flushed; they come again with the next cycle",
+		         d->npend);
+	s_pend_clear(d, true);
+	window_close(&d->w);
+	free(d->pend);
+	free(d->state_dir);
+	free(d->titles);
+	free(d);
+	*dp = NULL;
+}
+
+size_t decider_pending(const decider_t *d)
+{
+	return d->npend;
+}
+
+long decider_intent_count(decider_t *d)
+{
+	return window_signal_count(d->w);
+}
+
+/* ---- stage 1: one trade ------------------------------------------------ */
+
+/* The per-trade filters.  Returns 1 when t goes on to the window (side
+ * set), 0 when it was dropped, -1 when the sink refused the drop. */
+static int s_filter(decider_t *d, const trade_t *t, int64_t now, int *side,
+                    const struct decision_sink *sink)
+{
+	const struct decider_opts *o = &d->o;
+	char why[256], a[64], b[64];
+	record_t r;
+	civil_date_t td;
+
+	memset(&r, 0, sizeof(r));
+	r.type = REC_TRADE;
+	r.u.trade = *t;
+	if (record_validate(&r, why, sizeof(why)) < 0)
+		return s_drop(sink, t->key, "invalid trade: %s", why);
+	date_parse(t->trade_date, &td);
+
+	if (strcmp(t->code, "P") == 0)
+		*side = SIDE_BUY;
+	else if (strcmp(t->code, "S") == 0)
+		*side = SIDE_SELL;
+	else
+		return s_drop(sink, t->key, "code %s is not an open-market purchase or sale",
+		              t->code);
+
+	if (o->recency_enabled) {
+		if (t->filed_at != REC_NULL_TIME) {
+			int64_t age = now - t->filed_at;
+
+			if (age > (int64_t)o->recency_days * DAY_SECONDS)
+				return s_drop(sink, t->key, "filed %s days ago (more than %d)",
+				              s_fmt_days(age, a, sizeof(a)), o->recency_days);
+		} else {
+			int64_t days = s_day_of(now) - date_to_days(td);
+
+			if (days > o->recency_days)
+				return s_drop(sink, t->key,
+				              "traded %" PRId64 " days ago, filing time unknown"
+				              " (more than %d)",
+				              days, o->recency_days);
+		}
+	}
+	if (o->planned_exclude && t->planned)
+		return s_drop(sink, t->key, "10b5-1 plan");
+	if (o->mcap_enabled) {
+		double cap = t->instrument != NULL ? t->instrument->market_cap : NAN;
+
+		if (!isnan(cap) && cap > o->mcap_max)
+			return s_drop(sink, t->key, "market cap %s above the %s maximum",
+			              s_fmt_usd(cap, a, sizeof(a)),
+			              s_fmt_usd(o->mcap_max, b, sizeof(b)));
+		if (isnan(cap) && !o->mcap_allow_unknown)
+			return s_drop(sink, t->key, "market cap unknown");
+	}
+	if (t->amendment && date_to_days(td) < s_day_of(now) - d->retention_days)
+		return s_drop(sink, t->key,
+		              "4/A of a trade on %s, older than the %d-day memory: cannot tell"
+		              " whether it is new",
+		              t->trade_date, d->retention_days);
+	if (!o->exec_enabled && !o->cluster_enabled)
+		return s_drop(sink, t->key, "executive_trade and cluster_buy are off");
+	if (!o->exec_enabled && *side == SIDE_SELL)
+		return s_drop(sink, t->key, "sale, and executive_trade is off");
+	if (!title_is_executive(&d->tm, t->title)) {
+		if (t->title == NULL || t->title[0] == '\0')
+			return s_drop(sink, t->key, "not an executive: no title");
+		return s_drop(sink, t->key, "not an executive: %.80s", t->title);
+	}
+	return 1;
+}
+
+static int s_pend_push(decider_t *d, struct win_trade *row)
+{
+	struct pend *p;
+
+	if (d->npend == d->cap) {
+		size_t ncap = d->cap == 0 ? 256 : d->cap * 2;
+		struct pend *np = realloc(d->pend, ncap * sizeof(*np));
+
+		if (np == NULL)
+			return -1;
+		d->pend = np;
+		d->cap = ncap;
+	}
+	p = &d->pend[d->npend++];
+	memset(p, 0, sizeof(*p));
+	p->row = row;
+	p->gvalue = NAN;
+	row->tag = p; /* until the flush sorts the list */
+	return 0;
+}
+
+int decider_handle_trade(decider_t *d, const trade_t *t, int64_t now,
+                         const struct decision_sink *sink)
+{
+	char owner_key[256], price[96], err[512];
+	struct win_trade w, *seen, *row;
+	civil_date_t td;
+	char *grp = NULL, *fp = NULL;
+	int side = SIDE_NONE, rc, ret = -1;
+	uint64_t chash;
+	bool was_pending;
+
+	rc = s_filter(d, t, now, &side, sink);
+	if (rc <= 0)
+		return rc;
+
+	/* The scraper sends its whole window every cycle: a repeat is
+	 * answered from memory, before anything is built for it. */
+	chash = s_content_hash(t);
+	seen = window_lookup(d->w, t->key);
+	if (seen != NULL && seen->chash == chash) {
+		if (seen->pending)
+			return s_drop(sink, t->key,
+			              "repeat of a trade already waiting in this batch");
+		if (seen->used_by != NULL)
+			return s_drop(sink, t->key, "already used: evidence of intent %.12s",
+			              seen->used_by);
+		return s_drop(sink, t->key, "%s",
+		              seen->outcome != NULL ? seen->outcome : "already judged");
+	}
+	was_pending = seen != NULL && seen->pending;
+
+	date_parse(t->trade_date, &td);
+	if (title_owner_key(t->owner, owner_key, sizeof(owner_key)) == 0)
+		snprintf(owner_key, sizeof(owner_key), "%s", t->owner);
+	/* The group: one filing (accession) by one owner on one side, from one
+	 * source; a trade without an accession is a group of its own. */
+	if (t->accession != NULL && t->accession[0] != '\0')
+		grp = s_join(t->source, t->accession, t->code,
+		             t->owner_cik != NULL ? "cik:" : "name:",
+		             t->owner_cik != NULL ? t->owner_cik : owner_key, NULL);
+	else
+		grp = s_join(t->source, "key", t->key, NULL);
+	/* The transaction, as every source and a 4/A would state it. */
+	if (isnan(t->price))
+		snprintf(price, sizeof(price), "%.4f|-", t->shares);
+	else
+		snprintf(price, sizeof(price), "%.4f|%.4f", t->shares, t->price);
+	fp = s_join(t->ticker, owner_key, t->trade_date, t->code, price, NULL);
+	if (grp == NULL || fp == NULL) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto out;
+	}
+
+	memset(&w, 0, sizeof(w));
+	w.key = t->key;
+	w.chash = chash;
+	w.source = t->source;
+	w.srank = s_source_rank(t->source);
+	w.accession = t->accession != NULL && t->accession[0] != '\0' ? t->accession : NULL;
+	w.grp = grp;
+	w.side = side;
+	w.owner = t->owner;
+	w.owner_cik = t->owner_cik;
+	w.owner_key = owner_key;
+	w.title = t->title;
+	w.ticker = t->ticker;
+	w.issuer = t->issuer;
+	if (t->instrument != NULL) {
+		w.vticker = t->instrument->ticker;
+		w.figi = t->instrument->figi;
+		w.isin = t->instrument->isin;
+	}
+	memcpy(w.trade_date, t->trade_date, sizeof(w.trade_date));
+	w.trade_day = date_to_days(td);
+	w.shares = t->shares;
+	w.price = t->price;
+	w.value = t->value;
+	w.shares_after = t->shares_after;
+	w.direct = t->direct;
+	w.amendment = t->amendment;
+	w.fp = fp;
+	w.ref_time = t->filed_at != REC_NULL_TIME ? t->filed_at : w.trade_day * DAY_SECONDS;
+
+	row = window_put(d->w, &w);
+	if (row == NULL) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto out;
+	}
+	if (was_pending) {
+		/* Changed while waiting: the stored row now holds the new
+		 * content and gets the one answer at the flush. */
+		ret = s_drop(sink, t->key,
+		             "repeat of a trade already waiting in this batch"
+		             " (its content replaced the earlier copy)");
+		goto done;
+	}
+	if (s_pend_push(d, row) < 0) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto out;
+	}
+	ret = 0;
+	if (d->npend >= (size_t)d->o.batch_max)
+		ret = decider_flush(d, now, sink);
+	goto done;
+out:
+	log_warnx("decider: trade %.64s: %s", t->key, err);
+done:
+	free(grp);
+	free(fp);
+	return ret;
+}
+
+/* ---- stage 2: groups ---------------------------------------------------- */
+
+/* Judging order: originals before amendments, then by source rank, group
+ * and key (window_find_repeat's "earlier" within a batch is the same). */
+static int s_cmp_pend(const void *a, const void *b)
+{
+	const struct win_trade *x = ((const struct pend *)a)->row,
+	                       *y = ((const struct pend *)b)->row;
+	int c;
+
+	if (x->amendment != y->amendment)
+		return x->amendment ? 1 : -1;
+	if (x->srank != y->srank)
+		return x->srank < y->srank ? -1 : 1;
+	if ((c = strcmp(x->grp, y->grp)) != 0)
+		return c;
+	return strcmp(x->key, y->key);
+}
+
+/* The waiting entry of a row, or NULL when the row is older. */
+static struct pend *s_pend_of(const struct win_trade *r)
+{
+	return r->tag;
+}
+
+/* Record the group stage's answer for a waiting row, in memory and in the
+ * window.  reason NULL: it became evidence. */
+static int s_settle(decider_t *d, struct pend *p, double gvalue, const char *dup_of,
+                    const char *reason, char *err, size_t errlen)
+{
+	p->judged = true;
+	p->dup = dup_of != NULL;
+	p->gvalue = gvalue;
+	free(p->reason);
+	p->reason = NULL;
+	if (reason != NULL && (p->reason = strdup(reason)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (window_mark(d->w, p->row, gvalue, dup_of, reason, NULL) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* How big the group is against the holdings. */
+enum ratio_kind {
+	RATIO_FRACTION,     /* f is the fraction */
+	RATIO_NEW_POSITION, /* a purchase with nothing held before */
+	RATIO_ALL_AFTER,    /* fraction_of after, nothing left after a sale */
+	RATIO_UNKNOWN,      /* a shares_after is unknown */
+};
+
+struct group_sum {
+	double shares; /* total */
+	double value;  /* total, NAN when a row's is unknown */
+	double pv, ps; /* sum of price x shares and shares over priced rows */
+	enum ratio_kind kind;
+	double f;
+	size_t n;                      /* live rows */
+	const struct win_trade *first; /* first live row by key */
+	const char *date_lo, *date_hi;
+};
+
+/* Sum the live rows and measure them against the holdings (rules.h). */
+static void s_group_sum(const struct decider_opts *o, struct win_trade *const *rows, size_t n,
+                        const bool *live, int side, struct group_sum *g)
+{
+	double tb[3] = { 0, 0, 0 }, ab[3] = { NAN, NAN, NAN };
+	bool used[3] = { false, false, false }, unknown = false;
+	double before = 0, after = 0;
+
+	memset(g, 0, sizeof(*g));
+	for (size_t i = 0; i < n; i++) {
+		const struct win_trade *r = rows[i];
+		double v = !isnan(r->value) ? r->value : r->shares * r->price;
+		int b = r->direct + 1;
+
+		if (!live[i])
+			continue;
+		if (g->first == NULL)
+			g->first = r;
+		if (g->date_lo == NULL || strcmp(r->trade_date, g->date_lo) < 0)
+			g->date_lo = r->trade_date;
+		if (g->date_hi == NULL || strcmp(r->trade_date, g->date_hi) > 0)
+			g->date_hi = r->trade_date;
+		g->n++;
+		g->shares += r->shares;
+		g->value += v; /* NaN sticks: one unknown makes the total unknown */
+		if (!isnan(r->price)) {
+			g->pv += r->price * r->shares;
+			g->ps += r->shares;
+		}
+		if (b < 0 || b > 2)
+			b = 0;
+		used[b] = true;
+		tb[b] += r->shares;
+		if (isnan(r->shares_after))
+			unknown = true;
+		else if (isnan(ab[b]))
+			ab[b] = r->shares_after;
+		else if (side == SIDE_BUY)
+			ab[b] = fmax(ab[b], r->shares_after);
+		else
+			ab[b] = fmin(ab[b], r->shares_after);
+	}
+	if (unknown) {
+		g->kind = RATIO_UNKNOWN;
+		return;
+	}
+	for (int b = 0; b < 3; b++) {
+		if (!used[b])
+			continue;
+		after += ab[b];
+		before += side == SIDE_BUY ? ab[b] - tb[b] : ab[b] + tb[b];
+	}
+	if (o->fraction_of == FRACTION_OF_AFTER) {
+		if (after <= 0) {
+			g->kind = RATIO_ALL_AFTER;
+			return;
+		}
+		g->kind = RATIO_FRACTION;
+		g->f = g->shares / after;
+		return;
+	}
+	if (before <= 0) {
+		/* Nothing held before (or inconsistent holdings lines that
+		 * say less than nothing): the purchase is all there is.  A
+		 * sale always has before >= its own shares > 0. */
+		g->kind = RATIO_NEW_POSITION;
+		return;
+	}
+	g->kind = RATIO_FRACTION;
+	g->f = g->shares / before;
+}
+
+/* "(2.4% of holdings)" and the like, for the intent's reason. */
+static void s_ratio_words(const struct decider_opts *o, const struct group_sum *g, char *buf,
+                          size_t len)
+{
+	char pct[64];
+
+	switch (g->kind) {
+	case RATIO_NEW_POSITION:
+		snprintf(buf, len, "a new position");
+		break;
+	case RATIO_ALL_AFTER:
+		snprintf(buf, len, "all of the holdings: none left after the trade");
+		break;
+	case RATIO_UNKNOWN:
+		snprintf(buf, len, "holdings unknown");
+		break;
+	case RATIO_FRACTION:
+		snprintf(buf, len, "%s of holdings%s",
+		         s_fmt_pct(g->f, o->exec_min_fraction, pct, sizeof(pct)),
+		         o->fraction_of == FRACTION_OF_AFTER ? " after the trade" : "");
+		break;
+	}
+}
+
+/* Fill the parts of an intent every rule shares, and emit it.  keys must
+ * be sorted; they are all hashed into the id, at most RECORD_MAX_EVIDENCE
+ * listed.  *emitted is false when the window already holds that id. */
+static int s_emit_intent(decider_t *d, const char *rule, int side, char **keys, size_t n,
+                         const struct win_trade *like, double ref_price, const char *reason,
+                         int64_t now, const struct decision_sink *sink, char id[ID_HEX + 1],
+                         bool *emitted, char *err, size_t errlen)
+{
+	char rule_buf[32], *reason_buf;
+	intent_t in;
+	int rc = 0;
+
+	*emitted = false;
+	s_make_id(rule, side, keys, n, id);
+	if (window_signal_exists(d->w, id))
+		return 0;
+	memset(&in, 0, sizeof(in));
+	snprintf(rule_buf, sizeof(rule_buf), "%s", rule);
+	reason_buf = strdup(reason);
+	if (reason_buf == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	in.id = id;
+	in.rule = rule_buf;
+	in.side = (enum side)side;
+	in.ticker = like->vticker != NULL ? like->vticker : like->ticker;
+	in.figi = like->figi;
+	in.isin = like->isin;
+	sizing_apply(&d->o.sizing, &in);
+	in.ref_price = ref_price;
+	in.evidence = keys;
+	in.n_evidence = n < RECORD_MAX_EVIDENCE ? n : RECORD_MAX_EVIDENCE;
+	in.reason = reason_buf;
+	in.created_at = now;
+	in.expires_at = now + (int64_t)d->o.validity_hours * 3600;
+	if (sink != NULL && sink->intent != NULL && sink->intent(sink->ctx, &in) < 0) {
+		snprintf(err, errlen, "the intent %s was refused", id);
+		rc = -1;
+	}
+	if (rc == 0 && window_signal_put(d->w, &in) < 0) {
+		snprintf(err, errlen, "out of memory");
+		rc = -1;
+	}
+	free(reason_buf);
+	if (rc == 0) {
+		*emitted = true;
+		log_info("decider: intent %s %s %s: %s", id, rule, side_name((enum side)side),
+		         reason);
+	}
+	return rc;
+}
+
+static int s_oom(char *err, size_t errlen)
+{
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+/* Judge one group, whose waiting rows start at d->pend[lo]. */
+static int s_judge_group(decider_t *d, size_t lo, int64_t now, const struct decision_sink *sink,
+                         char *err, size_t errlen)
+{
+	const struct decider_opts *o = &d->o;
+	const char *grp = d->pend[lo].row->grp;
+	struct win_trade **rows = NULL;
+	const struct win_trade *r0;
+	struct win_group *mem;
+	struct group_sum g;
+	bool *live = NULL;
+	char **keys = NULL;
+	char *reason = NULL;
+	char buf[REASON_MAX], a[96], b[96], id[ID_HEX + 1] = "";
+	int64_t ref_time = INT64_MIN;
+	size_t n = 0, nkeys = 0;
+	bool any_new = false, emitted = false;
+	int rc = -1;
+
+	if (window_group_rows(d->w, grp, &rows, &n) < 0)
+		return s_oom(err, errlen);
+	if (n == 0) {
+		snprintf(err, errlen, "group %.64s vanished from the window", grp);
+		goto out;
+	}
+	if (n > GROUP_MAX) {
+		snprintf(buf, sizeof(buf),
+		         "more than %d transactions by one owner in one filing: not judged",
+		         GROUP_MAX);
+		for (size_t i = 0; i < n; i++) {
+			struct pend *p = s_pend_of(rows[i]);
+
+			if (p != NULL &&
+			    s_settle(d, p, NAN, "oversized group", buf, err, errlen) < 0)
+				goto out;
+		}
+		rc = 0;
+		goto out;
+	}
+	r0 = rows[0];
+	for (size_t i = 0; i < n; i++)
+		if (rows[i]->ref_time > ref_time)
+			ref_time = rows[i]->ref_time;
+
+	if (r0->accession != NULL) {
+		/* The same filing and owner through another source. */
+		mem = window_group_copy(d->w, grp, r0->accession, r0->side, r0->owner_cik,
+		                        r0->owner_key);
+		if (mem != NULL) {
+			if (mem->intent[0] != '\0')
+				snprintf(
+				    buf, sizeof(buf),
+				    "already used: same transaction seen via %s (intent %.12s)",
+				    mem->source, mem->intent);
+			else
+				snprintf(buf, sizeof(buf), "same transaction already seen via %s",
+				         mem->source);
+			snprintf(a, sizeof(a), "copy of %.80s", mem->grp);
+			for (size_t i = 0; i < n; i++) {
+				struct pend *p = s_pend_of(rows[i]);
+
+				if (p != NULL && s_settle(d, p, NAN, a, buf, err, errlen) < 0)
+					goto out;
+			}
+			/* Not remembered as a group of its own: the original stays
+			 * the one a later copy, or a later row of either, is
+			 * matched against. */
+			rc = 0;
+			goto out;
+		}
+		/* A group that already made its intent: later rows add nothing. */
+		mem = window_group_get(d->w, grp);
+		if (mem != NULL && mem->intent[0] != '\0') {
+			snprintf(id, sizeof(id), "%.32s", mem->intent);
+			for (size_t i = 0; i < n; i++) {
+				struct pend *p = s_pend_of(rows[i]);
+
+				if (p == NULL)
+					continue;
+				if (rows[i]->used_by != NULL && strcmp(rows[i]->used_by, id) == 0)
+					snprintf(buf, sizeof(buf),
+					         "already used: evidence of intent %.12s", id);
+				else
+					snprintf(
+					    buf, sizeof(buf),
+					    "already used: filing %s by %.60s already signalled"
+					    " as intent %.12s",
+					    r0->accession, r0->owner, id);
+				if (s_settle(d, p, rows[i]->gvalue, NULL, buf, err, errlen) < 0)
+					goto out;
+			}
+			if (window_group_put(d->w, grp, r0->source, r0->accession, r0->side,
+			                     r0->owner_cik, r0->owner_key, id, ref_time) < 0)
+				goto oom;
+			rc = 0;
+			goto out;
+		}
+	}
+
+	/* 4/A repeats (and accession-less copies): not new. */
+	live = calloc(n, sizeof(*live));
+	keys = calloc(n, sizeof(*keys));
+	if (live == NULL || keys == NULL)
+		goto oom;
+	for (size_t i = 0; i < n; i++) {
+		struct win_trade *r = rows[i], *q;
+		struct pend *p = s_pend_of(r);
+
+		if (p == NULL) {
+			live[i] = r->dup_of == NULL;
+			continue;
+		}
+		q = window_find_repeat(d->w, r);
+		if (q == NULL) {
+			live[i] = true;
+			any_new = true;
+			continue;
+		}
+		if (r->accession == NULL || q->accession == NULL)
+			snprintf(buf, sizeof(buf), "same transaction already seen as %.200s",
+			         q->key);
+		else if (r->amendment)
+			snprintf(buf, sizeof(buf), "4/A repeats a transaction already seen in %s",
+			         q->accession);
+		else
+			snprintf(buf, sizeof(buf), "repeats a transaction already seen in 4/A %s",
+			         q->accession);
+		snprintf(a, sizeof(a), "repeat of %.80s", q->key);
+		if (s_settle(d, p, NAN, a, buf, err, errlen) < 0)
+			goto out;
+	}
+	if (!any_new) {
+		rc = 0;
+		if (r0->accession != NULL &&
+		    window_group_put(d->w, grp, r0->source, r0->accession, r0->side, r0->owner_cik,
+		                     r0->owner_key, NULL, ref_time) < 0)
+			goto oom;
+		goto out;
+	}
+
+	/* executive_trade on the group as it now stands. */
+	s_group_sum(o, rows, n, live, r0->side, &g);
+	if (!o->exec_enabled)
+		reason = s_printf("executive_trade is off");
+	else if (o->min_value > 0 && isnan(g.value))
+		reason =
+		    s_printf("value unknown (minimum %s)", s_fmt_usd(o->min_value, a, sizeof(a)));
+	else if (o->min_value > 0 && g.value < o->min_value)
+		reason = s_printf("value %s below the %s minimum", s_fmt_usd(g.value, a, sizeof(a)),
+		                  s_fmt_usd(o->min_value, b, sizeof(b)));
+	else if (g.kind == RATIO_UNKNOWN && o->exec_min_fraction > 0)
+		reason = s_printf("holdings unknown (no shares owned after the trade)");
+	else if (g.kind == RATIO_FRACTION && !(g.f > o->exec_min_fraction)) {
+		s_ratio_words(o, &g, a, sizeof(a));
+		reason = s_printf("%s (more than %s needed)", a,
+		                  s_fmt_pct(o->exec_min_fraction, 0, b, sizeof(b)));
+	} else {
+		/* An intent: "CFO John Doe bought 12,000 shares (2.4% of
+		 * holdings) of ACME on 2026-04-22". */
+		char dates[64], txn[48] = "", words[96];
+
+		for (size_t i = 0; i < n; i++)
+			if (live[i])
+				keys[nkeys++] = rows[i]->key; /* rows are in key order */
+		if (strcmp(g.date_lo, g.date_hi) == 0)
+			snprintf(dates, sizeof(dates), "on %s", g.date_lo);
+		else
+			snprintf(dates, sizeof(dates), "between %s and %s", g.date_lo, g.date_hi);
+		if (g.n > 1)
+			snprintf(txn, sizeof(txn), " in %zu transactions", g.n);
+		s_ratio_words(o, &g, words, sizeof(words));
+		snprintf(buf, sizeof(buf), "%.80s %.80s %s %s shares (%s) of %s %s%s",
+		         g.first->title != NULL ? g.first->title : "Executive", g.first->owner,
+		         r0->side == SIDE_BUY ? "bought" : "sold",
+		         s_fmt_qty(g.shares, a, sizeof(a)), words, g.first->ticker, dates, txn);
+		if (s_emit_intent(d, "executive_trade", r0->side, keys, nkeys, g.first,
+		                  g.ps > 0 ? g.pv / g.ps : NAN, buf, now, sink, id, &emitted, err,
+		                  errlen) < 0)
+			goto out;
+		if (!emitted)
+			reason = s_printf("already used: intent %.12s", id);
+	}
+	if (nkeys == 0 && reason == NULL)
+		goto oom;
+	for (size_t i = 0; i < n; i++) {
+		struct pend *p = live[i] ? s_pend_of(rows[i]) : NULL;
+
+		if (p != NULL) {
+			p->judged = true;
+			p->dup = false;
+			p->gvalue = g.value;
+			p->used = emitted;
+			if (reason != NULL && (p->reason = strdup(reason)) == NULL)
+				goto oom;
+			if (window_mark(d->w, rows[i], g.value, NULL, reason,
+			                nkeys > 0 ? id : NULL) < 0)
+				goto oom;
+		} else if (live[i] && nkeys > 0 && window_use(d->w, rows[i], id) < 0) {
+			goto oom;
+		}
+	}
+	rc = 0;
+	if (r0->accession != NULL &&
+	    window_group_put(d->w, grp, r0->source, r0->accession, r0->side, r0->owner_cik,
+	                     r0->owner_key, nkeys > 0 ? id : NULL, ref_time) < 0)
+		goto oom;
+	goto out;
+oom:
+	rc = s_oom(err, errlen);
+out:
+	free(reason);
+	free(keys);
+	free(live);
+	free(rows);
+	return rc;
+}
+
+/* ---- stage 3: clusters -------------------------------------------------- */
+
+/* Distinct owners in the sliding window, with how many rows each has. */
+struct owner_count {
+	const char *owner_key;
+	int rows;
+};
+
+struct owner_set {
+	struct owner_count *v;
+	size_t n, cap;
+};
+
+static int s_owner_add(struct owner_set *s, const char *k)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->v[i].owner_key, k) == 0) {
+			s->v[i].rows++;
+			return 0;
+		}
+	if (s->n == s->cap) {
+		size_t ncap = s->cap == 0 ? 8 : s->cap * 2;
+		struct owner_count *nv = realloc(s->v, ncap * sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		s->v = nv;
+		s->cap = ncap;
+	}
+	s->v[s->n].owner_key = k;
+	s->v[s->n].rows = 1;
+	s->n++;
+	return 0;
+}
+
+static void s_owner_remove(struct owner_set *s, const char *k)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->v[i].owner_key, k) == 0) {
+			if (--s->v[i].rows == 0)
+				s->v[i] = s->v[--s->n];
+			return;
+		}
+}
+
+/* Signal a cluster formed by c[lo..hi); fills cl. */
+static int s_emit_cluster(decider_t *d, struct win_trade **c, size_t lo, size_t hi,
+                          struct win_cluster *cl, int64_t now, const struct decision_sink *sink,
+                          char *err, size_t errlen)
+{
+	char buf[REASON_MAX];
+	const struct win_trade *latest = c[hi - 1], *like = NULL;
+	struct owner_set seen = { 0 };
+	char **keys = calloc(hi - lo, sizeof(*keys));
+	double ref_price = NAN;
+	size_t n = 0, shown = 0, off;
+	bool emitted;
+	int rc = -1;
+
+	if (keys == NULL)
+		return s_oom(err, errlen);
+	for (size_t i = lo; i < hi; i++)
+		keys[n++] = c[i]->key;
+	qsort(keys, n, sizeof(*keys), s_cmp_str);
+	/* The latest information: the price and instrument of the newest
+	 * member that has them. */
+	for (size_t i = hi; i > lo; i--) {
+		const struct win_trade *r = c[i - 1];
+
+		if (isnan(ref_price) && !isnan(r->price))
+			ref_price = r->price;
+		if (like == NULL && r->figi != NULL)
+			like = r;
+	}
+	if (like == NULL)
+		like = latest;
+
+	/* "3 executives bought ACME between 2026-04-15 and 2026-04-21: CEO
+	 * Jane Roe, CFO John Doe, COO Ann Lee" */
+	for (size_t i = lo; i < hi; i++)
+		if (s_owner_add(&seen, c[i]->owner_key) < 0)
+			goto oom;
+	off =
+	    (size_t)snprintf(buf, sizeof(buf), "%zu executives bought %s ", seen.n, latest->ticker);
+	if (strcmp(c[lo]->trade_date, latest->trade_date) == 0)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "on %s:", latest->trade_date);
+	else
+		off +=
+		    (size_t)snprintf(buf + off, sizeof(buf) - off,
+		                     "between %s and %s:", c[lo]->trade_date, latest->trade_date);
+	seen.n = 0; /* again, to name each owner once, in order */
+	for (size_t i = lo; i < hi && off < sizeof(buf); i++) {
+		const struct win_trade *r = c[i];
+		size_t before = seen.n;
+
+		if (s_owner_add(&seen, r->owner_key) < 0)
+			goto oom;
+		if (seen.n == before)
+			continue;
+		if (shown == 6) {
+			off += (size_t)snprintf(buf + off, sizeof(buf) - off, " and others");
+			break;
+		}
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s %.60s %.60s",
+		                        shown > 0 ? "," : "", r->title != NULL ? r->title : "",
+		                        r->owner);
+		shown++;
+	}
+	if (s_emit_intent(d, "cluster_buy", SIDE_BUY, keys, n, like, ref_price, buf, now, sink,
+	                  cl->id, &emitted, err, errlen) < 0)
+		goto out;
+	snprintf(cl->ticker, sizeof(cl->ticker), "%s", latest->ticker);
+	cl->first_day = c[lo]->trade_day;
+	cl->last_day = latest->trade_day;
+	for (size_t i = lo; i < hi; i++) {
+		struct pend *p = s_pend_of(c[i]);
+
+		if (window_use(d->w, c[i], cl->id) < 0)
+			goto oom;
+		if (p != NULL && emitted)
+			p->used = true;
+		else if (p != NULL)
+			snprintf(p->note, sizeof(p->note),
+			         "cluster_buy: already used: intent %.12s", cl->id);
+	}
+	rc = 0;
+	goto out;
+oom:
+	rc = s_oom(err, errlen);
+out:
+	free(seen.v);
+	free(keys);
+	return rc;
+}
+
+/*
+ * cluster_buy for one ticker with purchases in this batch on days
+ * [day_lo, day_hi].  Candidates are the judged, non-copy purchases within
+ * window_days of them; those within window_days of a signalled cluster's
+ * span join it (and stretch it); the rest are scanned in date order and
+ * form a cluster at the first trade date on which the last window_days
+ * hold min_executives distinct owners.
+ */
+static int s_judge_ticker(decider_t *d, const char *ticker, int64_t day_lo, int64_t day_hi,
+                          int64_t now, const struct decision_sink *sink, char *err, size_t errlen)
+{
+	const struct decider_opts *o = &d->o;
+	const int64_t wdays = o->cluster_window_days;
+	struct win_trade **c = NULL, **u = NULL;
+	struct win_cluster *cl = NULL;
+	struct owner_set win = { 0 };
+	size_t nc = 0, ncl = 0, nu = 0;
+	int *assigned = NULL;
+	bool *dirty = NULL;
+	int rc = -1;
+
+	if (window_cluster_candidates(d->w, ticker, day_lo - wdays, day_hi + wdays, &c, &nc) < 0 ||
+	    window_clusters(d->w, ticker, &cl, &ncl) < 0)
+		goto oom;
+	assigned = malloc((nc + 1) * sizeof(*assigned));
+	u = malloc((nc + 1) * sizeof(*u));
+	{
+		/* room for every cluster that can form here */
+		struct win_cluster *ncls = realloc(cl, (ncl + nc + 1) * sizeof(*ncls));
+
+		if (ncls != NULL)
+			cl = ncls;
+		dirty = calloc(ncl + nc + 1, sizeof(*dirty));
+		if (assigned == NULL || u == NULL || ncls == NULL || dirty == NULL)
+			goto oom;
+	}
+	for (size_t i = 0; i < nc; i++) {
+		bool small = o->min_value > 0 && !(c[i]->gvalue >= o->min_value);
+		struct pend *p = s_pend_of(c[i]);
+
+		assigned[i] = small ? -2 : -1;
+		if (small && p != NULL)
+			snprintf(p->note, sizeof(p->note), "cluster_buy: value below the minimum");
+	}
+	/* Later members of signalled clusters, stretching them as they join. */
+	for (bool changed = true; changed;) {
+		changed = false;
+		for (size_t i = 0; i < nc; i++) {
+			if (assigned[i] != -1)
+				continue;
+			for (size_t k = 0; k < ncl; k++)
+				if (c[i]->trade_day >= cl[k].first_day - wdays &&
+				    c[i]->trade_day <= cl[k].last_day + wdays) {
+					assigned[i] = (int)k;
+					if (c[i]->trade_day < cl[k].first_day)
+						cl[k].first_day = c[i]->trade_day;
+					if (c[i]->trade_day > cl[k].last_day)
+						cl[k].last_day = c[i]->trade_day;
+					dirty[k] = changed = true;
+					break;
+				}
+		}
+	}
+	for (size_t i = 0; i < nc; i++)
+		if (assigned[i] == -1)
+			u[nu++] = c[i];
+
+	/* New clusters among the rest. */
+	for (size_t i = 0, j = 0; i < nu;) {
+		size_t k = i;
+		int64_t day = u[i]->trade_day;
+
+		while (k < nu && u[k]->trade_day == day)
+			k++;
+		for (; u[j]->trade_day < day - wdays; j++)
+			s_owner_remove(&win, u[j]->owner_key);
+		for (size_t m = i; m < k; m++)
+			if (s_owner_add(&win, u[m]->owner_key) < 0)
+				goto oom;
+		if (win.n >= (size_t)o->cluster_min_executives) {
+			struct win_cluster *nw = &cl[ncl];
+
+			memset(nw, 0, sizeof(*nw));
+			if (s_emit_cluster(d, u, j, k, nw, now, sink, err, errlen) < 0)
+				goto out;
+			/* Later members in this batch join it. */
+			for (; k < nu && u[k]->trade_day <= nw->last_day + wdays; k++) {
+				struct pend *p = s_pend_of(u[k]);
+
+				nw->last_day = u[k]->trade_day;
+				if (p != NULL && !p->used)
+					snprintf(p->note, sizeof(p->note),
+					         "cluster_buy: later member of cluster %.12s",
+					         nw->id);
+			}
+			dirty[ncl] = true;
+			ncl++;
+			win.n = 0;
+			i = j = k;
+			continue;
+		}
+		for (size_t m = i; m < k; m++) {
+			struct pend *p = s_pend_of(u[m]);
+
+			if (p != NULL)
+				snprintf(p->note, sizeof(p->note),
+				         "cluster_buy: %zu of %d executives within %d days", win.n,
+				         o->cluster_min_executives, o->cluster_window_days);
+		}
+		i = k;
+	}
+	/* What joining a signalled cluster meant for the waiting rows. */
+	for (size_t i = 0; i < nc; i++) {
+		struct pend *p = s_pend_of(c[i]);
+
+		if (assigned[i] < 0 || p == NULL || p->used)
+			continue;
+		snprintf(p->note, sizeof(p->note), "cluster_buy: later member of cluster %.12s",
+		         cl[assigned[i]].id);
+	}
+	for (size_t k = 0; k < ncl; k++)
+		if (dirty[k] && window_cluster_put(d->w, &cl[k]) < 0)
+			goto oom;
+	rc = 0;
+	goto out;
+oom:
+	rc = s_oom(err, errlen);
+out:
+	free(win.v);
+	free(dirty);
+	free(u);
+	free(assigned);
+	free(cl);
+	free(c);
+	return rc;
+}
+
+static int s_cmp_pend_ptr_ticker(const void *a, const void *b)
+{
+	const struct pend *x = *(const struct pend *const *)a, *y = *(const struct pend *const *)b;
+
+	return strcmp(x->row->ticker, y->row->ticker);
+}
+
+static int s_clusters(decider_t *d, int64_t now, const struct decision_sink *sink, char *err,
+                      size_t errlen)
+{
+	struct pend **buys = malloc((d->npend + 1) * sizeof(*buys));
+	size_t nb = 0;
+	int rc = 0;
+
+	if (buys == NULL)
+		return s_oom(err, errlen);
+	for (size_t i = 0; i < d->npend; i++)
+		if (d->pend[i].row->side == SIDE_BUY && d->pend[i].judged && !d->pend[i].dup)
+			buys[nb++] = &d->pend[i];
+	qsort(buys, nb, sizeof(*buys), s_cmp_pend_ptr_ticker);
+	for (size_t i = 0; i < nb && rc == 0;) {
+		size_t k = i;
+		int64_t lo = buys[i]->row->trade_day, hi = lo;
+
+		for (; k < nb && strcmp(buys[k]->row->ticker, buys[i]->row->ticker) == 0; k++) {
+			lo = buys[k]->row->trade_day < lo ? buys[k]->row->trade_day : lo;
+			hi = buys[k]->row->trade_day > hi ? buys[k]->row->trade_day : hi;
+		}
+		rc = s_judge_ticker(d, buys[i]->row->ticker, lo, hi, now, sink, err, errlen);
+		i = k;
+	}
+	free(buys);
+	return rc;
+}
+
+/* ---- the flush ---------------------------------------------------------- */
+
+/* One drop per waiting trade that became no intent. */
+static int s_emit_drops(decider_t *d, const struct decision_sink *sink, char *err, size_t errlen)
+{
+	char buf[REASON_MAX];
+
+	for (size_t i = 0; i < d->npend; i++) {
+		struct pend *p = &d->pend[i];
+
+		if (p->used)
+			continue;
+		if (p->note[0] != '\0' && p->reason != NULL) {
+			snprintf(buf, sizeof(buf), "%s; %s", p->reason, p->note);
+			if (window_mark(d->w, p->row, p->gvalue, p->row->dup_of, buf, NULL) < 0)
+				return s_oom(err, errlen);
+		} else {
+			snprintf(buf, sizeof(buf), "%s",
+			         p->reason != NULL    ? p->reason
+			         : p->note[0] != '\0' ? p->note
+			                              : "no rule made an intent of it");
+		}
+		if (s_drop(sink, p->row->key, "%s", buf) < 0) {
+			snprintf(err, errlen, "a drop was refused");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static bool s_prune_due(const decider_t *d, int64_t now)
+{
+	return d->last_prune == INT64_MIN || now < d->last_prune ||
+	       now - d->last_prune >= PRUNE_EVERY;
+}
+
+int decider_flush(decider_t *d, int64_t now, const struct decision_sink *sink)
+{
+	char err[512] = "";
+	int64_t cutoff = now - (int64_t)d->retention_days * DAY_SECONDS;
+	bool prune = s_prune_due(d, now);
+	int rc = -1;
+
+	if (d->npend == 0 && !prune)
+		return 0; /* idle, nothing to do */
+	if (d->npend > 0) {
+		qsort(d->pend, d->npend, sizeof(*d->pend), s_cmp_pend);
+		for (size_t i = 0; i < d->npend; i++)
+			d->pend[i].row->tag = &d->pend[i];
+		for (size_t i = 0; i < d->npend;) {
+			size_t k = i + 1;
+
+			while (k < d->npend &&
+			       strcmp(d->pend[k].row->grp, d->pend[i].row->grp) == 0)
+				k++;
+			if (!d->pend[i].judged &&
+			    s_judge_group(d, i, now, sink, err, sizeof(err)) < 0)
+				goto out;
+			i = k;
+		}
+		if (d->o.cluster_enabled && s_clusters(d, now, sink, err, sizeof(err)) < 0)
+			goto out;
+		if (s_emit_drops(d, sink, err, sizeof(err)) < 0)
+			goto out;
+	}
+	s_pend_clear(d, true);
+	/* Clusters are tiny and outlive their members' rows by one more
+	 * retention, so old members never form the same cluster again. */
+	if (prune &&
+	    window_prune(d->w, cutoff, s_day_of(cutoff) - d->retention_days, err, sizeof(err)) < 0)
+		goto out;
+	if (window_commit(d->w, err, sizeof(err)) < 0)
+		goto out;
+	if (prune)
+		d->last_prune = now;
+	rc = 0;
+out:
+	if (rc < 0) {
+		char why[256];
+
+		log_warnx("decider: flush of %zu trades failed, rolled back: %s", d->npend, err);
+		/* the rows are freed by the reload: forget them first */
+		s_pend_clear(d, true);
+		if (window_rollback(d->w, why, sizeof(why)) < 0)
+			log_warnx("decider: reloading the window: %s", why);
+	}
+	return rc;
+}

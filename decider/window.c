@@ -1,0 +1,1593 @@
+/*
+ * window.c - the decider's memory (see window.h).
+ *
+ * In memory: every row once, in hash tables by key, group, fingerprint,
+ * ticker (purchases) and accession (registered groups), and on one list in
+ * the order first seen (pruning and eviction walk it).  On disk: the same
+ * rows, written behind at each commit.  A failed commit, or a rollback,
+ * loads the file again, so memory never holds what the file does not.
+ */
+#include "window.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "store.h"
+
+#define WINDOW_FILE "decider.sqlite"
+/* SQLite page cache of the connection, in KiB: a commit writes a batch. */
+#define WINDOW_CACHE_KIB "16384"
+
+static const char *const s_migrations[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE trade ("
+	" key TEXT PRIMARY KEY,"
+	" chash INTEGER NOT NULL,"
+	" source TEXT NOT NULL,"
+	" srank INTEGER NOT NULL,"
+	" accession TEXT,"
+	" grp TEXT NOT NULL,"
+	" side INTEGER NOT NULL,"
+	" owner TEXT NOT NULL,"
+	" owner_cik TEXT,"
+	" owner_key TEXT NOT NULL,"
+	" title TEXT,"
+	" ticker TEXT NOT NULL,"
+	" issuer TEXT NOT NULL,"
+	" vticker TEXT,"
+	" figi TEXT,"
+	" isin TEXT,"
+	" trade_date TEXT NOT NULL,"
+	" trade_day INTEGER NOT NULL,"
+	" shares REAL NOT NULL,"
+	" price REAL,"
+	" value REAL,"
+	" shares_after REAL,"
+	" direct INTEGER NOT NULL,"
+	" amendment INTEGER NOT NULL,"
+	" fp TEXT NOT NULL,"
+	" ref_time INTEGER NOT NULL,"
+	" pending INTEGER NOT NULL,"
+	" gvalue REAL,"
+	" dup_of TEXT,"
+	" used_by TEXT,"
+	" outcome TEXT,"
+	" first_batch INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	"CREATE TABLE filing_owner ("
+	" grp TEXT PRIMARY KEY,"
+	" source TEXT NOT NULL,"
+	" accession TEXT NOT NULL,"
+	" side INTEGER NOT NULL,"
+	" owner_cik TEXT,"
+	" owner_key TEXT NOT NULL,"
+	" intent TEXT,"
+	" ref_time INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	"CREATE TABLE signal ("
+	" id TEXT PRIMARY KEY,"
+	" rule TEXT NOT NULL,"
+	" side INTEGER NOT NULL,"
+	" ticker TEXT NOT NULL,"
+	" reason TEXT NOT NULL,"
+	" evidence TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	"CREATE TABLE cluster ("
+	" id TEXT PRIMARY KEY,"
+	" ticker TEXT NOT NULL,"
+	" first_day INTEGER NOT NULL,"
+	" last_day INTEGER NOT NULL"
+	") WITHOUT ROWID;",
+	NULL,
+};
+
+#define TRADE_COLS                                                                                 \
+	"key, chash, source, srank, accession, grp, side, owner, owner_cik, owner_key, title,"     \
+	" ticker, issuer, vticker, figi, isin, trade_date, trade_day, shares, price, value,"       \
+	" shares_after, direct, amendment, fp, ref_time, pending, gvalue, dup_of, used_by,"        \
+	" outcome, first_batch"
+
+enum {
+	ST_LOAD_TRADES,
+	ST_LOAD_GROUPS,
+	ST_LOAD_SIGNALS,
+	ST_LOAD_CLUSTERS,
+	ST_PUT_TRADE,
+	ST_DEL_TRADE,
+	ST_PUT_GROUP,
+	ST_PUT_SIGNAL,
+	ST_PUT_CLUSTER,
+	ST_PRUNE_TRADE,
+	ST_PRUNE_GROUP,
+	ST_PRUNE_SIGNAL,
+	ST_PRUNE_CLUSTER,
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_COUNT
+};
+
+static const char *const s_sql[ST_COUNT] = {
+	[ST_LOAD_TRADES] = "SELECT " TRADE_COLS " FROM trade ORDER BY first_batch, ref_time, key",
+	[ST_LOAD_GROUPS] = "SELECT grp, source, accession, side, owner_cik, owner_key, intent,"
+	                   " ref_time FROM filing_owner",
+	[ST_LOAD_SIGNALS] = "SELECT id, rule, side, ticker, reason, evidence, created_at,"
+	                    " expires_at FROM signal",
+	[ST_LOAD_CLUSTERS] = "SELECT id, ticker, first_day, last_day FROM cluster"
+	                     " ORDER BY ticker, first_day, id",
+	[ST_PUT_TRADE] = "INSERT OR REPLACE INTO trade (" TRADE_COLS ") VALUES (?1, ?2, ?3, ?4,"
+	                 " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
+	                 " ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)",
+	[ST_DEL_TRADE] = "DELETE FROM trade WHERE key = ?1",
+	[ST_PUT_GROUP] = "INSERT OR REPLACE INTO filing_owner (grp, source, accession, side,"
+	                 " owner_cik, owner_key, intent, ref_time)"
+	                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_PUT_SIGNAL] = "INSERT OR IGNORE INTO signal (id, rule, side, ticker, reason, evidence,"
+	                  " created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_PUT_CLUSTER] = "INSERT OR REPLACE INTO cluster (id, ticker, first_day, last_day)"
+	                   " VALUES (?1, ?2, ?3, ?4)",
+	[ST_PRUNE_TRADE] = "DELETE FROM trade WHERE ref_time < ?1",
+	[ST_PRUNE_GROUP] = "DELETE FROM filing_owner WHERE ref_time < ?1",
+	[ST_PRUNE_SIGNAL] = "DELETE FROM signal WHERE created_at < ?1",
+	[ST_PRUNE_CLUSTER] = "DELETE FROM cluster WHERE last_day < ?1",
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+};
+
+/* ---- a string-keyed hash table (chained) ----------------------------- */
+
+struct ment {
+	struct ment *next;
+	uint64_t h;
+	const char *key; /* the value's own string, or an owned copy */
+	bool owned;
+	void *val;
+};
+
+struct map {
+	struct ment **b;
+	size_t nb, n;
+	bool copy_keys; /* keys are copied (list heads whose head changes) */
+};
+
+static uint64_t s_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static struct ment *s_map_find(const struct map *m, const char *key, uint64_t h)
+{
+	if (m->nb == 0)
+		return NULL;
+	for (struct ment *e = m->b[h & (m->nb - 1)]; e != NULL; e = e->next)
+		if (e->h == h && strcmp(e->key, key) == 0)
+			return e;
+	return NULL;
+}
+
+static void *s_map_get(const struct map *m, const char *key)
+{
+	struct ment *e = s_map_find(m, key, s_hash(key));
+
+	return e != NULL ? e->val : NULL;
+}
+
+static int s_map_grow(struct map *m)
+{
+	size_t nb = m->nb == 0 ? 64 : m->nb * 2;
+	struct ment **b = calloc(nb, sizeof(*b));
+
+	if (b == NULL)
+		return -1;
+	for (size_t i = 0; i < m->nb; i++)
+		for (struct ment *e = m->b[i], *next; e != NULL; e = next) {
+			next = e->next;
+			e->next = b[e->h & (nb - 1)];
+			b[e->h & (nb - 1)] = e;
+		}
+	free(m->b);
+	m->b = b;
+	m->nb = nb;
+	return 0;
+}
+
+/* Set key's value (inserting it).  A borrowed key must live as long as
+ * the entry: callers pass the value's own string. */
+static int s_map_set(struct map *m, const char *key, void *val)
+{
+	uint64_t h = s_hash(key);
+	struct ment *e = s_map_find(m, key, h);
+
+	if (e != NULL) {
+		e->val = val;
+		if (!e->owned)
+			e->key = key; /* the new value's string */
+		return 0;
+	}
+	if (m->n >= m->nb && s_map_grow(m) < 0)
+		return -1;
+	e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return -1;
+	e->h = h;
+	e->val = val;
+	e->owned = m->copy_keys;
+	e->key = m->copy_keys ? strdup(key) : key;
+	if (e->key == NULL) {
+		free(e);
+		return -1;
+	}
+	e->next = m->b[h & (m->nb - 1)];
+	m->b[h & (m->nb - 1)] = e;
+	m->n++;
+	return 0;
+}
+
+static void s_map_del(struct map *m, const char *key)
+{
+	uint64_t h = s_hash(key);
+	struct ment **pp;
+
+	if (m->nb == 0)
+		return;
+	for (pp = &m->b[h & (m->nb - 1)]; *pp != NULL; pp = &(*pp)->next) {
+		struct ment *e = *pp;
+
+		if (e->h == h && strcmp(e->key, key) == 0) {
+			*pp = e->next;
+			if (e->owned)
+				free((char *)e->key);
+			free(e);
+			m->n--;
+			return;
+		}
+	}
+}
+
+static void s_map_free(struct map *m)
+{
+	for (size_t i = 0; i < m->nb; i++)
+		for (struct ment *e = m->b[i], *next; e != NULL; e = next) {
+			next = e->next;
+			if (e->owned)
+				free((char *)e->key);
+			free(e);
+		}
+	free(m->b);
+	m->b = NULL;
+	m->nb = m->n = 0;
+}
+
+/* Every value, into a malloc'd array (safe to delete while walking it). */
+static void **s_map_values(const struct map *m, size_t *n)
+{
+	void **v = malloc((m->n + 1) * sizeof(*v));
+	size_t k = 0;
+
+	if (v == NULL)
+		return NULL;
+	for (size_t i = 0; i < m->nb; i++)
+		for (struct ment *e = m->b[i]; e != NULL; e = e->next)
+			v[k++] = e->val;
+	*n = k;
+	return v;
+}
+
+/* ---- growing arrays of pointers --------------------------------------- */
+
+struct ptrs {
+	void **v;
+	size_t n, cap;
+};
+
+static int s_ptrs_push(struct ptrs *p, void *x)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap == 0 ? 64 : p->cap * 2;
+		void **v = realloc(p->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		p->v = v;
+		p->cap = cap;
+	}
+	p->v[p->n++] = x;
+	return 0;
+}
+
+/* ---- the window --------------------------------------------------------- */
+
+struct win_signal {
+	char *id;
+	char *rule, *ticker, *reason, *evidence; /* NULL once written */
+	int side;
+	int64_t created_at, expires_at;
+	bool fresh; /* not written yet */
+};
+
+struct win_cl {
+	struct win_cluster c;
+	struct win_cl *next; /* clusters of one ticker */
+	bool dirty;
+};
+
+struct window {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+	size_t max_trades;
+	int64_t batch;
+
+	struct map keys;     /* key -> struct win_trade */
+	struct map groups;   /* grp -> struct win_group */
+	struct map fps;      /* fp -> first row with it */
+	struct map tickers;  /* ticker -> first purchase of it */
+	struct map accs;     /* accession -> first registered group */
+	struct map signals;  /* id -> struct win_signal */
+	struct map clusters; /* ticker -> first struct win_cl */
+	struct win_trade *oldest, *newest;
+	size_t nrows;
+
+	/* since the last commit */
+	struct ptrs dirty_rows, dirty_groups, fresh_signals, graveyard, dead_groups;
+	struct ptrs evicted;           /* keys (owned) deleted from the file at the commit */
+	int64_t prune_time, prune_day; /* INT64_MIN: no prune */
+	size_t evicted_warned;
+};
+
+static int s_sql_fail(window_t *w, int which, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "decider.sqlite: %.40s...: %s", s_sql[which], sqlite3_errmsg(w->db));
+	return -1;
+}
+
+static sqlite3_stmt *s_st(window_t *w, int which)
+{
+	sqlite3_stmt *st = w->st[which];
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+static void s_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+static void s_bind_num(sqlite3_stmt *st, int i, double x)
+{
+	if (isnan(x))
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_double(st, i, x);
+}
+
+static int s_done(window_t *w, int which, char *err, size_t errlen)
+{
+	int rc = sqlite3_step(w->st[which]);
+
+	sqlite3_reset(w->st[which]);
+	if (rc != SQLITE_DONE)
+		return s_sql_fail(w, which, err, errlen);
+	return 0;
+}
+
+static char *s_col_dup(sqlite3_stmt *st, int i, bool *oom)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	d = strdup((const char *)s);
+	if (d == NULL)
+		*oom = true;
+	return d;
+}
+
+static double s_col_num(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+}
+
+/* Replace *dst by a copy of src; false when out of memory. */
+static bool s_set_str(char **dst, const char *src)
+{
+	char *d = NULL;
+
+	if (src != NULL && (d = strdup(src)) == NULL)
+		return false;
+	free(*dst);
+	*dst = d;
+	return true;
+}
+
+static void s_trade_strings_free(struct win_trade *t)
+{
+	free(t->key);
+	free(t->source);
+	free(t->accession);
+	free(t->grp);
+	free(t->owner);
+	free(t->owner_cik);
+	free(t->owner_key);
+	free(t->title);
+	free(t->ticker);
+	free(t->issuer);
+	free(t->vticker);
+	free(t->figi);
+	free(t->isin);
+	free(t->fp);
+	free(t->dup_of);
+	free(t->used_by);
+	free(t->outcome);
+}
+
+static void s_group_free(struct win_group *g)
+{
+	free(g->grp);
+	free(g->source);
+	free(g->accession);
+	free(g->owner_cik);
+	free(g->owner_key);
+	free(g);
+}
+
+static void s_mark_dirty(window_t *w, struct win_trade *r)
+{
+	if (!r->dirty && s_ptrs_push(&w->dirty_rows, r) == 0)
+		r->dirty = true;
+	/* Out of memory here: the row is not written, and the next load
+	 * lacks it; the scraper sends it again.  Nothing is decided twice
+	 * because intents and groups are written on their own lists. */
+}
+
+static void s_group_dirty(window_t *w, struct win_group *g)
+{
+	if (!g->dirty && s_ptrs_push(&w->dirty_groups, g) == 0)
+		g->dirty = true;
+}
+
+/* ---- indexes ------------------------------------------------------------ */
+
+/* Doubly-linked lists whose head a map holds. */
+#define LIST_UNLINK(map, r, keyf, prev, next)                                                      \
+	do {                                                                                       \
+		if ((r)->prev != NULL)                                                             \
+			(r)->prev->next = (r)->next;                                               \
+		else if ((r)->next != NULL)                                                        \
+			s_map_set((map), (r)->keyf, (r)->next);                                    \
+		else                                                                               \
+			s_map_del((map), (r)->keyf);                                               \
+		if ((r)->next != NULL)                                                             \
+			(r)->next->prev = (r)->prev;                                               \
+		(r)->prev = (r)->next = NULL;                                                      \
+	} while (0)
+
+static int s_list_push(struct map *m, const char *key, struct win_trade *r, bool fp)
+{
+	struct win_trade *head = s_map_get(m, key);
+
+	if (s_map_set(m, key, r) < 0)
+		return -1;
+	if (fp) {
+		r->in_fp = true;
+		r->fnext = head;
+		r->fprev = NULL;
+		if (head != NULL)
+			head->fprev = r;
+	} else {
+		r->in_ticker = true;
+		r->tnext = head;
+		r->tprev = NULL;
+		if (head != NULL)
+			head->tprev = r;
+	}
+	return 0;
+}
+
+static struct win_group *s_group_of(window_t *w, const struct win_trade *r)
+{
+	struct win_group *g = s_map_get(&w->groups, r->grp);
+
+	if (g != NULL)
+		return g;
+	g = calloc(1, sizeof(*g));
+	if (g == NULL)
+		return NULL;
+	g->side = r->side;
+	g->ref_time = r->ref_time;
+	if (!s_set_str(&g->grp, r->grp) || !s_set_str(&g->source, r->source) ||
+	    !s_set_str(&g->accession, r->accession) || !s_set_str(&g->owner_cik, r->owner_cik) ||
+	    !s_set_str(&g->owner_key, r->owner_key) || s_map_set(&w->groups, g->grp, g) < 0) {
+		s_group_free(g);
+		return NULL;
+	}
+	return g;
+}
+
+static void s_group_unlink_acc(window_t *w, struct win_group *g)
+{
+	if (g->acc_prev != NULL)
+		g->acc_prev->acc_next = g->acc_next;
+	else if (g->acc_next != NULL)
+		s_map_set(&w->accs, g->accession, g->acc_next);
+	else
+		s_map_del(&w->accs, g->accession);
+	if (g->acc_next != NULL)
+		g->acc_next->acc_prev = g->acc_prev;
+	g->acc_prev = g->acc_next = NULL;
+}
+
+/* A group with no rows that is not remembered goes. */
+static void s_group_maybe_free(window_t *w, struct win_group *g)
+{
+	if (g->nrows > 0 || g->registered)
+		return;
+	s_map_del(&w->groups, g->grp);
+	if (g->dirty)
+		s_ptrs_push(&w->dead_groups, g); /* freed after the commit */
+	else
+		s_group_free(g);
+}
+
+/* Link r into the group, fp and ticker indexes; -1 when out of memory. */
+static int s_index(window_t *w, struct win_trade *r)
+{
+	struct win_group *g = s_group_of(w, r);
+
+	if (g == NULL)
+		return -1;
+	r->group = g;
+	r->gprev = NULL;
+	r->gnext = g->rows;
+	if (g->rows != NULL)
+		g->rows->gprev = r;
+	g->rows = r;
+	g->nrows++;
+	if (s_list_push(&w->fps, r->fp, r, true) < 0)
+		return -1;
+	if (r->side == SIDE_BUY && s_list_push(&w->tickers, r->ticker, r, false) < 0)
+		return -1;
+	return 0;
+}
+
+static void s_unindex(window_t *w, struct win_trade *r)
+{
+	struct win_group *g = r->group;
+
+	if (g != NULL) {
+		if (r->gprev != NULL)
+			r->gprev->gnext = r->gnext;
+		else
+			g->rows = r->gnext;
+		if (r->gnext != NULL)
+			r->gnext->gprev = r->gprev;
+		r->gprev = r->gnext = NULL;
+		g->nrows--;
+		r->group = NULL;
+		s_group_maybe_free(w, g);
+	}
+	if (r->in_fp)
+		LIST_UNLINK(&w->fps, r, fp, fprev, fnext);
+	if (r->in_ticker)
+		LIST_UNLINK(&w->tickers, r, ticker, tprev, tnext);
+	r->in_fp = r->in_ticker = false;
+}
+
+static void s_age_append(window_t *w, struct win_trade *r)
+{
+	r->aprev = w->newest;
+	r->anext = NULL;
+	if (w->newest != NULL)
+		w->newest->anext = r;
+	else
+		w->oldest = r;
+	w->newest = r;
+}
+
+/* Take r out of everything; it is freed after the commit. */
+static void s_remove(window_t *w, struct win_trade *r)
+{
+	s_unindex(w, r);
+	s_map_del(&w->keys, r->key);
+	if (r->aprev != NULL)
+		r->aprev->anext = r->anext;
+	else
+		w->oldest = r->anext;
+	if (r->anext != NULL)
+		r->anext->aprev = r->aprev;
+	else
+		w->newest = r->aprev;
+	r->aprev = r->anext = NULL;
+	r->dead = true;
+	w->nrows--;
+	if (s_ptrs_push(&w->graveyard, r) < 0) {
+		/* cannot defer: only safe to free when nothing lists it */
+		if (!r->dirty) {
+			s_trade_strings_free(r);
+			free(r);
+		}
+	}
+}
+
+/* ---- life cycle --------------------------------------------------------- */
+
+static void s_forget_all(window_t *w)
+{
+	size_t n = 0;
+	void **v;
+
+	for (struct win_trade *r = w->oldest, *next; r != NULL; r = next) {
+		next = r->anext;
+		s_trade_strings_free(r);
+		free(r);
+	}
+	w->oldest = w->newest = NULL;
+	w->nrows = 0;
+	for (size_t i = 0; i < w->graveyard.n; i++) {
+		s_trade_strings_free(w->graveyard.v[i]);
+		free(w->graveyard.v[i]);
+	}
+	if ((v = s_map_values(&w->groups, &n)) != NULL) {
+		for (size_t i = 0; i < n; i++)
+			s_group_free(v[i]);
+		free(v);
+	}
+	for (size_t i = 0; i < w->dead_groups.n; i++)
+		s_group_free(w->dead_groups.v[i]);
+	if ((v = s_map_values(&w->signals, &n)) != NULL) {
+		for (size_t i = 0; i < n; i++) {
+			struct win_signal *s = v[i];
+
+			free(s->id);
+			free(s->rule);
+			free(s->ticker);
+			free(s->reason);
+			free(s->evidence);
+			free(s);
+		}
+		free(v);
+	}
+	if ((v = s_map_values(&w->clusters, &n)) != NULL) {
+		for (size_t i = 0; i < n; i++)
+			for (struct win_cl *c = v[i], *next; c != NULL; c = next) {
+				next = c->next;
+				free(c);
+			}
+		free(v);
+	}
+	for (size_t i = 0; i < w->evicted.n; i++)
+		free(w->evicted.v[i]);
+	s_map_free(&w->keys);
+	s_map_free(&w->groups);
+	s_map_free(&w->fps);
+	s_map_free(&w->tickers);
+	s_map_free(&w->accs);
+	s_map_free(&w->signals);
+	s_map_free(&w->clusters);
+	w->dirty_rows.n = w->dirty_groups.n = w->fresh_signals.n = 0;
+	w->graveyard.n = w->dead_groups.n = w->evicted.n = 0;
+	w->prune_time = w->prune_day = INT64_MIN;
+}
+
+/* Read one row of TRADE_COLS into a new in-memory row. */
+static struct win_trade *s_read_trade(sqlite3_stmt *st)
+{
+	struct win_trade *t = calloc(1, sizeof(*t));
+	bool oom = false;
+	const unsigned char *date;
+
+	if (t == NULL)
+		return NULL;
+	t->key = s_col_dup(st, 0, &oom);
+	t->chash = (uint64_t)sqlite3_column_int64(st, 1);
+	t->source = s_col_dup(st, 2, &oom);
+	t->srank = sqlite3_column_int(st, 3);
+	t->accession = s_col_dup(st, 4, &oom);
+	t->grp = s_col_dup(st, 5, &oom);
+	t->side = sqlite3_column_int(st, 6);
+	t->owner = s_col_dup(st, 7, &oom);
+	t->owner_cik = s_col_dup(st, 8, &oom);
+	t->owner_key = s_col_dup(st, 9, &oom);
+	t->title = s_col_dup(st, 10, &oom);
+	t->ticker = s_col_dup(st, 11, &oom);
+	t->issuer = s_col_dup(st, 12, &oom);
+	t->vticker = s_col_dup(st, 13, &oom);
+	t->figi = s_col_dup(st, 14, &oom);
+	t->isin = s_col_dup(st, 15, &oom);
+	date = sqlite3_column_text(st, 16);
+	snprintf(t->trade_date, sizeof(t->trade_date), "%s",
+	         date != NULL ? (const char *)date : "");
+	t->trade_day = sqlite3_column_int64(st, 17);
+	t->shares = s_col_num(st, 18);
+	t->price = s_col_num(st, 19);
+	t->value = s_col_num(st, 20);
+	t->shares_after = s_col_num(st, 21);
+	t->direct = sqlite3_column_int(st, 22);
+	t->amendment = sqlite3_column_int(st, 23) != 0;
+	t->fp = s_col_dup(st, 24, &oom);
+	t->ref_time = sqlite3_column_int64(st, 25);
+	t->pending = false; /* only judged rows are ever written */
+	t->gvalue = s_col_num(st, 27);
+	t->dup_of = s_col_dup(st, 28, &oom);
+	t->used_by = s_col_dup(st, 29, &oom);
+	t->outcome = s_col_dup(st, 30, &oom);
+	t->first_batch = sqlite3_column_int64(st, 31);
+	if (oom || t->key == NULL || t->source == NULL || t->grp == NULL || t->owner == NULL ||
+	    t->owner_key == NULL || t->ticker == NULL || t->issuer == NULL || t->fp == NULL) {
+		s_trade_strings_free(t);
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* Load the file into memory (which is empty). */
+static int s_load(window_t *w, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	w->batch = 1;
+	st = s_st(w, ST_LOAD_TRADES);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct win_trade *r = s_read_trade(st);
+
+		if (r == NULL)
+			goto oom;
+		if (s_map_set(&w->keys, r->key, r) < 0) {
+			s_trade_strings_free(r);
+			free(r);
+			goto oom;
+		}
+		s_age_append(w, r);
+		w->nrows++;
+		if (s_index(w, r) < 0)
+			goto oom;
+		if (r->first_batch >= w->batch)
+			w->batch = r->first_batch + 1;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return s_sql_fail(w, ST_LOAD_TRADES, err, errlen);
+
+	st = s_st(w, ST_LOAD_GROUPS);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *intent = (const char *)sqlite3_column_text(st, 6);
+
+		if (window_group_put(w, (const char *)sqlite3_column_text(st, 0),
+		                     (const char *)sqlite3_column_text(st, 1),
+		                     (const char *)sqlite3_column_text(st, 2),
+		                     sqlite3_column_int(st, 3),
+		                     (const char *)sqlite3_column_text(st, 4),
+		                     (const char *)sqlite3_column_text(st, 5), intent,
+		                     sqlite3_column_int64(st, 7)) < 0)
+			goto oom;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return s_sql_fail(w, ST_LOAD_GROUPS, err, errlen);
+	/* loaded, not changed */
+	for (size_t i = 0; i < w->dirty_groups.n; i++)
+		((struct win_group *)w->dirty_groups.v[i])->dirty = false;
+	w->dirty_groups.n = 0;
+
+	st = s_st(w, ST_LOAD_SIGNALS);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct win_signal *s = calloc(1, sizeof(*s));
+		bool oom = false;
+
+		if (s == NULL)
+			goto oom;
+		s->id = s_col_dup(st, 0, &oom);
+		s->created_at = sqlite3_column_int64(st, 6);
+		if (oom || s->id == NULL || s_map_set(&w->signals, s->id, s) < 0) {
+			free(s->id);
+			free(s);
+			goto oom;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return s_sql_fail(w, ST_LOAD_SIGNALS, err, errlen);
+
+	st = s_st(w, ST_LOAD_CLUSTERS);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct win_cluster c;
+
+		memset(&c, 0, sizeof(c));
+		snprintf(c.id, sizeof(c.id), "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(c.ticker, sizeof(c.ticker), "%s",
+		         (const char *)sqlite3_column_text(st, 1));
+		c.first_day = sqlite3_column_int64(st, 2);
+		c.last_day = sqlite3_column_int64(st, 3);
+		if (window_cluster_put(w, &c) < 0)
+			goto oom;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return s_sql_fail(w, ST_LOAD_CLUSTERS, err, errlen);
+	{
+		/* loaded, not changed */
+		size_t n = 0;
+		void **v = s_map_values(&w->clusters, &n);
+
+		if (v == NULL)
+			goto oom;
+		for (size_t i = 0; i < n; i++)
+			for (struct win_cl *c = v[i]; c != NULL; c = c->next)
+				c->dirty = false;
+		free(v);
+	}
+	return 0;
+oom:
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_reset(w->st[i]);
+	snprintf(err, errlen, "decider.sqlite: out of memory loading the window");
+	return -1;
+}
+
+window_t *window_open(const char *state_dir, size_t max_trades, char *err, size_t errlen)
+{
+	window_t *w = calloc(1, sizeof(*w));
+
+	if (w == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	w->max_trades = max_trades > 0 ? max_trades : SIZE_MAX;
+	w->fps.copy_keys = w->tickers.copy_keys = w->accs.copy_keys = true;
+	w->clusters.copy_keys = true;
+	w->prune_time = w->prune_day = INT64_MIN;
+	w->db = store_open(state_dir, WINDOW_FILE, s_migrations, false, err, errlen);
+	if (w->db == NULL) {
+		free(w);
+		return NULL;
+	}
+	if (store_exec(w->db, "PRAGMA cache_size = -" WINDOW_CACHE_KIB, err, errlen) < 0)
+		goto fail;
+	for (int i = 0; i < ST_COUNT; i++)
+		if (sqlite3_prepare_v3(w->db, s_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &w->st[i],
+		                       NULL) != SQLITE_OK) {
+			s_sql_fail(w, i, err, errlen);
+			goto fail;
+		}
+	if (s_load(w, err, errlen) < 0)
+		goto fail;
+	return w;
+fail:
+	window_close(&w);
+	return NULL;
+}
+
+void window_close(window_t **wp)
+{
+	window_t *w;
+
+	if (wp == NULL || *wp == NULL)
+		return;
+	w = *wp;
+	s_forget_all(w);
+	free(w->dirty_rows.v);
+	free(w->dirty_groups.v);
+	free(w->fresh_signals.v);
+	free(w->graveyard.v);
+	free(w->dead_groups.v);
+	free(w->evicted.v);
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(w->st[i]);
+	store_close(&w->db);
+	free(w);
+	*wp = NULL;
+}
+
+int window_rollback(window_t *w, char *err, size_t errlen)
+{
+	char why[256];
+
+	if (sqlite3_get_autocommit(w->db) == 0 && s_done(w, ST_ROLLBACK, why, sizeof(why)) < 0)
+		log_warnx("%s", why);
+	s_forget_all(w);
+	return s_load(w, err, errlen);
+}
+
+/* ---- the commit --------------------------------------------------------- */
+
+static int s_write_trade(window_t *w, const struct win_trade *t, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s_st(w, ST_PUT_TRADE);
+
+	s_bind_text(st, 1, t->key);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)t->chash);
+	s_bind_text(st, 3, t->source);
+	sqlite3_bind_int(st, 4, t->srank);
+	s_bind_text(st, 5, t->accession);
+	s_bind_text(st, 6, t->grp);
+	sqlite3_bind_int(st, 7, t->side);
+	s_bind_text(st, 8, t->owner);
+	s_bind_text(st, 9, t->owner_cik);
+	s_bind_text(st, 10, t->owner_key);
+	s_bind_text(st, 11, t->title);
+	s_bind_text(st, 12, t->ticker);
+	s_bind_text(st, 13, t->issuer);
+	s_bind_text(st, 14, t->vticker);
+	s_bind_text(st, 15, t->figi);
+	s_bind_text(st, 16, t->isin);
+	s_bind_text(st, 17, t->trade_date);
+	sqlite3_bind_int64(st, 18, t->trade_day);
+	s_bind_num(st, 19, t->shares);
+	s_bind_num(st, 20, t->price);
+	s_bind_num(st, 21, t->value);
+	s_bind_num(st, 22, t->shares_after);
+	sqlite3_bind_int(st, 23, t->direct);
+	sqlite3_bind_int(st, 24, t->amendment);
+	s_bind_text(st, 25, t->fp);
+	sqlite3_bind_int64(st, 26, t->ref_time);
+	sqlite3_bind_int(st, 27, 0); /* judged before it is written */
+	s_bind_num(st, 28, t->gvalue);
+	s_bind_text(st, 29, t->dup_of);
+	s_bind_text(st, 30, t->used_by);
+	s_bind_text(st, 31, t->outcome);
+	sqlite3_bind_int64(st, 32, t->first_batch);
+	return s_done(w, ST_PUT_TRADE, err, errlen);
+}
+
+static int s_write_group(window_t *w, const struct win_group *g, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s_st(w, ST_PUT_GROUP);
+
+	s_bind_text(st, 1, g->grp);
+	s_bind_text(st, 2, g->source);
+	s_bind_text(st, 3, g->accession);
+	sqlite3_bind_int(st, 4, g->side);
+	s_bind_text(st, 5, g->owner_cik);
+	s_bind_text(st, 6, g->owner_key);
+	s_bind_text(st, 7, g->intent[0] != '\0' ? g->intent : NULL);
+	sqlite3_bind_int64(st, 8, g->ref_time);
+	return s_done(w, ST_PUT_GROUP, err, errlen);
+}
+
+static int s_write_signal(window_t *w, const struct win_signal *s, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s_st(w, ST_PUT_SIGNAL);
+
+	s_bind_text(st, 1, s->id);
+	s_bind_text(st, 2, s->rule);
+	sqlite3_bind_int(st, 3, s->side);
+	s_bind_text(st, 4, s->ticker);
+	s_bind_text(st, 5, s->reason);
+	s_bind_text(st, 6, s->evidence);
+	sqlite3_bind_int64(st, 7, s->created_at);
+	sqlite3_bind_int64(st, 8, s->expires_at);
+	return s_done(w, ST_PUT_SIGNAL, err, errlen);
+}
+
+static int s_write_clusters(window_t *w, char *err, size_t errlen)
+{
+	size_t n = 0;
+	void **v = s_map_values(&w->clusters, &n);
+	int rc = 0;
+
+	if (v == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++)
+		for (struct win_cl *c = v[i]; c != NULL && rc == 0; c = c->next) {
+			sqlite3_stmt *st;
+
+			if (!c->dirty)
+				continue;
+			st = s_st(w, ST_PUT_CLUSTER);
+			s_bind_text(st, 1, c->c.id);
+			s_bind_text(st, 2, c->c.ticker);
+			sqlite3_bind_int64(st, 3, c->c.first_day);
+			sqlite3_bind_int64(st, 4, c->c.last_day);
+			rc = s_done(w, ST_PUT_CLUSTER, err, errlen);
+		}
+	free(v);
+	return rc;
+}
+
+static int s_write_all(window_t *w, char *err, size_t errlen)
+{
+	if (w->prune_time != INT64_MIN) {
+		static const int which[] = { ST_PRUNE_TRADE, ST_PRUNE_GROUP, ST_PRUNE_SIGNAL,
+			                     ST_PRUNE_CLUSTER };
+
+		for (size_t i = 0; i < sizeof(which) / sizeof(which[0]); i++) {
+			sqlite3_stmt *st = s_st(w, which[i]);
+
+			sqlite3_bind_int64(
+			    st, 1, which[i] == ST_PRUNE_CLUSTER ? w->prune_day : w->prune_time);
+			if (s_done(w, which[i], err, errlen) < 0)
+				return -1;
+		}
+	}
+	for (size_t i = 0; i < w->evicted.n; i++) {
+		sqlite3_stmt *st = s_st(w, ST_DEL_TRADE);
+
+		s_bind_text(st, 1, w->evicted.v[i]);
+		if (s_done(w, ST_DEL_TRADE, err, errlen) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < w->dirty_rows.n; i++) {
+		struct win_trade *r = w->dirty_rows.v[i];
+
+		if (!r->dead && s_write_trade(w, r, err, errlen) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < w->dirty_groups.n; i++) {
+		struct win_group *g = w->dirty_groups.v[i];
+
+		if (g->registered && s_write_group(w, g, err, errlen) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < w->fresh_signals.n; i++)
+		if (s_write_signal(w, w->fresh_signals.v[i], err, errlen) < 0)
+			return -1;
+	return s_write_clusters(w, err, errlen);
+}
+
+int window_commit(window_t *w, char *err, size_t errlen)
+{
+	char why[512];
+
+	if (w->dirty_rows.n == 0 && w->dirty_groups.n == 0 && w->fresh_signals.n == 0 &&
+	    w->evicted.n == 0 && w->prune_time == INT64_MIN) {
+		/* nothing to write; still a new batch */
+		for (size_t i = 0; i < w->graveyard.n; i++) {
+			s_trade_strings_free(w->graveyard.v[i]);
+			free(w->graveyard.v[i]);
+		}
+		w->graveyard.n = 0;
+		w->batch++;
+		return 0;
+	}
+	if (s_done(w, ST_BEGIN, err, errlen) < 0)
+		goto fail;
+	if (s_write_all(w, err, errlen) < 0 || s_done(w, ST_COMMIT, err, errlen) < 0)
+		goto fail;
+	for (size_t i = 0; i < w->dirty_rows.n; i++)
+		((struct win_trade *)w->dirty_rows.v[i])->dirty = false;
+	for (size_t i = 0; i < w->dirty_groups.n; i++)
+		((struct win_group *)w->dirty_groups.v[i])->dirty = false;
+	for (size_t i = 0; i < w->fresh_signals.n; i++) {
+		struct win_signal *s = w->fresh_signals.v[i];
+
+		/* only the id is needed in memory from now on */
+		free(s->rule);
+		free(s->ticker);
+		free(s->reason);
+		free(s->evidence);
+		s->rule = s->ticker = s->reason = s->evidence = NULL;
+		s->fresh = false;
+	}
+	{
+		size_t n = 0;
+		void **v = s_map_values(&w->clusters, &n);
+
+		for (size_t i = 0; v != NULL && i < n; i++)
+			for (struct win_cl *c = v[i]; c != NULL; c = c->next)
+				c->dirty = false;
+		free(v);
+	}
+	for (size_t i = 0; i < w->graveyard.n; i++) {
+		s_trade_strings_free(w->graveyard.v[i]);
+		free(w->graveyard.v[i]);
+	}
+	for (size_t i = 0; i < w->dead_groups.n; i++)
+		s_group_free(w->dead_groups.v[i]);
+	for (size_t i = 0; i < w->evicted.n; i++)
+		free(w->evicted.v[i]);
+	w->dirty_rows.n = w->dirty_groups.n = w->fresh_signals.n = 0;
+	w->graveyard.n = w->dead_groups.n = w->evicted.n = 0;
+	w->prune_time = w->prune_day = INT64_MIN;
+	w->batch++;
+	return 0;
+fail:
+	/* The file still holds the last commit: make memory hold it too. */
+	if (window_rollback(w, why, sizeof(why)) < 0)
+		log_warnx("decider: reloading the window: %s", why);
+	return -1;
+}
+
+/* ---- trades ------------------------------------------------------------- */
+
+struct win_trade *window_lookup(window_t *w, const char *key)
+{
+	return s_map_get(&w->keys, key);
+}
+
+/* Copy t's content into r (strings duplicated); false when out of memory
+ * (r then keeps what it had, possibly partly replaced). */
+static bool s_fill(struct win_trade *r, const struct win_trade *t)
+{
+	if (!s_set_str(&r->source, t->source) || !s_set_str(&r->accession, t->accession) ||
+	    !s_set_str(&r->grp, t->grp) || !s_set_str(&r->owner, t->owner) ||
+	    !s_set_str(&r->owner_cik, t->owner_cik) || !s_set_str(&r->owner_key, t->owner_key) ||
+	    !s_set_str(&r->title, t->title) || !s_set_str(&r->ticker, t->ticker) ||
+	    !s_set_str(&r->issuer, t->issuer) || !s_set_str(&r->vticker, t->vticker) ||
+	    !s_set_str(&r->figi, t->figi) || !s_set_str(&r->isin, t->isin) ||
+	    !s_set_str(&r->fp, t->fp))
+		return false;
+	r->chash = t->chash;
+	r->srank = t->srank;
+	r->side = t->side;
+	memcpy(r->trade_date, t->trade_date, sizeof(r->trade_date));
+	r->trade_day = t->trade_day;
+	r->shares = t->shares;
+	r->price = t->price;
+	r->value = t->value;
+	r->shares_after = t->shares_after;
+	r->direct = t->direct;
+	r->amendment = t->amendment;
+	r->ref_time = t->ref_time;
+	return true;
+}
+
+/* Keep memory bounded: drop the oldest judged rows beyond max_trades. */
+static void s_evict(window_t *w)
+{
+	struct win_trade *r = w->oldest;
+	size_t n = 0;
+
+	while (w->nrows > w->max_trades && r != NULL) {
+		struct win_trade *next = r->anext;
+		char *key;
+
+		if (!r->pending && (key = strdup(r->key)) != NULL &&
+		    s_ptrs_push(&w->evicted, key) == 0) {
+			s_remove(w, r);
+			n++;
+		}
+		r = next;
+	}
+	if (n > 0 && w->evicted_warned++ % 1000 == 0)
+		log_warnx("decider: window full (%zu trades): the oldest forgotten early; raise "
+		          "decider.window.max_trades",
+		          w->max_trades);
+}
+
+struct win_trade *window_put(window_t *w, const struct win_trade *t)
+{
+	struct win_trade *r = s_map_get(&w->keys, t->key);
+
+	if (r != NULL) {
+		/* the same key again, with other content: re-index it */
+		s_unindex(w, r);
+		if (!s_fill(r, t)) {
+			s_index(w, r);
+			return NULL;
+		}
+		free(r->dup_of);
+		free(r->outcome);
+		r->dup_of = r->outcome = NULL;
+		r->pending = true;
+		if (s_index(w, r) < 0)
+			return NULL;
+		s_mark_dirty(w, r);
+		return r;
+	}
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return NULL;
+	if ((r->key = strdup(t->key)) == NULL || !s_fill(r, t) ||
+	    s_map_set(&w->keys, r->key, r) < 0) {
+		s_trade_strings_free(r);
+		free(r);
+		return NULL;
+	}
+	r->gvalue = NAN;
+	r->pending = true;
+	r->first_batch = w->batch;
+	s_age_append(w, r);
+	w->nrows++;
+	if (s_index(w, r) < 0) {
+		s_remove(w, r);
+		return NULL;
+	}
+	s_mark_dirty(w, r);
+	if (w->nrows > w->max_trades)
+		s_evict(w);
+	return r;
+}
+
+static int s_cmp_key(const void *a, const void *b)
+{
+	const struct win_trade *x = *(const struct win_trade *const *)a;
+	const struct win_trade *y = *(const struct win_trade *const *)b;
+
+	return strcmp(x->key, y->key);
+}
+
+int window_group_rows(window_t *w, const char *grp, struct win_trade ***rows, size_t *n)
+{
+	struct win_group *g = s_map_get(&w->groups, grp);
+	struct win_trade **v;
+	size_t k = 0;
+
+	*rows = NULL;
+	*n = 0;
+	if (g == NULL || g->nrows == 0)
+		return 0;
+	v = malloc(g->nrows * sizeof(*v));
+	if (v == NULL)
+		return -1;
+	for (struct win_trade *r = g->rows; r != NULL && k < g->nrows; r = r->gnext)
+		v[k++] = r;
+	qsort(v, k, sizeof(*v), s_cmp_key);
+	*rows = v;
+	*n = k;
+	return 0;
+}
+
+int window_mark(window_t *w, struct win_trade *r, double gvalue, const char *dup_of,
+                const char *outcome, const char *id)
+{
+	if (!s_set_str(&r->dup_of, dup_of) || !s_set_str(&r->outcome, outcome))
+		return -1;
+	r->pending = false;
+	r->gvalue = gvalue;
+	if (id != NULL && r->used_by == NULL && (r->used_by = strdup(id)) == NULL)
+		return -1;
+	s_mark_dirty(w, r);
+	return 0;
+}
+
+int window_use(window_t *w, struct win_trade *r, const char *id)
+{
+	if (r->used_by != NULL)
+		return 0;
+	if ((r->used_by = strdup(id)) == NULL)
+		return -1;
+	s_mark_dirty(w, r);
+	return 0;
+}
+
+/* The judging order within one batch (rules.c sorts groups the same way). */
+static int s_cmp_order(const struct win_trade *a, const struct win_trade *b)
+{
+	int c;
+
+	if (a->first_batch != b->first_batch)
+		return a->first_batch < b->first_batch ? -1 : 1;
+	if (a->amendment != b->amendment)
+		return a->amendment ? 1 : -1;
+	if (a->srank != b->srank)
+		return a->srank < b->srank ? -1 : 1;
+	if ((c = strcmp(a->grp, b->grp)) != 0)
+		return c;
+	return strcmp(a->key, b->key);
+}
+
+struct win_trade *window_find_repeat(window_t *w, const struct win_trade *r)
+{
+	struct win_trade *best = NULL;
+
+	for (struct win_trade *q = s_map_get(&w->fps, r->fp); q != NULL; q = q->fnext) {
+		bool other_filing = q->accession == NULL || r->accession == NULL ||
+		                    strcmp(q->accession, r->accession) != 0;
+		bool special =
+		    q->amendment || r->amendment || q->accession == NULL || r->accession == NULL;
+
+		if (q == r || !other_filing || !special || s_cmp_order(q, r) >= 0)
+			continue;
+		if (best == NULL || s_cmp_order(q, best) < 0)
+			best = q;
+	}
+	return best;
+}
+
+/* ---- groups ------------------------------------------------------------- */
+
+struct win_group *window_group_get(window_t *w, const char *grp)
+{
+	struct win_group *g = s_map_get(&w->groups, grp);
+
+	return g != NULL && g->registered ? g : NULL;
+}
+
+struct win_group *window_group_copy(window_t *w, const char *grp, const char *accession, int side,
+                                    const char *owner_cik, const char *owner_key)
+{
+	struct win_group *best = NULL;
+
+	for (struct win_group *g = s_map_get(&w->accs, accession); g != NULL; g = g->acc_next) {
+		bool same;
+
+		if (g->side != side || strcmp(g->grp, grp) == 0)
+			continue;
+		if (owner_cik != NULL && g->owner_cik != NULL)
+			same = strcmp(owner_cik, g->owner_cik) == 0;
+		else
+			same = strcmp(owner_key, g->owner_key) == 0;
+		if (!same)
+			continue;
+		if (best == NULL || (best->intent[0] == '\0' && g->intent[0] != '\0') ||
+		    ((best->intent[0] == '\0') == (g->intent[0] == '\0') &&
+		     strcmp(g->grp, best->grp) < 0))
+			best = g;
+	}
+	return best;
+}
+
+int window_group_put(window_t *w, const char *grp, const char *source, const char *accession,
+                     int side, const char *owner_cik, const char *owner_key, const char *intent,
+                     int64_t ref_time)
+{
+	struct win_group *g = s_map_get(&w->groups, grp);
+
+	if (accession == NULL || source == NULL || owner_key == NULL)
+		return -1;
+	if (g == NULL) {
+		g = calloc(1, sizeof(*g));
+		if (g == NULL)
+			return -1;
+		if (!s_set_str(&g->grp, grp) || !s_set_str(&g->source, source) ||
+		    !s_set_str(&g->accession, accession) || !s_set_str(&g->owner_cik, owner_cik) ||
+		    !s_set_str(&g->owner_key, owner_key) || s_map_set(&w->groups, g->grp, g) < 0) {
+			s_group_free(g);
+			return -1;
+		}
+		g->side = side;
+		g->ref_time = ref_time;
+	}
+	if (!g->registered) {
+		struct win_group *head = s_map_get(&w->accs, g->accession);
+
+		if (g->accession == NULL || s_map_set(&w->accs, g->accession, g) < 0)
+			return -1;
+		g->acc_next = head;
+		g->acc_prev = NULL;
+		if (head != NULL)
+			head->acc_prev = g;
+		g->registered = true;
+	}
+	if (intent != NULL && g->intent[0] == '\0')
+		snprintf(g->intent, sizeof(g->intent), "%s", intent);
+	if (ref_time > g->ref_time)
+		g->ref_time = ref_time;
+	s_group_dirty(w, g);
+	return 0;
+}
+
+/* ---- signals ------------------------------------------------------------ */
+
+int window_signal_exists(window_t *w, const char *id)
+{
+	return s_map_get(&w->signals, id) != NULL;
+}
+
+int window_signal_put(window_t *w, const intent_t *in)
+{
+	struct win_signal *s;
+	size_t len = 1;
+	char *p;
+
+	if (s_map_get(&w->signals, in->id) != NULL)
+		return 0;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return -1;
+	for (size_t i = 0; i < in->n_evidence; i++)
+		len += strlen(in->evidence[i]) + 1;
+	s->evidence = malloc(len);
+	s->id = strdup(in->id);
+	s->rule = strdup(in->rule);
+	s->ticker = strdup(in->ticker);
+	s->reason = strdup(in->reason);
+	if (s->evidence == NULL || s->id == NULL || s->rule == NULL || s->ticker == NULL ||
+	    s->reason == NULL || s_ptrs_push(&w->fresh_signals, s) < 0)
+		goto oom;
+	p = s->evidence;
+	*p = '\0';
+	for (size_t i = 0; i < in->n_evidence; i++)
+		p += sprintf(p, "%s%s", i > 0 ? "\n" : "", in->evidence[i]);
+	s->side = (int)in->side;
+	s->created_at = in->created_at;
+	s->expires_at = in->expires_at;
+	s->fresh = true;
+	if (s_map_set(&w->signals, s->id, s) < 0) {
+		w->fresh_signals.n--;
+		goto oom;
+	}
+	return 0;
+oom:
+	free(s->evidence);
+	free(s->id);
+	free(s->rule);
+	free(s->ticker);
+	free(s->reason);
+	free(s);
+	return -1;
+}
+
+long window_signal_count(window_t *w)
+{
+	return (long)w->signals.n;
+}
+
+/* ---- clusters ----------------------------------------------------------- */
+
+static int s_cmp_day_key(const void *a, const void *b)
+{
+	const struct win_trade *x = *(const struct win_trade *const *)a;
+	const struct win_trade *y = *(const struct win_trade *const *)b;
+
+	if (x->trade_day != y->trade_day)
+		return x->trade_day < y->trade_day ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
+int window_cluster_candidates(window_t *w, const char *ticker, int64_t from_day, int64_t to_day,
+                              struct win_trade ***rows, size_t *n)
+{
+	struct ptrs v = { 0 };
+
+	for (struct win_trade *r = s_map_get(&w->tickers, ticker); r != NULL; r = r->tnext) {
+		if (r->pending || r->dup_of != NULL || r->trade_day < from_day ||
+		    r->trade_day > to_day)
+			continue;
+		if (s_ptrs_push(&v, r) < 0) {
+			free(v.v);
+			return -1;
+		}
+	}
+	if (v.n > 0)
+		qsort(v.v, v.n, sizeof(*v.v), s_cmp_day_key);
+	*rows = (struct win_trade **)v.v;
+	*n = v.n;
+	return 0;
+}
+
+int window_clusters(window_t *w, const char *ticker, struct win_cluster **out, size_t *n)
+{
+	struct win_cluster *v = NULL;
+	size_t k = 0;
+
+	for (struct win_cl *c = s_map_get(&w->clusters, ticker); c != NULL; c = c->next) {
+		struct win_cluster *nv = realloc(v, (k + 1) * sizeof(*nv));
+
+		if (nv == NULL) {
+			free(v);
+			return -1;
+		}
+		v = nv;
+		v[k++] = c->c;
+	}
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+int window_cluster_put(window_t *w, const struct win_cluster *c)
+{
+	struct win_cl *head = s_map_get(&w->clusters, c->ticker), *x, **pp;
+
+	for (x = head; x != NULL; x = x->next)
+		if (strcmp(x->c.id, c->id) == 0) {
+			x->c = *c;
+			x->dirty = true;
+			return 0;
+		}
+	x = calloc(1, sizeof(*x));
+	if (x == NULL)
+		return -1;
+	x->c = *c;
+	x->dirty = true;
+	/* keep the list ordered by first_day, then id */
+	for (pp = &head; *pp != NULL &&
+	                 ((*pp)->c.first_day < c->first_day ||
+	                  ((*pp)->c.first_day == c->first_day && strcmp((*pp)->c.id, c->id) < 0));
+	     pp = &(*pp)->next)
+		;
+	x->next = *pp;
+	*pp = x;
+	if (s_map_set(&w->clusters, c->ticker, head) < 0) {
+		*pp = x->next;
+		free(x);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- pruning ------------------------------------------------------------ */
+
+int window_prune(window_t *w, int64_t cutoff_time, int64_t cutoff_day, char *err, size_t errlen)
+{
+	size_t n = 0;
+	void **v;
+
+	for (struct win_trade *r = w->oldest, *next; r != NULL; r = next) {
+		next = r->anext;
+		if (r->ref_time < cutoff_time && !r->pending)
+			s_remove(w, r);
+	}
+	v = s_map_values(&w->groups, &n);
+	if (v == NULL)
+		goto oom;
+	for (size_t i = 0; i < n; i++) {
+		struct win_group *g = v[i];
+
+		if (g->registered && g->ref_time < cutoff_time) {
+			s_group_unlink_acc(w, g);
+			g->registered = false;
+			s_group_maybe_free(w, g);
+		}
+	}
+	free(v);
+	v = s_map_values(&w->signals, &n);
+	if (v == NULL)
+		goto oom;
+	for (size_t i = 0; i < n; i++) {
+		struct win_signal *s = v[i];
+
+		if (s->created_at >= cutoff_time || s->fresh)
+			continue;
+		s_map_del(&w->signals, s->id);
+		free(s->id);
+		free(s);
+	}
+	free(v);
+	v = s_map_values(&w->clusters, &n);
+	if (v == NULL)
+		goto oom;
+	for (size_t i = 0; i < n; i++) {
+		struct win_cl *head = v[i], **pp = &head;
+		char ticker[64];
+
+		snprintf(ticker, sizeof(ticker), "%s", head->c.ticker);
+		while (*pp != NULL) {
+			struct win_cl *c = *pp;
+
+			if (c->c.last_day < cutoff_day) {
+				*pp = c->next;
+				free(c);
+			} else {
+				pp = &c->next;
+			}
+		}
+		if (head == NULL)
+			s_map_del(&w->clusters, ticker);
+		else
+			s_map_set(&w->clusters, ticker, head);
+	}
+	free(v);
+	if (cutoff_time > w->prune_time)
+		w->prune_time = cutoff_time;
+	if (cutoff_day > w->prune_day)
+		w->prune_day = cutoff_day;
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory pruning the window");
+	return -1;
+}
+
+int64_t window_batch(const window_t *w)
+{
+	return w->batch;
+}
+
+size_t window_size(const window_t *w)
+{
+	return w->nrows;
+}

@@ -1,0 +1,183 @@
+/*
+ * window.h - the decider's memory: the trades of the lookback window and
+ * what was already used.
+ *
+ * The working set lives in memory, indexed by hash tables, so judging a
+ * trade costs no query; state_dir/decider.sqlite holds the same thing and
+ * is the truth across restarts.  Everything changed during a batch is
+ * written in one transaction by window_commit(); window_open() loads the
+ * file; window_rollback() forgets the batch by loading the file again.
+ *
+ * Tables (schema version 1):
+ *   trade         every candidate trade (an executive's P or S that passed
+ *                 the per-trade filters), by key, with the outcome it got,
+ *                 the intent it is evidence of, or why it is a copy;
+ *   filing_owner  one row per original signal group (source, accession,
+ *                 owner, side) and the intent it produced, so a later row
+ *                 of the same filing, or the same filing seen through
+ *                 another source, adds nothing;
+ *   signal        every intent emitted (id, rule, side, ticker, reason,
+ *                 evidence);
+ *   cluster       every cluster_buy signalled, with the span of trade days
+ *                 its members cover.
+ *
+ * Rows older than the retention are pruned by window_prune().  Beyond
+ * max_trades rows the oldest judged rows are evicted early (with a warning):
+ * memory stays bounded, at the price of forgetting.
+ */
+#ifndef COATTAIL_WINDOW_H
+#define COATTAIL_WINDOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record.h"
+
+typedef struct window window_t;
+struct win_group;
+
+/* One stored trade.  Strings are owned by the window. */
+struct win_trade {
+	char *key;
+	uint64_t chash; /* hash of the transaction's content: a changed row is re-judged */
+	char *source;
+	int srank;       /* source preference, lower first: edgar 0, openinsider 1, ... */
+	char *accession; /* NULL when the source did not show it */
+	char *grp;       /* the signal group (see rules.c) */
+	int side;        /* SIDE_BUY or SIDE_SELL */
+	char *owner, *owner_cik, *owner_key, *title;
+	char *ticker, *issuer;
+	char *vticker, *figi, *isin; /* from the instrument, or NULL */
+	char trade_date[11];
+	int64_t trade_day;                         /* days since 1970-01-01 */
+	double shares, price, value, shares_after; /* NAN = unknown */
+	int direct;                                /* -1 unknown, 0 indirect, 1 direct */
+	bool amendment;
+	char *fp;            /* ticker|owner key|date|code|shares|price: finds 4/A repeats */
+	int64_t ref_time;    /* filed_at, else the trade date's midnight UTC: ages the row */
+	bool pending;        /* received since the last flush, not judged yet */
+	double gvalue;       /* value of the row's whole group, NAN = unknown */
+	char *dup_of;        /* why this row is a copy of another, or NULL */
+	char *used_by;       /* id of an intent this row is evidence of, or NULL */
+	char *outcome;       /* the drop reason it got, or NULL */
+	int64_t first_batch; /* the batch it was first stored in (kept by upserts) */
+
+	void *tag; /* the caller's, never stored; NULL when a row is loaded or created */
+
+	/* the window's links; not for callers */
+	struct win_group *group;
+	struct win_trade *gprev, *gnext; /* rows of the group */
+	struct win_trade *fprev, *fnext; /* rows with the same fp */
+	struct win_trade *tprev, *tnext; /* purchases of the same ticker */
+	struct win_trade *aprev, *anext; /* every row, oldest first */
+	bool in_fp, in_ticker;           /* on those lists */
+	bool dirty;                      /* to be written at the commit */
+	bool dead;                       /* pruned, freed after the commit */
+};
+
+/* A signal group: the rows sharing a grp, and, once judged as an original,
+ * its memory (registered) and the intent it made. */
+struct win_group {
+	char *grp;
+	char *source;
+	char *accession; /* NULL for an accession-less single-row group */
+	int side;
+	char *owner_cik, *owner_key;
+	char intent[40]; /* "" when it made none */
+	int64_t ref_time;
+	bool registered; /* remembered in filing_owner */
+	struct win_trade *rows;
+	size_t nrows;
+	struct win_group *acc_prev, *acc_next; /* registered groups of one accession */
+	bool dirty;
+};
+
+struct win_cluster {
+	char id[40];
+	char ticker[64];
+	int64_t first_day, last_day;
+};
+
+/* Open (creating) state_dir/decider.sqlite and load it; NULL with err. */
+window_t *window_open(const char *state_dir, size_t max_trades, char *err, size_t errlen);
+/* Forget an uncommitted batch and close.  Safe on NULL / *w == NULL. */
+void window_close(window_t **w);
+
+/* Write every change since the last commit in one transaction; a failure
+ * leaves the window as the file has it (the batch is forgotten). */
+int window_commit(window_t *w, char *err, size_t errlen);
+/* Forget every change since the last commit (load the file again). */
+int window_rollback(window_t *w, char *err, size_t errlen);
+
+/* The stored row with this key, or NULL. */
+struct win_trade *window_lookup(window_t *w, const char *key);
+/*
+ * Upsert t (its strings are copied) by key and mark it pending; used_by and
+ * first_batch of an existing row survive, outcome and dup_of are cleared
+ * (it is judged again).  Returns the stored row, or NULL when out of memory.
+ */
+struct win_trade *window_put(window_t *w, const struct win_trade *t);
+/* The rows of a group, ordered by key, into *rows (malloc'd array of
+ * pointers, *n of them); 0, or -1 when out of memory. */
+int window_group_rows(window_t *w, const char *grp, struct win_trade ***rows, size_t *n);
+/* Record a judged row: pending = 0, with its group's value, copy note and
+ * outcome (each may be NULL / NAN); and, when id is not NULL, the intent it
+ * is evidence of (an earlier one is kept).  0, or -1 out of memory. */
+int window_mark(window_t *w, struct win_trade *r, double gvalue, const char *dup_of,
+                const char *outcome, const char *id);
+/* Record that a row is evidence of intent id (kept when already set). */
+int window_use(window_t *w, struct win_trade *r, const char *id);
+
+/*
+ * An earlier row in another filing with r's fingerprint, where one of the
+ * two is an amendment or lacks an accession: the same transaction again.
+ * "Earlier" is a fixed order that re-sending a row does not change: the
+ * batch a row was first stored in, then within one batch the order the
+ * flush judges groups in (originals before amendments, source rank, group,
+ * key).  The first such row, or NULL.
+ */
+struct win_trade *window_find_repeat(window_t *w, const struct win_trade *r);
+
+/* The registered group grp, or NULL. */
+struct win_group *window_group_get(window_t *w, const char *grp);
+/*
+ * Another registered group for the same accession, side and owner: the
+ * same owner_cik when both have one, else the same owner key.  Groups that
+ * made an intent are preferred, then the first by grp.  NULL when none.
+ */
+struct win_group *window_group_copy(window_t *w, const char *grp, const char *accession, int side,
+                                    const char *owner_cik, const char *owner_key);
+/* Register a group (accession not NULL); an intent once set is kept.
+ * 0, or -1 when out of memory. */
+int window_group_put(window_t *w, const char *grp, const char *source, const char *accession,
+                     int side, const char *owner_cik, const char *owner_key, const char *intent,
+                     int64_t ref_time);
+
+/* 1 when an intent with this id was emitted, else 0. */
+int window_signal_exists(window_t *w, const char *id);
+/* Remember an intent; 0, or -1 when out of memory. */
+int window_signal_put(window_t *w, const intent_t *in);
+/* Number of intents remembered. */
+long window_signal_count(window_t *w);
+
+/* Judged, non-copy purchases of ticker with trade_day in [from, to],
+ * ordered by trade_day then key, into *rows (malloc'd); 0 or -1. */
+int window_cluster_candidates(window_t *w, const char *ticker, int64_t from_day, int64_t to_day,
+                              struct win_trade ***rows, size_t *n);
+/* Copies of the clusters signalled for ticker, by first_day; 0 or -1. */
+int window_clusters(window_t *w, const char *ticker, struct win_cluster **out, size_t *n);
+/* Upsert a cluster by id; 0 or -1. */
+int window_cluster_put(window_t *w, const struct win_cluster *c);
+
+/* Forget trades and groups whose ref_time is before cutoff_time, signals
+ * created before it, and clusters whose last day is before cutoff_day; the
+ * file follows at the commit.  Pending rows are kept.  0 or -1. */
+int window_prune(window_t *w, int64_t cutoff_time, int64_t cutoff_day, char *err, size_t errlen);
+
+/* The number of the batch being gathered (rows record the first). */
+int64_t window_batch(const window_t *w);
+/* Rows held in memory. */
+size_t window_size(const window_t *w);
+
+#endif

@@ -1,0 +1,610 @@
+/*
+ * journal.c - the executor's SQLite journal (see journal.h).
+ *
+ * Each function is one transaction, so an entry's state and the answer
+ * that moved it are on disk together or not at all.  The file is opened
+ * with synchronous = FULL: a COMMIT returns only after the WAL is fsynced.
+ */
+#include "journal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+
+struct journal {
+	sqlite3 *db;
+};
+
+static const char *const s_migrations[] = {
+	"CREATE TABLE intents ("
+	" id TEXT PRIMARY KEY,"
+	" client_id TEXT NOT NULL,"
+	" payload TEXT NOT NULL,"
+	" state TEXT NOT NULL CHECK (state IN ('pending','held','submitted','filled',"
+	"  'rejected','blocked','dry_run','error')),"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" failures INTEGER NOT NULL DEFAULT 0,"
+	" in_doubt INTEGER NOT NULL DEFAULT 0,"
+	" broker TEXT NOT NULL,"
+	" broker_order_id TEXT,"
+	" broker_status TEXT,"
+	" qty REAL, price REAL, notional REAL,"
+	" day TEXT,"
+	" reason TEXT,"
+	" retry_at_ms INTEGER NOT NULL DEFAULT 0,"
+	" wake_at INTEGER,"
+	" received_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL);"
+	"CREATE INDEX intents_state ON intents(state, broker);"
+	"CREATE INDEX intents_day ON intents(day);"
+	"CREATE INDEX intents_client ON intents(client_id);"
+	"CREATE TABLE answers ("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" intent_id TEXT NOT NULL REFERENCES intents(id),"
+	" at INTEGER NOT NULL,"
+	" op TEXT NOT NULL,"
+	" outcome TEXT NOT NULL,"
+	" http_status INTEGER,"
+	" detail TEXT);"
+	"CREATE INDEX answers_intent ON answers(intent_id);",
+	NULL,
+};
+
+static const char *const s_state_names[] = {
+	[JS_PENDING] = "pending", [JS_HELD] = "held",         [JS_SUBMITTED] = "submitted",
+	[JS_FILLED] = "filled",   [JS_REJECTED] = "rejected", [JS_BLOCKED] = "blocked",
+	[JS_DRY_RUN] = "dry_run", [JS_ERROR] = "error",
+};
+
+const char *journal_state_name(enum journal_state s)
+{
+	if ((unsigned)s < sizeof(s_state_names) / sizeof(s_state_names[0]))
+		return s_state_names[s];
+	return "?";
+}
+
+int journal_state_from_name(const char *s)
+{
+	for (size_t i = 0; s != NULL && i < sizeof(s_state_names) / sizeof(s_state_names[0]); i++)
+		if (strcmp(s, s_state_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+enum order_status journal_state_order_status(enum journal_state s)
+{
+	switch (s) {
+	case JS_SUBMITTED:
+		return ORDER_SUBMITTED;
+	case JS_FILLED:
+		return ORDER_FILLED;
+	case JS_REJECTED:
+		return ORDER_REJECTED;
+	case JS_BLOCKED:
+		return ORDER_BLOCKED;
+	case JS_DRY_RUN:
+		return ORDER_DRY_RUN;
+	case JS_ERROR:
+		return ORDER_ERROR;
+	case JS_PENDING:
+	case JS_HELD:
+		break;
+	}
+	return ORDER_NONE;
+}
+
+journal_t *journal_open(const char *state_dir, char *err, size_t errlen)
+{
+	journal_t *j = calloc(1, sizeof(*j));
+
+	if (j == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	j->db = store_open(state_dir, "executor.sqlite", s_migrations, true, err, errlen);
+	if (j->db == NULL) {
+		free(j);
+		return NULL;
+	}
+	return j;
+}
+
+void journal_close(journal_t **j)
+{
+	if (j == NULL || *j == NULL)
+		return;
+	store_close(&(*j)->db);
+	free(*j);
+	*j = NULL;
+}
+
+static sqlite3_stmt *s_prep(journal_t *j, const char *sql, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(j->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "journal: %s", sqlite3_errmsg(j->db));
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
+static void s_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+static void s_bind_num(sqlite3_stmt *st, int i, double x)
+{
+	if (isnan(x))
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_double(st, i, x);
+}
+
+/* Step a statement expected to finish without rows; finalizes it. */
+static int s_done(journal_t *j, sqlite3_stmt *st, char *err, size_t errlen)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "journal: %s", sqlite3_errmsg(j->db));
+		return -1;
+	}
+	return 0;
+}
+
+static int s_begin(journal_t *j, char *err, size_t errlen)
+{
+	return store_exec(j->db, "BEGIN IMMEDIATE", err, errlen);
+}
+
+static int s_commit(journal_t *j, char *err, size_t errlen)
+{
+	if (store_exec(j->db, "COMMIT", err, errlen) == 0)
+		return 0;
+	store_exec(j->db, "ROLLBACK", NULL, 0);
+	return -1;
+}
+
+static int s_rollback(journal_t *j)
+{
+	store_exec(j->db, "ROLLBACK", NULL, 0);
+	return -1;
+}
+
+static int s_insert_answer(journal_t *j, const char *id, const struct journal_answer *a,
+                           int64_t now, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+
+	if (a == NULL)
+		return 0;
+	st = s_prep(j,
+	            "INSERT INTO answers (intent_id, at, op, outcome, http_status, detail) "
+	            "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	            err, errlen);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, now);
+	s_bind_text(st, 3, a->op);
+	s_bind_text(st, 4, a->outcome);
+	if (a->http_status > 0)
+		sqlite3_bind_int64(st, 5, a->http_status);
+	else
+		sqlite3_bind_null(st, 5);
+	s_bind_text(st, 6, a->detail);
+	return s_done(j, st, err, errlen);
+}
+
+/* Run one UPDATE of the entry `id` (bound as ?1) with an answer, in one
+ * transaction; the statement must change exactly one row. */
+static int s_update(journal_t *j, const char *id, const struct journal_answer *a, int64_t now,
+                    sqlite3_stmt *st, char *err, size_t errlen)
+{
+	if (s_begin(j, err, errlen) != 0) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	if (s_insert_answer(j, id, a, now, err, errlen) != 0) {
+		sqlite3_finalize(st);
+		return s_rollback(j);
+	}
+	if (s_done(j, st, err, errlen) != 0)
+		return s_rollback(j);
+	if (sqlite3_changes(j->db) != 1) {
+		snprintf(err, errlen, "journal: no entry %.64s", id);
+		return s_rollback(j);
+	}
+	return s_commit(j, err, errlen);
+}
+
+int journal_add(journal_t *j, const intent_t *in, const char *client_id, const char *broker,
+                int64_t now, char *err, size_t errlen)
+{
+	record_t r = { .type = REC_INTENT };
+	sqlite3_stmt *st;
+	char *js = NULL;
+	size_t jlen;
+	int rc;
+
+	r.u.intent = *in;
+	if (record_to_json(&r, &js, &jlen, err, errlen) != 0)
+		return -1;
+	st = s_prep(j,
+	            "INSERT INTO intents (id, client_id, payload, state, broker, received_at, "
+	            "updated_at) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?5) "
+	            "ON CONFLICT (id) DO NOTHING",
+	            err, errlen);
+	if (st == NULL) {
+		free(js);
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, in->id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, client_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, js, (int)jlen, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, broker, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 5, now);
+	free(js);
+	rc = s_done(j, st, err, errlen);
+	if (rc != 0)
+		return -1;
+	return sqlite3_changes(j->db) == 1 ? 0 : 1;
+}
+
+static void s_col_text(sqlite3_stmt *st, int i, char *buf, size_t len)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	snprintf(buf, len, "%s", t != NULL ? (const char *)t : "");
+}
+
+static double s_col_num(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+}
+
+int journal_get(journal_t *j, const char *id, struct journal_entry *e, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	const char *payload;
+	int rc, state;
+
+	memset(e, 0, sizeof(*e));
+	st = s_prep(j,
+	            "SELECT id, client_id, payload, state, attempts, failures, in_doubt, broker, "
+	            "broker_order_id, broker_status, qty, price, notional, day, reason, wake_at, "
+	            "received_at FROM intents WHERE id = ?1",
+	            err, errlen);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return 1;
+	}
+	if (rc != SQLITE_ROW) {
+		snprintf(err, errlen, "journal: %s", sqlite3_errmsg(j->db));
+		sqlite3_finalize(st);
+		return -1;
+	}
+	s_col_text(st, 0, e->id, sizeof(e->id));
+	s_col_text(st, 1, e->client_id, sizeof(e->client_id));
+	payload = (const char *)sqlite3_column_text(st, 2);
+	state = journal_state_from_name((const char *)sqlite3_column_text(st, 3));
+	e->attempts = sqlite3_column_int(st, 4);
+	e->failures = sqlite3_column_int(st, 5);
+	e->in_doubt = sqlite3_column_int(st, 6) != 0;
+	s_col_text(st, 7, e->broker, sizeof(e->broker));
+	s_col_text(st, 8, e->broker_order_id, sizeof(e->broker_order_id));
+	s_col_text(st, 9, e->broker_status, sizeof(e->broker_status));
+	e->qty = s_col_num(st, 10);
+	e->price = s_col_num(st, 11);
+	e->notional = s_col_num(st, 12);
+	s_col_text(st, 13, e->day, sizeof(e->day));
+	s_col_text(st, 14, e->reason, sizeof(e->reason));
+	e->wake_at = sqlite3_column_type(st, 15) == SQLITE_NULL ? REC_NULL_TIME
+	                                                        : sqlite3_column_int64(st, 15);
+	e->received_at = sqlite3_column_int64(st, 16);
+	/* The payload was written by record_to_json; it decodes unless the
+	 * file was edited by hand. */
+	if (state < 0 || payload == NULL ||
+	    record_from_json(payload, strlen(payload), &e->intent, err, errlen) != 0 ||
+	    e->intent.type != REC_INTENT) {
+		if (state < 0)
+			snprintf(err, errlen, "journal: entry %.64s has an unknown state", id);
+		sqlite3_finalize(st);
+		journal_entry_free(e);
+		return -1;
+	}
+	e->state = (enum journal_state)state;
+	sqlite3_finalize(st);
+	return 0;
+}
+
+void journal_entry_free(struct journal_entry *e)
+{
+	if (e != NULL)
+		record_free(&e->intent);
+}
+
+int journal_begin_send(journal_t *j, const char *id, const char *day, double qty, double notional,
+                       int64_t now, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s_prep(j,
+	                          "UPDATE intents SET attempts = attempts + 1, in_doubt = 1, "
+	                          "state = 'pending', day = ?2, qty = ?3, notional = ?4, "
+	                          "updated_at = ?5 WHERE id = ?1 AND state = 'pending'",
+	                          err, errlen);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	s_bind_text(st, 2, day);
+	s_bind_num(st, 3, qty);
+	s_bind_num(st, 4, notional);
+	sqlite3_bind_int64(st, 5, now);
+	return s_update(j, id, NULL, now, st, err, errlen);
+}
+
+int journal_set_usage(journal_t *j, const char *id, const char *day, double qty, double notional,
+                      int64_t now, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s_prep(j,
+	                          "UPDATE intents SET day = ?2, qty = ?3, notional = ?4, "
+	                          "updated_at = ?5 WHERE id = ?1 AND state = 'pending'",
+	                          err, errlen);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	s_bind_text(st, 2, day);
+	s_bind_num(st, 3, qty);
+	s_bind_num(st, 4, notional);
+	sqlite3_bind_int64(st, 5, now);
+	return s_update(j, id, NULL, now, st, err, errlen);
+}
+
+int journal_clear_doubt(journal_t *j, const char *id, const struct journal_answer *a, int64_t now,
+                        char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s_prep(j,
+	                          "UPDATE intents SET in_doubt = 0, updated_at = ?2 "
+	                          "WHERE id = ?1 AND state = 'pending'",
+	                          err, errlen);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, now);
+	return s_update(j, id, a, now, st, err, errlen);
+}
+
+int journal_retry_later(journal_t *j, const char *id, const struct journal_answer *a,
+                        int64_t retry_at_ms, const char *reason, int64_t now, char *err,
+                        size_t errlen)
+{
+	sqlite3_stmt *st =
+	    s_prep(j,
+	           "UPDATE intents SET failures = failures + 1, retry_at_ms = ?2, "
+	           "reason = ?3, updated_at = ?4 WHERE id = ?1 AND state = 'pending'",
+	           err, errlen);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, retry_at_ms);
+	s_bind_text(st, 3, reason);
+	sqlite3_bind_int64(st, 4, now);
+	return s_update(j, id, a, now, st, err, errlen);
+}
+
+int journal_hold(journal_t *j, const char *id, int64_t wake_at, const char *reason, int64_t now,
+                 char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s_prep(j,
+	                          "UPDATE intents SET state = 'held', wake_at = ?2, reason = ?3, "
+	                          "failures = 0, updated_at = ?4 "
+	                          "WHERE id = ?1 AND state IN ('pending', 'held') AND in_doubt = 0",
+	                          err, errlen);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, wake_at);
+	s_bind_text(st, 3, reason);
+	sqlite3_bind_int64(st, 4, now);
+	return s_update(j, id, NULL, now, st, err, errlen);
+}
+
+int journal_wake(journal_t *j, const char *id, int64_t now, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s_prep(j,
+	                          "UPDATE intents SET state = 'pending', retry_at_ms = 0, "
+	                          "updated_at = ?2 WHERE id = ?1 AND state = 'held'",
+	                          err, errlen);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, now);
+	return s_update(j, id, NULL, now, st, err, errlen);
+}
+
+int journal_finish(journal_t *j, const char *id, enum journal_state s,
+                   const struct journal_answer *a, const char *broker_order_id,
+                   const char *broker_status, double qty, double price, const char *reason,
+                   int64_t now, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+
+	if (s == JS_PENDING || s == JS_HELD) {
+		snprintf(err, errlen, "journal: %s is not a final state", journal_state_name(s));
+		return -1;
+	}
+	st = s_prep(j,
+	            "UPDATE intents SET state = ?2, in_doubt = 0, broker_order_id = ?3, "
+	            "broker_status = ?4, qty = COALESCE(?5, qty), price = ?6, reason = ?7, "
+	            "updated_at = ?8 WHERE id = ?1 AND state IN ('pending', 'held')",
+	            err, errlen);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, journal_state_name(s), -1, SQLITE_STATIC);
+	s_bind_text(st, 3, broker_order_id != NULL && broker_order_id[0] ? broker_order_id : NULL);
+	s_bind_text(st, 4, broker_status != NULL && broker_status[0] ? broker_status : NULL);
+	s_bind_num(st, 5, qty);
+	s_bind_num(st, 6, price);
+	s_bind_text(st, 7, reason);
+	sqlite3_bind_int64(st, 8, now);
+	return s_update(j, id, a, now, st, err, errlen);
+}
+
+int journal_usage(journal_t *j, const char *day, const char *except, int64_t *orders,
+                  double *notional, char *err, size_t errlen)
+{
+	sqlite3_stmt *st =
+	    s_prep(j,
+	           "SELECT COUNT(*), TOTAL(notional) FROM intents WHERE day = ?1 AND "
+	           "id IS NOT ?2 AND (state IN ('submitted', 'filled', 'dry_run') OR "
+	           "(state = 'pending' AND attempts > 0))",
+	           err, errlen);
+	int rc;
+
+	*orders = 0;
+	*notional = 0;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, day, -1, SQLITE_TRANSIENT);
+	s_bind_text(st, 2, except);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*orders = sqlite3_column_int64(st, 0);
+		*notional = sqlite3_column_double(st, 1);
+	} else {
+		snprintf(err, errlen, "journal: %s", sqlite3_errmsg(j->db));
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* One integer from a query with up to one text parameter; -1 on error. */
+static int64_t s_scalar(journal_t *j, const char *sql, const char *param)
+{
+	char err[256];
+	sqlite3_stmt *st = s_prep(j, sql, err, sizeof(err));
+	int64_t v = -1;
+
+	if (st == NULL) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	if (param != NULL)
+		sqlite3_bind_text(st, 1, param, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	else
+		log_warnx("journal: %s", sqlite3_errmsg(j->db));
+	sqlite3_finalize(st);
+	return v;
+}
+
+int journal_note(journal_t *j, const char *id, const struct journal_answer *a, int64_t now,
+                 char *err, size_t errlen)
+{
+	return s_insert_answer(j, id, a, now, err, errlen);
+}
+
+int64_t journal_pending(journal_t *j, const char *broker)
+{
+	return s_scalar(j, "SELECT COUNT(*) FROM intents WHERE state = 'pending' AND broker = ?1",
+	                broker);
+}
+
+int64_t journal_in_doubt(journal_t *j, const char *broker)
+{
+	return s_scalar(j,
+	                "SELECT COUNT(*) FROM intents WHERE state = 'pending' AND in_doubt = 1 "
+	                "AND broker = ?1",
+	                broker);
+}
+
+int64_t journal_foreign_unfinished(journal_t *j, const char *broker)
+{
+	return s_scalar(j,
+	                "SELECT COUNT(*) FROM intents WHERE state IN ('pending', 'held') "
+	                "AND broker <> ?1",
+	                broker);
+}
+
+int64_t journal_count(journal_t *j, enum journal_state s)
+{
+	return s_scalar(j, "SELECT COUNT(*) FROM intents WHERE state = ?1", journal_state_name(s));
+}
+
+int64_t journal_answer_count(journal_t *j, const char *id)
+{
+	return s_scalar(j, "SELECT COUNT(*) FROM answers WHERE intent_id = ?1", id);
+}
+
+int journal_reset_timers(journal_t *j, char *err, size_t errlen)
+{
+	return store_exec(j->db, "UPDATE intents SET retry_at_ms = 0 WHERE state = 'pending'", err,
+	                  errlen);
+}
+
+int journal_due(journal_t *j, const char *broker, int64_t now_ms, int64_t now_s,
+                char (*ids)[JOURNAL_ID_MAX + 1], int max)
+{
+	char err[256];
+	sqlite3_stmt *st;
+	int n = 0;
+
+	st = s_prep(j,
+	            "SELECT id FROM ("
+	            " SELECT id, 0 AS k, in_doubt, retry_at_ms AS t FROM intents"
+	            "  WHERE state = 'pending' AND broker = ?1 AND retry_at_ms <= ?2"
+	            " UNION ALL"
+	            " SELECT id, 1 AS k, 0, wake_at AS t FROM intents"
+	            "  WHERE state = 'held' AND broker = ?1 AND wake_at <= ?3)"
+	            " ORDER BY k, in_doubt DESC, t LIMIT ?4",
+	            err, sizeof(err));
+	if (st == NULL) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, broker, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, now_ms);
+	sqlite3_bind_int64(st, 3, now_s);
+	sqlite3_bind_int(st, 4, max);
+	while (n < max && sqlite3_step(st) == SQLITE_ROW)
+		s_col_text(st, 0, ids[n++], JOURNAL_ID_MAX + 1);
+	sqlite3_finalize(st);
+	return n;
+}
+
+void journal_next_due(journal_t *j, const char *broker, int64_t *retry_ms, int64_t *wake_s)
+{
+	int64_t r = s_scalar(j,
+	                     "SELECT COALESCE(MIN(retry_at_ms), -1) FROM intents "
+	                     "WHERE state = 'pending' AND broker = ?1",
+	                     broker);
+	int64_t w = s_scalar(j,
+	                     "SELECT COALESCE(MIN(wake_at), -1) FROM intents "
+	                     "WHERE state = 'held' AND broker = ?1",
+	                     broker);
+
+	*retry_ms = r < 0 ? INT64_MAX : r;
+	*wake_s = w < 0 ? INT64_MAX : w;
+}

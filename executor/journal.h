@@ -1,0 +1,182 @@
+/*
+ * journal.h - the executor's memory: one row per intent it ever received,
+ * in state_dir/executor.sqlite (WAL, synchronous FULL: a commit is on disk
+ * before the function returns, so what the journal says survives kill -9
+ * and power loss).
+ *
+ * States of an entry, and who moves it:
+ *
+ *   pending   received and not finished.  attempts counts the submissions
+ *             begun; in_doubt is 1 from the moment a submission is about to
+ *             be sent until the broker's answer (or a lookup) says whether
+ *             an order exists.  An entry in doubt must be looked up by its
+ *             client id before anything else is sent for it.
+ *   held      the market is closed: nothing was sent; wake_at says when to
+ *             look again (the next open, or the intent's expiry).
+ *   submitted, filled, rejected   the broker's final answer (filled and
+ *             submitted hold broker_order_id).
+ *   blocked, dry_run, error       finished without an order at the broker.
+ *
+ *     (new) --add--> pending --begin_send--> pending+in_doubt
+ *     pending+in_doubt --clear_doubt (lookup: none)--> pending
+ *     pending --hold--> held --wake--> pending
+ *     pending, held --finish--> submitted | filled | rejected | blocked |
+ *                               dry_run | error
+ *
+ * Every broker answer to a submission or a lookup is appended to the
+ * answers table in the same transaction as the state change it causes.
+ */
+#ifndef COATTAIL_JOURNAL_H
+#define COATTAIL_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record.h"
+
+/* Longest intent id the executor accepts. */
+#define JOURNAL_ID_MAX 128
+
+enum journal_state {
+	JS_PENDING = 0,
+	JS_HELD,
+	JS_SUBMITTED,
+	JS_FILLED,
+	JS_REJECTED,
+	JS_BLOCKED,
+	JS_DRY_RUN,
+	JS_ERROR,
+};
+
+typedef struct journal journal_t;
+
+struct journal_entry {
+	char id[JOURNAL_ID_MAX + 1];
+	char client_id[64];
+	record_t intent; /* the intent as received (REC_INTENT) */
+	enum journal_state state;
+	int attempts;  /* submissions begun */
+	int failures;  /* tries in a row that got no usable answer */
+	bool in_doubt; /* a submission's outcome is unknown */
+	char broker[16];
+	char broker_order_id[128];
+	char broker_status[32];
+	double qty, price, notional; /* what was sent or filled; NAN unknown */
+	char day[11];                /* trading day the order counts against, "" */
+	char reason[512];
+	int64_t wake_at;     /* held: UTC seconds to look again */
+	int64_t received_at; /* UTC seconds */
+};
+
+/* One broker answer, for the answers table. */
+struct journal_answer {
+	const char *op;      /* "submit", "lookup" */
+	const char *outcome; /* "ok", "exists", "not_found", "rejected", "ambiguous" */
+	long http_status;    /* 0 when none */
+	const char *detail;  /* broker order id, status or error text */
+};
+
+const char *journal_state_name(enum journal_state s);
+/* -1 for an unknown name. */
+int journal_state_from_name(const char *s);
+/* The order status an entry in a final state reports. */
+enum order_status journal_state_order_status(enum journal_state s);
+
+/* Open or create state_dir/executor.sqlite; NULL with err filled. */
+journal_t *journal_open(const char *state_dir, char *err, size_t errlen);
+void journal_close(journal_t **j);
+
+/*
+ * Journal a new intent as pending (committed with fsync before returning).
+ * Returns 0 when added, 1 when an entry with that id already exists (the
+ * journal is unchanged), -1 on an error (err filled).
+ */
+int journal_add(journal_t *j, const intent_t *in, const char *client_id, const char *broker,
+                int64_t now, char *err, size_t errlen);
+
+/* Load an entry; 0, 1 when absent, -1 on an error.  Release with
+ * journal_entry_free(). */
+int journal_get(journal_t *j, const char *id, struct journal_entry *e, char *err, size_t errlen);
+void journal_entry_free(struct journal_entry *e);
+
+/*
+ * About to submit: attempts + 1, in_doubt = 1, and the order's day and
+ * size recorded (they count against the daily limits from now on).  The
+ * caller sends only after this returned 0.
+ */
+int journal_begin_send(journal_t *j, const char *id, const char *day, double qty, double notional,
+                       int64_t now, char *err, size_t errlen);
+
+/* Record the day and size an order counts with, without sending (a dry
+ * run counts against the limits like a real order). */
+int journal_set_usage(journal_t *j, const char *id, const char *day, double qty, double notional,
+                      int64_t now, char *err, size_t errlen);
+
+/* A lookup found no order: in_doubt = 0; the entry may be sent again. */
+int journal_clear_doubt(journal_t *j, const char *id, const struct journal_answer *a, int64_t now,
+                        char *err, size_t errlen);
+
+/* No usable answer, or a check failed: try again at retry_at_ms
+ * (time_mono_ms() clock); failures + 1; in_doubt unchanged. */
+int journal_retry_later(journal_t *j, const char *id, const struct journal_answer *a,
+                        int64_t retry_at_ms, const char *reason, int64_t now, char *err,
+                        size_t errlen);
+
+/* Market closed: held until wake_at (UTC seconds). */
+int journal_hold(journal_t *j, const char *id, int64_t wake_at, const char *reason, int64_t now,
+                 char *err, size_t errlen);
+/* A held entry is due: back to pending (nothing was sent while held). */
+int journal_wake(journal_t *j, const char *id, int64_t now, char *err, size_t errlen);
+
+/* Final state.  broker_order_id and broker_status may be NULL; qty and
+ * price NAN when unknown.  in_doubt = 0. */
+int journal_finish(journal_t *j, const char *id, enum journal_state st,
+                   const struct journal_answer *a, const char *broker_order_id,
+                   const char *broker_status, double qty, double price, const char *reason,
+                   int64_t now, char *err, size_t errlen);
+
+/* Orders counted against `day`: entries submitted, filled, dry_run, or sent
+ * and pending; and the sum of their notional (USD).  The entry `except`
+ * (may be NULL) is left out: an intent sent again is not its own usage. */
+int journal_usage(journal_t *j, const char *day, const char *except, int64_t *orders,
+                  double *notional, char *err, size_t errlen);
+
+/* Record an answer that changes no state (a submit answered ambiguously,
+ * before the lookup that decides). */
+int journal_note(journal_t *j, const char *id, const struct journal_answer *a, int64_t now,
+                 char *err, size_t errlen);
+
+/* Entries of broker that are pending (not held, not finished). */
+int64_t journal_pending(journal_t *j, const char *broker);
+
+/* Entries of broker in doubt (input waits while there are any). */
+int64_t journal_in_doubt(journal_t *j, const char *broker);
+
+/* Make every pending entry due now (after a restart the old timers mean
+ * nothing). */
+int journal_reset_timers(journal_t *j, char *err, size_t errlen);
+
+/*
+ * Up to max ids of broker's entries due for work: pending entries whose
+ * retry time is <= now_ms (those in doubt first), then held entries whose
+ * wake_at <= now_s.  ids[i] must hold JOURNAL_ID_MAX + 1 bytes.  Returns the
+ * count, or -1.
+ */
+int journal_due(journal_t *j, const char *broker, int64_t now_ms, int64_t now_s,
+                char (*ids)[JOURNAL_ID_MAX + 1], int max);
+
+/* When work is next due: the earliest pending retry (mono ms, INT64_MAX
+ * when none) and the earliest held wake_at (UTC s, INT64_MAX when none). */
+void journal_next_due(journal_t *j, const char *broker, int64_t *retry_ms, int64_t *wake_s);
+
+/* Entries journalled for other brokers that are not finished (a config
+ * change between runs); they are left alone and reported at start. */
+int64_t journal_foreign_unfinished(journal_t *j, const char *broker);
+
+/* Number of entries in a state (any broker). */
+int64_t journal_count(journal_t *j, enum journal_state s);
+/* Number of answers recorded for an intent. */
+int64_t journal_answer_count(journal_t *j, const char *id);
+
+#endif

@@ -1,0 +1,407 @@
+/*
+ * figi_cache.c - the mapper's SQLite state (see figi_cache.h).
+ *
+ * Statements are prepared once and reset after each use.  A database error
+ * never costs a trade: a failed read is a miss (the job goes to OpenFIGI),
+ * a failed write only means the answer is asked for again next time.
+ */
+#include "figi_cache.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+
+static const char *const s_migrations[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE figi ("
+	" job TEXT PRIMARY KEY,"
+	" status INTEGER NOT NULL," /* enum figi_answer */
+	" message TEXT,"
+	" figi TEXT, name TEXT, ticker TEXT, exch_code TEXT, composite_figi TEXT,"
+	" security_type TEXT, market_sector TEXT, share_class_figi TEXT,"
+	" security_type2 TEXT, security_description TEXT,"
+	" fetched_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	"CREATE TABLE sec_ticker (ticker TEXT PRIMARY KEY, cik TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE sec_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE sec_shares ("
+	" cik TEXT PRIMARY KEY,"
+	" shares REAL," /* NULL: SEC has no figure */
+	" as_of TEXT,"
+	" fetched_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL"
+	") WITHOUT ROWID;",
+	NULL,
+};
+
+enum {
+	ST_FIGI_GET,
+	ST_FIGI_PUT,
+	ST_FIGI_COUNT,
+	ST_META_GET,
+	ST_META_PUT,
+	ST_TICKER_DEL,
+	ST_TICKER_PUT,
+	ST_TICKER_GET,
+	ST_SHARES_GET,
+	ST_SHARES_PUT,
+	ST_N
+};
+
+static const char *const s_sql[ST_N] = {
+	[ST_FIGI_GET] = "SELECT status, message, figi, name, ticker, exch_code, composite_figi,"
+	                " security_type, market_sector, share_class_figi, security_type2,"
+	                " security_description FROM figi WHERE job = ?1 AND expires_at > ?2",
+	[ST_FIGI_PUT] = "INSERT OR REPLACE INTO figi (job, status, message, figi, name, ticker,"
+	                " exch_code, composite_figi, security_type, market_sector,"
+	                " share_class_figi, security_type2, security_description, fetched_at,"
+	                " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+	                " ?13, ?14, ?15)",
+	[ST_FIGI_COUNT] = "SELECT count(*) FROM figi",
+	[ST_META_GET] = "SELECT value FROM sec_meta WHERE name = ?1",
+	[ST_META_PUT] = "INSERT OR REPLACE INTO sec_meta (name, value) VALUES (?1, ?2)",
+	[ST_TICKER_DEL] = "DELETE FROM sec_ticker",
+	[ST_TICKER_PUT] = "INSERT OR REPLACE INTO sec_ticker (ticker, cik) VALUES (?1, ?2)",
+	[ST_TICKER_GET] = "SELECT cik FROM sec_ticker WHERE ticker = ?1",
+	[ST_SHARES_GET] = "SELECT shares FROM sec_shares WHERE cik = ?1 AND expires_at > ?2",
+	[ST_SHARES_PUT] = "INSERT OR REPLACE INTO sec_shares (cik, shares, as_of, fetched_at,"
+	                  " expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+};
+
+struct figi_cache {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_N];
+	int in_tx; /* figi_cache_begin depth */
+};
+
+static void s_db_warn(figi_cache_t *c, const char *what)
+{
+	log_warnx("cache: %s: %s", what, sqlite3_errmsg(c->db));
+}
+
+figi_cache_t *figi_cache_open(const char *state_dir, int64_t now, char *err, size_t errlen)
+{
+	figi_cache_t *c = calloc(1, sizeof(*c));
+	char why[512];
+
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->db = store_open(state_dir, FIGI_CACHE_FILE, s_migrations, false, err, errlen);
+	if (c->db == NULL) {
+		free(c);
+		return NULL;
+	}
+	for (int i = 0; i < ST_N; i++) {
+		if (sqlite3_prepare_v3(c->db, s_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->st[i],
+		                       NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "%s/%s: %s", state_dir, FIGI_CACHE_FILE,
+			         sqlite3_errmsg(c->db));
+			figi_cache_close(&c);
+			return NULL;
+		}
+	}
+	/* Expired answers are misses anyway; drop them so the file stays the
+	 * size of what is in use. */
+	{
+		char sql[160];
+
+		snprintf(sql, sizeof(sql),
+		         "DELETE FROM figi WHERE expires_at <= %lld;"
+		         "DELETE FROM sec_shares WHERE expires_at <= %lld",
+		         (long long)now, (long long)now);
+		if (store_exec(c->db, sql, why, sizeof(why)) != 0)
+			log_warnx("cache: %s", why);
+	}
+	return c;
+}
+
+void figi_cache_close(figi_cache_t **cp)
+{
+	figi_cache_t *c = *cp;
+
+	if (c == NULL)
+		return;
+	if (c->in_tx > 0)
+		store_exec(c->db, "COMMIT", NULL, 0);
+	for (int i = 0; i < ST_N; i++)
+		sqlite3_finalize(c->st[i]);
+	store_close(&c->db);
+	free(c);
+	*cp = NULL;
+}
+
+int figi_cache_begin(figi_cache_t *c)
+{
+	char why[512];
+
+	if (c->in_tx++ > 0)
+		return 0;
+	/* IMMEDIATE: take the write lock now, waiting (busy timeout) for
+	 * another mapper sharing the file, instead of failing at the first
+	 * write of a deferred transaction. */
+	if (store_exec(c->db, "BEGIN IMMEDIATE", why, sizeof(why)) != 0) {
+		log_warnx("cache: %s", why);
+		c->in_tx = 0;
+		return -1;
+	}
+	return 0;
+}
+
+int figi_cache_commit(figi_cache_t *c)
+{
+	char why[512];
+
+	if (c->in_tx == 0 || --c->in_tx > 0)
+		return 0;
+	if (store_exec(c->db, "COMMIT", why, sizeof(why)) != 0) {
+		log_warnx("cache: %s", why);
+		store_exec(c->db, "ROLLBACK", NULL, 0);
+		return -1;
+	}
+	return 0;
+}
+
+static sqlite3_stmt *s_stmt(figi_cache_t *c, int which)
+{
+	sqlite3_stmt *st = c->st[which];
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+static void s_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+static int s_col_dup(sqlite3_stmt *st, int i, char **out)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	*out = NULL;
+	if (s == NULL)
+		return 0;
+	*out = strdup((const char *)s);
+	return *out == NULL ? -1 : 0;
+}
+
+int figi_cache_get(figi_cache_t *c, const char *job_key, int64_t now, struct figi_row *row,
+                   char *msg, size_t msglen)
+{
+	sqlite3_stmt *st = s_stmt(c, ST_FIGI_GET);
+	int rc, status;
+
+	memset(row, 0, sizeof(*row));
+	if (msglen > 0)
+		msg[0] = '\0';
+	s_bind_text(st, 1, job_key);
+	sqlite3_bind_int64(st, 2, now);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return 0;
+	}
+	if (rc != SQLITE_ROW) {
+		s_db_warn(c, "reading an answer");
+		sqlite3_reset(st);
+		return -1;
+	}
+	status = sqlite3_column_int(st, 0);
+	if (sqlite3_column_text(st, 1) != NULL && msglen > 0)
+		snprintf(msg, msglen, "%s", (const char *)sqlite3_column_text(st, 1));
+	if (status == FIGI_FOUND) {
+		if (s_col_dup(st, 2, &row->figi) || s_col_dup(st, 3, &row->name) ||
+		    s_col_dup(st, 4, &row->ticker) || s_col_dup(st, 5, &row->exch_code) ||
+		    s_col_dup(st, 6, &row->composite_figi) ||
+		    s_col_dup(st, 7, &row->security_type) ||
+		    s_col_dup(st, 8, &row->market_sector) ||
+		    s_col_dup(st, 9, &row->share_class_figi) ||
+		    s_col_dup(st, 10, &row->security_type2) ||
+		    s_col_dup(st, 11, &row->security_description)) {
+			figi_row_free(row);
+			sqlite3_reset(st);
+			return -1;
+		}
+		if (!openfigi_figi_valid(row->figi)) {
+			/* Not written by us: ignore it, ask again. */
+			figi_row_free(row);
+			status = 0;
+		}
+	} else if (status != FIGI_NOT_FOUND && status != FIGI_ERROR) {
+		status = 0;
+	}
+	sqlite3_reset(st);
+	return status;
+}
+
+int figi_cache_put(figi_cache_t *c, const char *job_key, enum figi_answer kind,
+                   const struct figi_row *row, const char *msg, int64_t now, int64_t ttl_s)
+{
+	sqlite3_stmt *st = s_stmt(c, ST_FIGI_PUT);
+	const struct figi_row none = { 0 };
+	const struct figi_row *r = (kind == FIGI_FOUND && row != NULL) ? row : &none;
+	int rc;
+
+	if (kind == FIGI_FOUND && (row == NULL || row->figi == NULL))
+		return -1;
+	s_bind_text(st, 1, job_key);
+	sqlite3_bind_int(st, 2, (int)kind);
+	s_bind_text(st, 3, msg);
+	s_bind_text(st, 4, r->figi);
+	s_bind_text(st, 5, r->name);
+	s_bind_text(st, 6, r->ticker);
+	s_bind_text(st, 7, r->exch_code);
+	s_bind_text(st, 8, r->composite_figi);
+	s_bind_text(st, 9, r->security_type);
+	s_bind_text(st, 10, r->market_sector);
+	s_bind_text(st, 11, r->share_class_figi);
+	s_bind_text(st, 12, r->security_type2);
+	s_bind_text(st, 13, r->security_description);
+	sqlite3_bind_int64(st, 14, now);
+	sqlite3_bind_int64(st, 15, now + ttl_s);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		s_db_warn(c, "storing an answer");
+		return -1;
+	}
+	return 0;
+}
+
+long figi_cache_count(figi_cache_t *c)
+{
+	sqlite3_stmt *st = s_stmt(c, ST_FIGI_COUNT);
+	long n = -1;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
+/* ---- SEC data ---- */
+
+int figi_cache_tickers_fetched_at(figi_cache_t *c, int64_t *t)
+{
+	sqlite3_stmt *st = s_stmt(c, ST_META_GET);
+	int found = 0;
+
+	s_bind_text(st, 1, "tickers_fetched_at");
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*t = sqlite3_column_int64(st, 0);
+		found = 1;
+	}
+	sqlite3_reset(st);
+	return found;
+}
+
+int figi_cache_tickers_replace(figi_cache_t *c, const struct sec_ticker *items, size_t n,
+                               int64_t now)
+{
+	sqlite3_stmt *st;
+
+	if (figi_cache_begin(c) != 0)
+		return -1;
+	st = s_stmt(c, ST_TICKER_DEL);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto fail;
+	sqlite3_reset(st);
+	for (size_t i = 0; i < n; i++) {
+		st = s_stmt(c, ST_TICKER_PUT);
+		s_bind_text(st, 1, items[i].ticker);
+		s_bind_text(st, 2, items[i].cik);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto fail;
+		sqlite3_reset(st);
+	}
+	st = s_stmt(c, ST_META_PUT);
+	s_bind_text(st, 1, "tickers_fetched_at");
+	sqlite3_bind_int64(st, 2, now);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto fail;
+	sqlite3_reset(st);
+	return figi_cache_commit(c);
+fail:
+	s_db_warn(c, "storing the ticker map");
+	sqlite3_reset(st);
+	store_exec(c->db, "ROLLBACK", NULL, 0);
+	c->in_tx = 0;
+	return -1;
+}
+
+int figi_cache_cik_of(figi_cache_t *c, const char *ticker, char cik[11])
+{
+	sqlite3_stmt *st = s_stmt(c, ST_TICKER_GET);
+	int rc, found = 0;
+
+	s_bind_text(st, 1, ticker);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *s = sqlite3_column_text(st, 0);
+
+		if (s != NULL && strlen((const char *)s) == 10) {
+			memcpy(cik, s, 11);
+			found = 1;
+		}
+	} else if (rc != SQLITE_DONE) {
+		s_db_warn(c, "reading the ticker map");
+		found = -1;
+	}
+	sqlite3_reset(st);
+	return found;
+}
+
+int figi_cache_shares_get(figi_cache_t *c, const char *cik, int64_t now, double *shares)
+{
+	sqlite3_stmt *st = s_stmt(c, ST_SHARES_GET);
+	int rc, found = 0;
+
+	s_bind_text(st, 1, cik);
+	sqlite3_bind_int64(st, 2, now);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*shares =
+		    sqlite3_column_type(st, 0) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 0);
+		found = 1;
+	} else if (rc != SQLITE_DONE) {
+		s_db_warn(c, "reading shares outstanding");
+		found = -1;
+	}
+	sqlite3_reset(st);
+	return found;
+}
+
+int figi_cache_shares_put(figi_cache_t *c, const char *cik, double shares, const char *as_of,
+                          int64_t now, int64_t ttl_s)
+{
+	sqlite3_stmt *st = s_stmt(c, ST_SHARES_PUT);
+	int rc;
+
+	s_bind_text(st, 1, cik);
+	if (isnan(shares))
+		sqlite3_bind_null(st, 2);
+	else
+		sqlite3_bind_double(st, 2, shares);
+	s_bind_text(st, 3, as_of);
+	sqlite3_bind_int64(st, 4, now);
+	sqlite3_bind_int64(st, 5, now + ttl_s);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		s_db_warn(c, "storing shares outstanding");
+		return -1;
+	}
+	return 0;
+}

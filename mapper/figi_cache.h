@@ -1,0 +1,76 @@
+/*
+ * figi_cache.h - the mapper's state: state_dir/mapper.sqlite.
+ *
+ * Three kinds of answers, each with its own lifetime:
+ *   - OpenFIGI answers per job key (openfigi_job_key): found (the chosen
+ *     row), not found ("No identifier found."), or error (the job was
+ *     refused), with an expiry time;
+ *   - SEC's ticker -> CIK map (company_tickers.json), replaced as a whole;
+ *   - shares outstanding per CIK, or "SEC has none", with an expiry time.
+ * Several mappers may share one file (SQLite WAL, busy timeout): one
+ * mapper's answer saves the others a request.  Times are Unix seconds passed
+ * in by the caller, so tests control the clock.
+ */
+#ifndef COATTAIL_FIGI_CACHE_H
+#define COATTAIL_FIGI_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "openfigi.h"
+
+#define FIGI_CACHE_FILE "mapper.sqlite"
+
+typedef struct figi_cache figi_cache_t;
+
+/* Open or create state_dir/mapper.sqlite and drop expired entries.  NULL
+ * with err on failure. */
+figi_cache_t *figi_cache_open(const char *state_dir, int64_t now, char *err, size_t errlen);
+void figi_cache_close(figi_cache_t **c);
+
+/* Group many writes in one transaction (one commit per OpenFIGI answer).
+ * 0 or -1 (logged). */
+int figi_cache_begin(figi_cache_t *c);
+int figi_cache_commit(figi_cache_t *c);
+
+/*
+ * Look up a job.  Returns FIGI_FOUND (row filled: free with figi_row_free),
+ * FIGI_NOT_FOUND or FIGI_ERROR (msg filled with the answer's text) for an
+ * entry that has not expired at `now`; 0 when there is none or it expired;
+ * -1 on a database error (logged; the caller treats it as a miss).
+ */
+int figi_cache_get(figi_cache_t *c, const char *job_key, int64_t now, struct figi_row *row,
+                   char *msg, size_t msglen);
+
+/* Store an answer (kind FIGI_FOUND with row, or FIGI_NOT_FOUND/FIGI_ERROR
+ * with msg) valid until now + ttl_s.  0 or -1 (logged). */
+int figi_cache_put(figi_cache_t *c, const char *job_key, enum figi_answer kind,
+                   const struct figi_row *row, const char *msg, int64_t now, int64_t ttl_s);
+
+/* Entries (of every kind), for tests and logs. */
+long figi_cache_count(figi_cache_t *c);
+
+/* ---- SEC data ---- */
+
+struct sec_ticker {
+	const char *ticker; /* "BRK-B" as SEC writes it */
+	const char *cik;    /* 10 digits */
+};
+
+/* When the ticker map was last replaced: 1 and *t, or 0 when never. */
+int figi_cache_tickers_fetched_at(figi_cache_t *c, int64_t *t);
+/* Replace the whole ticker map in one transaction.  0 or -1 (logged). */
+int figi_cache_tickers_replace(figi_cache_t *c, const struct sec_ticker *items, size_t n,
+                               int64_t now);
+/* The CIK of a ticker as SEC writes it: 1 and cik (11 bytes), 0 unknown,
+ * -1 on error. */
+int figi_cache_cik_of(figi_cache_t *c, const char *ticker, char cik[11]);
+
+/* Shares outstanding of a CIK: 1 with *shares (NAN: SEC has no figure), 0
+ * when unknown or expired, -1 on error. */
+int figi_cache_shares_get(figi_cache_t *c, const char *cik, int64_t now, double *shares);
+/* Store shares (NAN: none) valid until now + ttl_s; as_of may be NULL. */
+int figi_cache_shares_put(figi_cache_t *c, const char *cik, double shares, const char *as_of,
+                          int64_t now, int64_t ttl_s);
+
+#endif

@@ -1,0 +1,248 @@
+/*
+ * test_figi_cache.c - the mapper's SQLite cache: answers live exactly as
+ * long as their TTL, survive a restart, and are shared between handles (two
+ * mappers on one file); SEC's ticker map and share counts likewise.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../mapper/figi_cache.h"
+#include "support/testutil.h"
+
+#define T0   1777000000LL /* an arbitrary "now" */
+#define WEEK (7 * 86400)
+#define DAY  86400
+#define JOB  "TICKER|IBM|exch=US"
+
+static struct figi_row s_ibm(void)
+{
+	struct figi_row r = { 0 };
+
+	r.figi = "BBG000BLNNH6";
+	r.name = "INTL BUSINESS MACHINES CORP";
+	r.ticker = "IBM";
+	r.exch_code = "US";
+	r.composite_figi = "BBG000BLNNH6";
+	r.security_type = "Common Stock";
+	r.market_sector = "Equity";
+	r.share_class_figi = "BBG001S5S399";
+	r.security_type2 = "Common Stock";
+	r.security_description = "IBM";
+	return r;
+}
+
+static int s_setup(void **state)
+{
+	*state = test_tmpdir();
+	return *state == NULL ? -1 : 0;
+}
+
+static int s_teardown(void **state)
+{
+	char cmd[4200];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", (char *)*state);
+	(void)!system(cmd);
+	free(*state);
+	return 0;
+}
+
+static figi_cache_t *s_open(void **state, int64_t now)
+{
+	char err[512];
+	figi_cache_t *c = figi_cache_open(*state, now, err, sizeof(err));
+
+	if (c == NULL)
+		fail_msg("open: %s", err);
+	return c;
+}
+
+static void test_a_found_answer_lives_exactly_its_ttl(void **state)
+{
+	figi_cache_t *c = s_open(state, T0);
+	struct figi_row ibm = s_ibm(), got;
+	char msg[64];
+
+	assert_int_equal(figi_cache_get(c, JOB, T0, &got, msg, sizeof(msg)), 0);
+	assert_int_equal(figi_cache_put(c, JOB, FIGI_FOUND, &ibm, NULL, T0, WEEK), 0);
+	assert_int_equal(figi_cache_get(c, JOB, T0, &got, msg, sizeof(msg)), FIGI_FOUND);
+	assert_string_equal(got.figi, "BBG000BLNNH6");
+	assert_string_equal(got.share_class_figi, "BBG001S5S399");
+	assert_string_equal(got.name, "INTL BUSINESS MACHINES CORP");
+	assert_string_equal(got.security_description, "IBM");
+	figi_row_free(&got);
+	assert_int_equal(figi_cache_get(c, JOB, T0 + WEEK - 1, &got, msg, sizeof(msg)), FIGI_FOUND);
+	figi_row_free(&got);
+	assert_int_equal(figi_cache_get(c, JOB, T0 + WEEK, &got, msg, sizeof(msg)), 0);
+	assert_null(got.figi);
+	figi_cache_close(&c);
+	assert_null(c);
+}
+
+static void test_not_found_and_error_answers_keep_their_text_for_a_day(void **state)
+{
+	figi_cache_t *c = s_open(state, T0);
+	struct figi_row got;
+	char msg[64];
+
+	assert_int_equal(figi_cache_put(c, "TICKER|NXYZ|exch=US", FIGI_NOT_FOUND, NULL,
+	                                "No identifier found.", T0, DAY),
+	                 0);
+	assert_int_equal(figi_cache_put(c, "TICKER|ERR|exch=US", FIGI_ERROR, NULL,
+	                                "Invalid idValue format.", T0, DAY),
+	                 0);
+	assert_int_equal(
+	    figi_cache_get(c, "TICKER|NXYZ|exch=US", T0 + DAY - 1, &got, msg, sizeof(msg)),
+	    FIGI_NOT_FOUND);
+	assert_string_equal(msg, "No identifier found.");
+	assert_null(got.figi);
+	assert_int_equal(figi_cache_get(c, "TICKER|ERR|exch=US", T0 + 10, &got, msg, sizeof(msg)),
+	                 FIGI_ERROR);
+	assert_string_equal(msg, "Invalid idValue format.");
+	assert_int_equal(figi_cache_get(c, "TICKER|NXYZ|exch=US", T0 + DAY, &got, msg, sizeof(msg)),
+	                 0);
+	figi_cache_close(&c);
+}
+
+static void test_answers_survive_a_restart_and_expired_ones_are_purged(void **state)
+{
+	figi_cache_t *c = s_open(state, T0);
+	struct figi_row ibm = s_ibm(), got;
+	char msg[64];
+
+	assert_int_equal(figi_cache_begin(c), 0);
+	assert_int_equal(figi_cache_put(c, JOB, FIGI_FOUND, &ibm, NULL, T0, WEEK), 0);
+	assert_int_equal(figi_cache_put(c, "TICKER|NXYZ|exch=US", FIGI_NOT_FOUND, NULL,
+	                                "No identifier found.", T0, DAY),
+	                 0);
+	assert_int_equal(figi_cache_commit(c), 0);
+	assert_int_equal(figi_cache_count(c), 2);
+	figi_cache_close(&c);
+
+	/* Two days later: the negative answer expired and is gone. */
+	c = s_open(state, T0 + 2 * DAY);
+	assert_int_equal(figi_cache_count(c), 1);
+	assert_int_equal(figi_cache_get(c, JOB, T0 + 2 * DAY, &got, msg, sizeof(msg)), FIGI_FOUND);
+	assert_string_equal(got.ticker, "IBM");
+	figi_row_free(&got);
+	figi_cache_close(&c);
+}
+
+static void test_a_new_answer_replaces_the_old(void **state)
+{
+	figi_cache_t *c = s_open(state, T0);
+	struct figi_row ibm = s_ibm(), got;
+	char msg[64];
+
+	assert_int_equal(
+	    figi_cache_put(c, JOB, FIGI_NOT_FOUND, NULL, "No identifier found.", T0, DAY), 0);
+	assert_int_equal(figi_cache_put(c, JOB, FIGI_FOUND, &ibm, NULL, T0 + 5, WEEK), 0);
+	assert_int_equal(figi_cache_get(c, JOB, T0 + 6, &got, msg, sizeof(msg)), FIGI_FOUND);
+	assert_string_equal(msg, "");
+	figi_row_free(&got);
+	assert_int_equal(figi_cache_count(c), 1);
+	/* A found answer needs its row. */
+	assert_int_equal(figi_cache_put(c, JOB, FIGI_FOUND, NULL, NULL, T0, WEEK), -1);
+	figi_cache_close(&c);
+}
+
+static void test_two_mappers_share_one_file(void **state)
+{
+	figi_cache_t *a = s_open(state, T0), *b = s_open(state, T0);
+	struct figi_row ibm = s_ibm(), got;
+	char msg[64];
+
+	assert_int_equal(figi_cache_get(b, JOB, T0, &got, msg, sizeof(msg)), 0);
+	assert_int_equal(figi_cache_begin(a), 0);
+	assert_int_equal(figi_cache_put(a, JOB, FIGI_FOUND, &ibm, NULL, T0, WEEK), 0);
+	assert_int_equal(figi_cache_commit(a), 0);
+	assert_int_equal(figi_cache_get(b, JOB, T0 + 1, &got, msg, sizeof(msg)), FIGI_FOUND);
+	figi_row_free(&got);
+	figi_cache_close(&a);
+	figi_cache_close(&b);
+}
+
+static void test_the_ticker_map_is_replaced_whole(void **state)
+{
+	figi_cache_t *c = s_open(state, T0);
+	const struct sec_ticker first[] = { { "AAPL", "0000320193" }, { "OLD", "0000000001" } };
+	const struct sec_ticker second[] = { { "AAPL", "0000320193" }, { "BRK-B", "0001067983" } };
+	char cik[11];
+	int64_t at;
+
+	assert_int_equal(figi_cache_tickers_fetched_at(c, &at), 0);
+	assert_int_equal(figi_cache_tickers_replace(c, first, 2, T0), 0);
+	assert_int_equal(figi_cache_tickers_fetched_at(c, &at), 1);
+	assert_int_equal(at, T0);
+	assert_int_equal(figi_cache_cik_of(c, "OLD", cik), 1);
+	assert_string_equal(cik, "0000000001");
+	assert_int_equal(figi_cache_tickers_replace(c, second, 2, T0 + DAY), 0);
+	assert_int_equal(figi_cache_cik_of(c, "OLD", cik), 0);
+	assert_int_equal(figi_cache_cik_of(c, "BRK-B", cik), 1);
+	assert_string_equal(cik, "0001067983");
+	assert_int_equal(figi_cache_tickers_fetched_at(c, &at), 1);
+	assert_int_equal(at, T0 + DAY);
+	figi_cache_close(&c);
+}
+
+static void test_share_counts_and_no_figure_live_their_ttl(void **state)
+{
+	figi_cache_t *c = s_open(state, T0);
+	double v = 0;
+
+	assert_int_equal(figi_cache_shares_get(c, "0000320193", T0, &v), 0);
+	assert_int_equal(
+	    figi_cache_shares_put(c, "0000320193", 15115823000.0, "2024-10-18", T0, WEEK), 0);
+	assert_int_equal(figi_cache_shares_put(c, "0000000007", NAN, NULL, T0, DAY), 0);
+	assert_int_equal(figi_cache_shares_get(c, "0000320193", T0 + WEEK - 1, &v), 1);
+	assert_true(v == 15115823000.0);
+	assert_int_equal(figi_cache_shares_get(c, "0000000007", T0 + 1, &v), 1);
+	assert_true(isnan(v));
+	assert_int_equal(figi_cache_shares_get(c, "0000000007", T0 + DAY, &v), 0);
+	assert_int_equal(figi_cache_shares_get(c, "0000320193", T0 + WEEK, &v), 0);
+	figi_cache_close(&c);
+}
+
+static void test_an_unwritable_state_dir_is_an_error_not_a_crash(void **state)
+{
+	char err[512] = "";
+	figi_cache_t *c;
+
+	(void)state;
+	c = figi_cache_open("/proc/coattail-no-such-dir", T0, err, sizeof(err));
+	assert_null(c);
+	assert_true(err[0] != '\0');
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_a_found_answer_lives_exactly_its_ttl, s_setup,
+		                                s_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_not_found_and_error_answers_keep_their_text_for_a_day, s_setup,
+		    s_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_answers_survive_a_restart_and_expired_ones_are_purged, s_setup,
+		    s_teardown),
+		cmocka_unit_test_setup_teardown(test_a_new_answer_replaces_the_old, s_setup,
+		                                s_teardown),
+		cmocka_unit_test_setup_teardown(test_two_mappers_share_one_file, s_setup,
+		                                s_teardown),
+		cmocka_unit_test_setup_teardown(test_the_ticker_map_is_replaced_whole, s_setup,
+		                                s_teardown),
+		cmocka_unit_test_setup_teardown(test_share_counts_and_no_figure_live_their_ttl,
+		                                s_setup, s_teardown),
+		cmocka_unit_test(test_an_unwritable_state_dir_is_an_error_not_a_crash),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

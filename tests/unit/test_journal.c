@@ -1,0 +1,397 @@
+/*
+ * test_journal.c - the executor's journal: the state machine of an intent,
+ * what survives a reopen, the daily usage, and which entries are due.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "../../executor/journal.h"
+#include "support/testutil.h"
+
+#define NOW 1776870000 /* 2026-04-22T15:00:00Z */
+
+struct fx {
+	char *dir;
+	journal_t *j;
+};
+
+static int s_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char err[512];
+
+	f->dir = test_tmpdir();
+	f->j = journal_open(f->dir, err, sizeof(err));
+	if (f->j == NULL)
+		fail_msg("%s", err);
+	*state = f;
+	return 0;
+}
+
+static int s_teardown(void **state)
+{
+	struct fx *f = *state;
+
+	journal_close(&f->j);
+	free(f->dir);
+	free(f);
+	return 0;
+}
+
+/* A valid intent; strings point at literals (journal_add copies). */
+static intent_t s_intent(const char *id)
+{
+	static char *ev[] = { "edgar:0001", "edgar:0002" };
+
+	return (intent_t){ .id = (char *)id,
+		           .rule = "executive_trade",
+		           .side = SIDE_BUY,
+		           .ticker = "AAPL",
+		           .figi = "BBG000B9XRY4",
+		           .isin = NULL,
+		           .qty = 10,
+		           .notional = NAN,
+		           .ref_price = 12.5,
+		           .evidence = ev,
+		           .n_evidence = 2,
+		           .reason = "CEO bought",
+		           .created_at = NOW - 60,
+		           .expires_at = REC_NULL_TIME };
+}
+
+static void s_add(journal_t *j, const char *id)
+{
+	intent_t in = s_intent(id);
+	char err[256];
+
+	assert_int_equal(journal_add(j, &in, id, "paper", NOW, err, sizeof(err)), 0);
+}
+
+static struct journal_entry s_get(journal_t *j, const char *id)
+{
+	struct journal_entry e;
+	char err[256];
+
+	if (journal_get(j, id, &e, err, sizeof(err)) != 0)
+		fail_msg("journal_get %s: %s", id, err);
+	return e;
+}
+
+static void test_new_intent_is_pending_and_the_same_id_again_is_refused(void **state)
+{
+	struct fx *f = *state;
+	intent_t in = s_intent("i1");
+	struct journal_entry e;
+	char err[256];
+
+	s_add(f->j, "i1");
+	assert_int_equal(journal_add(f->j, &in, "i1", "paper", NOW + 5, err, sizeof(err)), 1);
+	e = s_get(f->j, "i1");
+	assert_int_equal(e.state, JS_PENDING);
+	assert_int_equal(e.attempts, 0);
+	assert_false(e.in_doubt);
+	assert_int_equal(e.received_at, NOW);
+	assert_string_equal(e.broker, "paper");
+	journal_entry_free(&e);
+	assert_int_equal(journal_get(f->j, "nope", &e, err, sizeof(err)), 1);
+}
+
+static void test_the_intent_survives_a_reopen_field_for_field(void **state)
+{
+	struct fx *f = *state;
+	struct journal_entry e;
+	char err[256];
+
+	s_add(f->j, "i1");
+	journal_close(&f->j);
+	f->j = journal_open(f->dir, err, sizeof(err));
+	assert_non_null(f->j);
+	e = s_get(f->j, "i1");
+	assert_int_equal(e.intent.type, REC_INTENT);
+	assert_string_equal(e.intent.u.intent.ticker, "AAPL");
+	assert_string_equal(e.intent.u.intent.evidence[1], "edgar:0002");
+	assert_true(e.intent.u.intent.qty == 10);
+	assert_true(isnan(e.intent.u.intent.notional));
+	assert_true(e.intent.u.intent.ref_price == 12.5);
+	assert_null(e.intent.u.intent.isin);
+	assert_int_equal(e.intent.u.intent.expires_at, REC_NULL_TIME);
+	journal_entry_free(&e);
+}
+
+static void test_begin_send_puts_the_entry_in_doubt_and_counts_the_attempt(void **state)
+{
+	struct fx *f = *state;
+	struct journal_entry e;
+	char err[256];
+
+	s_add(f->j, "i1");
+	assert_int_equal(journal_in_doubt(f->j, "paper"), 0);
+	assert_int_equal(
+	    journal_begin_send(f->j, "i1", "2026-04-22", 10, 125, NOW, err, sizeof(err)), 0);
+	e = s_get(f->j, "i1");
+	assert_true(e.in_doubt);
+	assert_int_equal(e.attempts, 1);
+	assert_string_equal(e.day, "2026-04-22");
+	assert_true(e.notional == 125);
+	journal_entry_free(&e);
+	assert_int_equal(journal_in_doubt(f->j, "paper"), 1);
+	assert_int_equal(journal_in_doubt(f->j, "alpaca"), 0);
+}
+
+static void test_a_lookup_that_finds_nothing_clears_the_doubt_and_is_recorded(void **state)
+{
+	struct fx *f = *state;
+	struct journal_answer a = { "lookup", "not_found", 404, "" };
+	struct journal_entry e;
+	char err[256];
+
+	s_add(f->j, "i1");
+	journal_begin_send(f->j, "i1", "2026-04-22", 10, 125, NOW, err, sizeof(err));
+	assert_int_equal(journal_clear_doubt(f->j, "i1", &a, NOW, err, sizeof(err)), 0);
+	e = s_get(f->j, "i1");
+	assert_false(e.in_doubt);
+	assert_int_equal(e.state, JS_PENDING);
+	assert_int_equal(e.attempts, 1);
+	journal_entry_free(&e);
+	assert_int_equal(journal_answer_count(f->j, "i1"), 1);
+}
+
+static void test_finish_records_the_order_and_its_answer_once(void **state)
+{
+	struct fx *f = *state;
+	struct journal_answer a = { "submit", "ok", 200, "ord-1 accepted" };
+	struct journal_entry e;
+	char err[256];
+
+	s_add(f->j, "i1");
+	journal_begin_send(f->j, "i1", "2026-04-22", 10, 125, NOW, err, sizeof(err));
+	assert_int_equal(journal_finish(f->j, "i1", JS_SUBMITTED, &a, "ord-1", "accepted", 10, NAN,
+	                                "submitted", NOW + 1, err, sizeof(err)),
+	                 0);
+	e = s_get(f->j, "i1");
+	assert_int_equal(e.state, JS_SUBMITTED);
+	assert_false(e.in_doubt);
+	assert_string_equal(e.broker_order_id, "ord-1");
+	assert_string_equal(e.broker_status, "accepted");
+	assert_true(isnan(e.price));
+	journal_entry_free(&e);
+	/* A finished entry does not move again, and the failed attempt
+	 * leaves no answer behind (one transaction). */
+	assert_int_equal(journal_finish(f->j, "i1", JS_FILLED, &a, "ord-2", "filled", 10, 12,
+	                                "again", NOW + 2, err, sizeof(err)),
+	                 -1);
+	assert_int_equal(journal_answer_count(f->j, "i1"), 1);
+	e = s_get(f->j, "i1");
+	assert_string_equal(e.broker_order_id, "ord-1");
+	journal_entry_free(&e);
+	assert_int_equal(journal_count(f->j, JS_SUBMITTED), 1);
+}
+
+static void test_pending_and_held_are_not_final_states(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+
+	s_add(f->j, "i1");
+	assert_int_equal(journal_finish(f->j, "i1", JS_PENDING, NULL, NULL, NULL, NAN, NAN, "x",
+	                                NOW, err, sizeof(err)),
+	                 -1);
+	assert_int_equal(journal_finish(f->j, "i1", JS_HELD, NULL, NULL, NULL, NAN, NAN, "x", NOW,
+	                                err, sizeof(err)),
+	                 -1);
+}
+
+static void test_hold_then_wake_returns_to_pending(void **state)
+{
+	struct fx *f = *state;
+	struct journal_entry e;
+	char err[256];
+	char ids[4][JOURNAL_ID_MAX + 1];
+	int64_t r, w;
+
+	s_add(f->j, "i1");
+	assert_int_equal(
+	    journal_hold(f->j, "i1", NOW + 3600, "market closed", NOW, err, sizeof(err)), 0);
+	e = s_get(f->j, "i1");
+	assert_int_equal(e.state, JS_HELD);
+	assert_int_equal(e.wake_at, NOW + 3600);
+	journal_entry_free(&e);
+	assert_int_equal(journal_due(f->j, "paper", 0, NOW, ids, 4), 0);
+	journal_next_due(f->j, "paper", &r, &w);
+	assert_int_equal(w, NOW + 3600);
+	assert_int_equal(r, INT64_MAX);
+	assert_int_equal(journal_due(f->j, "paper", 0, NOW + 3600, ids, 4), 1);
+	assert_string_equal(ids[0], "i1");
+	assert_int_equal(journal_wake(f->j, "i1", NOW + 3600, err, sizeof(err)), 0);
+	e = s_get(f->j, "i1");
+	assert_int_equal(e.state, JS_PENDING);
+	journal_entry_free(&e);
+}
+
+static void test_an_entry_in_doubt_cannot_be_held(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+
+	s_add(f->j, "i1");
+	journal_begin_send(f->j, "i1", "2026-04-22", 1, 1, NOW, err, sizeof(err));
+	assert_int_equal(journal_hold(f->j, "i1", NOW + 60, "closed", NOW, err, sizeof(err)), -1);
+}
+
+static void test_due_lists_entries_in_doubt_first_and_respects_retry_times(void **state)
+{
+	struct fx *f = *state;
+	struct journal_answer a = { "submit", "ambiguous", 500, "HTTP 500" };
+	char ids[8][JOURNAL_ID_MAX + 1], err[256];
+	struct journal_entry e;
+	int64_t r, w;
+
+	s_add(f->j, "a");
+	s_add(f->j, "b");
+	s_add(f->j, "c");
+	/* a: waiting for a retry at 5000; b: in doubt, due at 1000 */
+	assert_int_equal(
+	    journal_retry_later(f->j, "a", NULL, 5000, "check failed", NOW, err, sizeof(err)), 0);
+	journal_begin_send(f->j, "b", "2026-04-22", 1, 1, NOW, err, sizeof(err));
+	assert_int_equal(
+	    journal_retry_later(f->j, "b", &a, 1000, "ambiguous", NOW, err, sizeof(err)), 0);
+	journal_finish(f->j, "c", JS_BLOCKED, NULL, NULL, NULL, NAN, NAN, "halted", NOW, err,
+	               sizeof(err));
+	assert_int_equal(journal_due(f->j, "paper", 999, NOW, ids, 8), 0);
+	assert_int_equal(journal_due(f->j, "paper", 6000, NOW, ids, 8), 2);
+	assert_string_equal(ids[0], "b");
+	assert_string_equal(ids[1], "a");
+	journal_next_due(f->j, "paper", &r, &w);
+	assert_int_equal(r, 1000);
+	e = s_get(f->j, "b");
+	assert_int_equal(e.failures, 1);
+	assert_true(e.in_doubt);
+	assert_string_equal(e.reason, "ambiguous");
+	journal_entry_free(&e);
+	/* After a restart every timer is due at once. */
+	assert_int_equal(journal_reset_timers(f->j, err, sizeof(err)), 0);
+	assert_int_equal(journal_due(f->j, "paper", 0, NOW, ids, 8), 2);
+	assert_int_equal(journal_pending(f->j, "paper"), 2);
+}
+
+static void test_usage_counts_the_days_sent_and_dry_run_orders_only(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+	int64_t n;
+	double v;
+
+	s_add(f->j, "sent");      /* pending, sent: counts */
+	s_add(f->j, "filled");    /* counts */
+	s_add(f->j, "dry");       /* counts */
+	s_add(f->j, "rejected");  /* does not */
+	s_add(f->j, "yesterday"); /* another day */
+	s_add(f->j, "fresh");     /* never sent */
+	journal_begin_send(f->j, "sent", "2026-04-22", 1, 100, NOW, err, sizeof(err));
+	journal_begin_send(f->j, "filled", "2026-04-22", 1, 200, NOW, err, sizeof(err));
+	journal_finish(f->j, "filled", JS_FILLED, NULL, "p-1", "filled", 1, 200, "ok", NOW, err,
+	               sizeof(err));
+	assert_int_equal(
+	    journal_set_usage(f->j, "dry", "2026-04-22", 1, 400, NOW, err, sizeof(err)), 0);
+	journal_finish(f->j, "dry", JS_DRY_RUN, NULL, NULL, NULL, 1, NAN, "dry", NOW, err,
+	               sizeof(err));
+	journal_begin_send(f->j, "rejected", "2026-04-22", 1, 800, NOW, err, sizeof(err));
+	journal_finish(f->j, "rejected", JS_REJECTED, NULL, NULL, NULL, 1, NAN, "no", NOW, err,
+	               sizeof(err));
+	journal_begin_send(f->j, "yesterday", "2026-04-21", 1, 1600, NOW, err, sizeof(err));
+	assert_int_equal(journal_usage(f->j, "2026-04-22", NULL, &n, &v, err, sizeof(err)), 0);
+	assert_int_equal(n, 3);
+	assert_true(v == 700);
+	/* an intent sent again does not count against itself */
+	assert_int_equal(journal_usage(f->j, "2026-04-22", "sent", &n, &v, err, sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	assert_true(v == 600);
+	assert_int_equal(journal_usage(f->j, "2026-04-23", NULL, &n, &v, err, sizeof(err)), 0);
+	assert_int_equal(n, 0);
+	assert_true(v == 0);
+}
+
+static void test_entries_of_another_broker_are_left_alone(void **state)
+{
+	struct fx *f = *state;
+	intent_t in = s_intent("x");
+	char ids[4][JOURNAL_ID_MAX + 1], err[256];
+
+	assert_int_equal(journal_add(f->j, &in, "x", "alpaca", NOW, err, sizeof(err)), 0);
+	assert_int_equal(journal_due(f->j, "paper", INT64_MAX, NOW, ids, 4), 0);
+	assert_int_equal(journal_foreign_unfinished(f->j, "paper"), 1);
+	assert_int_equal(journal_foreign_unfinished(f->j, "alpaca"), 0);
+}
+
+static void test_state_names_round_trip(void **state)
+{
+	(void)state;
+	for (int s = JS_PENDING; s <= JS_ERROR; s++)
+		assert_int_equal(journal_state_from_name(journal_state_name(s)), s);
+	assert_int_equal(journal_state_from_name("bogus"), -1);
+	assert_int_equal(journal_state_order_status(JS_DRY_RUN), ORDER_DRY_RUN);
+	assert_int_equal(journal_state_order_status(JS_PENDING), ORDER_NONE);
+}
+
+static void test_the_file_is_wal_and_readable_by_its_owner_only(void **state)
+{
+	struct fx *f = *state;
+	char path[4200];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	FILE *p;
+
+	(void)p;
+	s_add(f->j, "i1");
+	snprintf(path, sizeof(path), "%s/executor.sqlite", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	{
+		char cmd[4300];
+		int mode = 0;
+		snprintf(cmd, sizeof(cmd), "stat -c %%a %s", path);
+		p = popen(cmd, "r");
+		assert_non_null(p);
+		assert_int_equal(fscanf(p, "%o", (unsigned *)&mode), 1);
+		pclose(p);
+		assert_int_equal(mode, 0600);
+	}
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, s_setup, s_teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_new_intent_is_pending_and_the_same_id_again_is_refused),
+		T(test_the_intent_survives_a_reopen_field_for_field),
+		T(test_begin_send_puts_the_entry_in_doubt_and_counts_the_attempt),
+		T(test_a_lookup_that_finds_nothing_clears_the_doubt_and_is_recorded),
+		T(test_finish_records_the_order_and_its_answer_once),
+		T(test_pending_and_held_are_not_final_states),
+		T(test_hold_then_wake_returns_to_pending),
+		T(test_an_entry_in_doubt_cannot_be_held),
+		T(test_due_lists_entries_in_doubt_first_and_respects_retry_times),
+		T(test_usage_counts_the_days_sent_and_dry_run_orders_only),
+		T(test_entries_of_another_broker_are_left_alone),
+		T(test_state_names_round_trip),
+		T(test_the_file_is_wal_and_readable_by_its_owner_only),
+#undef T
+	};
+
+	log_init("test_journal", LOG_LVL_ERROR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

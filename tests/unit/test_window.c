@@ -1,0 +1,398 @@
+/*
+ * test_window.c - the decider's memory: upserts, groups, copies, repeats,
+ * signals, clusters, pruning, eviction, and that the file holds exactly what
+ * was committed (reopen, rollback).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "../../decider/window.h"
+#include "log.h"
+#include "support/testutil.h"
+
+static char err[512];
+
+/* A row template with borrowed strings. */
+static struct win_trade s_row(char *key, char *acc, char *grp, char *fp, bool amendment,
+                              int64_t day)
+{
+	struct win_trade t;
+
+	memset(&t, 0, sizeof(t));
+	t.key = key;
+	t.chash = 42;
+	t.source = "edgar";
+	t.accession = acc;
+	t.grp = grp;
+	t.side = SIDE_BUY;
+	t.owner = "Doe John";
+	t.owner_key = "doe john";
+	t.title = "CEO";
+	t.ticker = "ACME";
+	t.issuer = "Acme";
+	snprintf(t.trade_date, sizeof(t.trade_date), "2026-04-23");
+	t.trade_day = day;
+	t.shares = 100;
+	t.price = 10;
+	t.value = 1000;
+	t.shares_after = NAN;
+	t.direct = 1;
+	t.amendment = amendment;
+	t.fp = fp;
+	t.ref_time = day * 86400;
+	return t;
+}
+
+static window_t *s_open(const char *dir, size_t max)
+{
+	window_t *w = window_open(dir, max, err, sizeof(err));
+
+	if (w == NULL)
+		fail_msg("window_open: %s", err);
+	return w;
+}
+
+static struct win_trade *s_put(window_t *w, struct win_trade t)
+{
+	struct win_trade *r = window_put(w, &t);
+
+	assert_non_null(r);
+	return r;
+}
+
+/* Put and judge (pending = 0), as a flush would. */
+static struct win_trade *s_put_judged(window_t *w, struct win_trade t)
+{
+	struct win_trade *r = s_put(w, t);
+
+	assert_int_equal(window_mark(w, r, NAN, NULL, NULL, NULL), 0);
+	return r;
+}
+
+static void s_commit(window_t *w)
+{
+	if (window_commit(w, err, sizeof(err)) != 0)
+		fail_msg("window_commit: %s", err);
+}
+
+static void test_open_creates_schema_and_refuses_a_newer_one(void **state)
+{
+	char *dir = test_tmpdir();
+	window_t *w = s_open(dir, 0);
+	char path[1024];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	(void)state;
+	window_close(&w);
+	assert_null(w);
+	snprintf(path, sizeof(path), "%s/decider.sqlite", dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 1);
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 9", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_null(window_open(dir, 0, err, sizeof(err)));
+	assert_non_null(strstr(err, "newer"));
+	window_close(&w); /* safe on NULL */
+	free(dir);
+}
+
+static void test_upsert_keeps_use_and_first_batch_and_survives_reopen(void **state)
+{
+	char *dir = test_tmpdir();
+	window_t *w = s_open(dir, 0);
+	struct win_trade *r, t = s_row("k1", "A-1", "g1", "fp1", false, 20000);
+	int64_t batch = window_batch(w);
+
+	(void)state;
+	assert_null(window_lookup(w, "k1"));
+	r = s_put(w, t);
+	assert_true(r->pending);
+	assert_int_equal(r->first_batch, batch);
+	assert_int_equal(window_mark(w, r, 1000, NULL, "0.4% of holdings", "intent-a"), 0);
+	assert_int_equal(window_use(w, r, "intent-b"), 0); /* the first is kept */
+	s_commit(w);
+	window_close(&w);
+
+	w = s_open(dir, 0);
+	r = window_lookup(w, "k1");
+	assert_non_null(r);
+	assert_false(r->pending);
+	assert_string_equal(r->used_by, "intent-a");
+	assert_string_equal(r->outcome, "0.4% of holdings");
+	assert_true(r->gvalue == 1000);
+	assert_true(isnan(r->shares_after));
+	assert_true(window_batch(w) > batch);
+
+	/* the same key with new content, in a later batch */
+	t.chash = 43;
+	t.shares = 200;
+	r = s_put(w, t);
+	assert_true(r->pending);
+	assert_true(r->chash == 43 && r->shares == 200);
+	assert_string_equal(r->used_by, "intent-a");
+	assert_null(r->outcome);
+	assert_int_equal(r->first_batch, batch); /* the first batch, not this one */
+	window_close(&w);
+	free(dir);
+}
+
+static void test_rollback_and_close_forget_the_uncommitted(void **state)
+{
+	char *dir = test_tmpdir();
+	window_t *w = s_open(dir, 0);
+
+	(void)state;
+	s_put_judged(w, s_row("kept", "A-1", "g1", "fp1", false, 20000));
+	s_commit(w);
+	s_put_judged(w, s_row("k1", "A-1", "g1", "fp2", false, 20000));
+	assert_int_equal(window_use(w, window_lookup(w, "kept"), "x"), 0);
+	assert_int_equal(window_rollback(w, err, sizeof(err)), 0);
+	assert_null(window_lookup(w, "k1"));
+	assert_non_null(window_lookup(w, "kept"));
+	assert_null(window_lookup(w, "kept")->used_by);
+	s_put_judged(w, s_row("k2", "A-1", "g1", "fp3", false, 20000));
+	window_close(&w);
+	w = s_open(dir, 0);
+	assert_null(window_lookup(w, "k2"));
+	assert_int_equal(window_size(w), 1);
+	window_close(&w);
+	free(dir);
+}
+
+static void test_group_rows_are_in_key_order(void **state)
+{
+	char *dir = test_tmpdir();
+	window_t *w = s_open(dir, 0);
+	struct win_trade **rows;
+	size_t n;
+
+	(void)state;
+	s_put(w, s_row("b", "A-1", "g1", "fp1", false, 20000));
+	s_put(w, s_row("c", "A-1", "g1", "fp2", false, 20000));
+	s_put(w, s_row("a", "A-1", "g1", "fp3", false, 20000));
+	s_put(w, s_row("z", "A-2", "g2", "fp4", false, 20000));
+	assert_int_equal(window_group_rows(w, "g1", &rows, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(rows[0]->key, "a");
+	assert_string_equal(rows[2]->key, "c");
+	free(rows);
+	/* a row whose group changes moves */
+	s_put(w, s_row("a", "A-2", "g2", "fp3", false, 20000));
+	assert_int_equal(window_group_rows(w, "g1", &rows, &n), 0);
+	assert_int_equal(n, 2);
+	free(rows);
+	assert_int_equal(window_group_rows(w, "none", &rows, &n), 0);
+	assert_int_equal(n, 0);
+	window_close(&w);
+	free(dir);
+}
+
+/* Which earlier row a 4/A (or an accession-less row) repeats. */
+static void test_find_repeat_rules(void **state)
+{
+	char *dir = test_tmpdir();
+	window_t *w = s_open(dir, 0);
+	struct win_trade *orig, *other4, *amend, *late, *noacc;
+
+	(void)state;
+	orig = s_put(w, s_row("orig", "A-1", "g-orig", "same", false, 20000));
+	other4 = s_put(w, s_row("other4", "A-2", "g-other", "same", false, 20000));
+	amend = s_put(w, s_row("amend", "A-0", "g-amend", "same", true, 20000));
+	/* two plain Form 4s with equal content are two transactions */
+	assert_null(window_find_repeat(w, other4));
+	assert_null(window_find_repeat(w, orig));
+	/* the 4/A repeats the first original in judging order */
+	assert_ptr_equal(window_find_repeat(w, amend), orig);
+	s_commit(w);
+	/* an original first seen in a later batch repeats the earlier 4/A */
+	late = s_put(w, s_row("late", "A-5", "g-late", "same", false, 20000));
+	assert_ptr_equal(window_find_repeat(w, late), amend);
+	noacc = s_put(w, s_row("noacc", NULL, "g-noacc", "same", false, 20000));
+	assert_non_null(window_find_repeat(w, noacc));
+	assert_null(window_find_repeat(w, s_put(w, s_row("x", "A-1", "g-x", "other", true, 1))));
+	window_close(&w);
+	free(dir);
+}
+
+static void test_group_copy_matches_cik_else_name(void **state)
+{
+	char *dir = test_tmpdir();
+	window_t *w = s_open(dir, 0);
+	struct win_group *g;
+
+	(void)state;
+	assert_int_equal(window_group_put(w, "edgar|A-1|P|cik:0000000001", "edgar", "A-1", SIDE_BUY,
+	                                  "0000000001", "doe john", NULL, 100),
+	                 0);
+	/* no CIK on this side: the name decides */
+	g = window_group_copy(w, "oi|A-1|P|name:doe john", "A-1", SIDE_BUY, NULL, "doe john");
+	assert_non_null(g);
+	assert_string_equal(g->source, "edgar");
+	assert_string_equal(g->intent, "");
+	assert_null(
+	    window_group_copy(w, "oi|A-1|P|name:roe jane", "A-1", SIDE_BUY, NULL, "roe jane"));
+	/* CIKs on both sides: the CIK decides, the name does not matter */
+	assert_non_null(window_group_copy(w, "oi|A-1|P|cik:0000000001", "A-1", SIDE_BUY,
+	                                  "0000000001", "doe family trust"));
+	assert_null(window_group_copy(w, "oi|A-1|P|cik:0000000002", "A-1", SIDE_BUY, "0000000002",
+	                              "doe john"));
+	/* another side or filing is another signal; a group is not its own copy */
+	assert_null(
+	    window_group_copy(w, "oi|A-1|S|name:doe john", "A-1", SIDE_SELL, NULL, "doe john"));
+	assert_null(
+	    window_group_copy(w, "oi|A-2|P|name:doe john", "A-2", SIDE_BUY, NULL, "doe john"));
+	assert_null(window_group_copy(w, "edgar|A-1|P|cik:0000000001", "A-1", SIDE_BUY,
+	                              "0000000001", "doe john"));
+	/* an intent once recorded stays, and is on disk after the commit */
+	assert_int_equal(window_group_put(w, "edgar|A-1|P|cik:0000000001", "edgar", "A-1", SIDE_BUY,
+	                                  "0000000001", "doe john", "id-1", 100),
+	                 0);
+	assert_int_equal(window_group_put(w, "edgar|A-1|P|cik:0000000001", "edgar", "A-1", SIDE_BUY,
+	                                  "0000000001", "doe john", NULL, 200),
+	                 0);
+	s_commit(w);
+	window_close(&w);
+	w = s_open(dir, 0);
+	g = window_group_get(w, "edgar|A-1|P|cik:0000000001");
+	assert_non_null(g);
+	assert_string_equal(g->intent, "id-1");
+	assert_true(g->ref_time == 200);
+	assert_null(window_group_get(w, "oi|A-1|P|name:doe john")); /* never registered */
+	window_close(&w);
+	free(dir);
+}
+
+static void test_signals_clusters_and_pruning_persist(void **state)
+{
+	char *dir = test_tmpdir();
+	window_t *w = s_open(dir, 0);
+	char *ev[] = { "k1", "k2" };
+	intent_t in = { .id = "id-1",
+		        .rule = "cluster_buy",
+		        .side = SIDE_BUY,
+		        .ticker = "ACME",
+		        .evidence = ev,
+		        .n_evidence = 2,
+		        .reason = "3 executives bought ACME",
+		        .created_at = 100 * 86400,
+		        .expires_at = 102 * 86400 };
+	struct win_cluster c = { .id = "id-1", .ticker = "ACME", .first_day = 95, .last_day = 99 },
+	                   *cl = NULL;
+	struct win_trade **rows = NULL;
+	size_t n = 0;
+
+	(void)state;
+	s_put_judged(w, s_row("old", "A-1", "g1", "fp1", false, 80));
+	s_put_judged(w, s_row("new", "A-2", "g2", "fp2", false, 99));
+	s_put(w, s_row("waiting", "A-3", "g3", "fp3", false, 50)); /* pending: never pruned */
+	assert_int_equal(window_signal_exists(w, "id-1"), 0);
+	assert_int_equal(window_signal_put(w, &in), 0);
+	assert_int_equal(window_signal_put(w, &in), 0); /* idempotent */
+	assert_int_equal(window_signal_exists(w, "id-1"), 1);
+	assert_int_equal(window_signal_count(w), 1);
+	assert_int_equal(window_cluster_put(w, &c), 0);
+	c.last_day = 101;
+	assert_int_equal(window_cluster_put(w, &c), 0);
+	assert_int_equal(window_clusters(w, "ACME", &cl, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(cl[0].last_day, 101);
+	free(cl);
+	/* candidates: judged buys of the ticker in the day range ("waiting" is
+	 * pending, "old" before the range) */
+	assert_int_equal(window_cluster_candidates(w, "ACME", 40, 100, &rows, &n), 0);
+	assert_int_equal(n, 2);
+	free(rows);
+	assert_int_equal(window_cluster_candidates(w, "ACME", 90, 100, &rows, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0]->key, "new");
+	free(rows);
+	s_commit(w);
+
+	/* prune what is older than day 90 */
+	assert_int_equal(window_prune(w, 90 * 86400, 90, err, sizeof(err)), 0);
+	assert_null(window_lookup(w, "old"));
+	assert_non_null(window_lookup(w, "new"));
+	assert_non_null(window_lookup(w, "waiting"));
+	assert_int_equal(window_signal_count(w), 1);
+	assert_int_equal(window_mark(w, window_lookup(w, "waiting"), NAN, NULL, NULL, NULL), 0);
+	s_commit(w);
+	window_close(&w);
+	w = s_open(dir, 0);
+	assert_null(window_lookup(w, "old"));
+	assert_non_null(window_lookup(w, "new"));
+	assert_non_null(window_lookup(w, "waiting"));
+	assert_int_equal(window_signal_exists(w, "id-1"), 1);
+	assert_int_equal(window_clusters(w, "ACME", &cl, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(cl[0].last_day, 101);
+	free(cl);
+	assert_int_equal(window_prune(w, 101 * 86400, 102, err, sizeof(err)), 0);
+	s_commit(w);
+	window_close(&w);
+	w = s_open(dir, 0);
+	assert_int_equal(window_signal_count(w), 0);
+	assert_int_equal(window_size(w), 0);
+	assert_int_equal(window_clusters(w, "ACME", &cl, &n), 0);
+	assert_int_equal(n, 0);
+	free(cl);
+	window_close(&w);
+	free(dir);
+}
+
+/* Beyond max_trades the oldest judged rows go, from memory and file. */
+static void test_eviction_keeps_memory_bounded(void **state)
+{
+	char *dir = test_tmpdir();
+	window_t *w = s_open(dir, 1000);
+	char key[32], grp[32], fp[32];
+
+	(void)state;
+	for (int i = 0; i < 1500; i++) {
+		snprintf(key, sizeof(key), "k%04d", i);
+		snprintf(grp, sizeof(grp), "g%04d", i);
+		snprintf(fp, sizeof(fp), "fp%04d", i);
+		s_put_judged(w, s_row(key, "A-1", grp, fp, false, 20000));
+		if (i % 100 == 99)
+			s_commit(w);
+	}
+	assert_true(window_size(w) <= 1000);
+	assert_null(window_lookup(w, "k0000"));
+	assert_non_null(window_lookup(w, "k1499"));
+	s_commit(w);
+	window_close(&w);
+	w = s_open(dir, 1000);
+	assert_true(window_size(w) <= 1000);
+	assert_null(window_lookup(w, "k0000"));
+	assert_non_null(window_lookup(w, "k1499"));
+	window_close(&w);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_open_creates_schema_and_refuses_a_newer_one),
+		cmocka_unit_test(test_upsert_keeps_use_and_first_batch_and_survives_reopen),
+		cmocka_unit_test(test_rollback_and_close_forget_the_uncommitted),
+		cmocka_unit_test(test_group_rows_are_in_key_order),
+		cmocka_unit_test(test_find_repeat_rules),
+		cmocka_unit_test(test_group_copy_matches_cik_else_name),
+		cmocka_unit_test(test_signals_clusters_and_pruning_persist),
+		cmocka_unit_test(test_eviction_keeps_memory_bounded),
+	};
+
+	log_init("test", 1);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
