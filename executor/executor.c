@@ -39,10 +39,11 @@
 #define COATTAIL_VERSION "0.0.0"
 #endif
 
-#define EXEC_DUE_BATCH     16    /* entries handled per tick */
-#define EXEC_IDLE_TICK_MS  60000 /* longest sleep when nothing is due */
-#define EXEC_EOF_DRAIN_MS  120000
-#define EXEC_DEF_RECHECK_S 300
+#define EXEC_DUE_BATCH             16    /* entries handled per tick */
+#define EXEC_IDLE_TICK_MS          60000 /* longest sleep when nothing is due */
+#define EXEC_EOF_DRAIN_MS          120000
+#define EXEC_DEF_RECHECK_S         300
+#define EXEC_STALE_CLOCK_RECHECK_S 10 /* closed although its next open has passed */
 
 struct executor {
 	struct executor_opts o;
@@ -425,7 +426,16 @@ static int s_decide(executor_t *ex, struct journal_entry *e)
 		return s_retry(ex, e, NULL, why);
 	}
 	if (!clk.is_open) {
-		int64_t wake = clk.next_open > now ? clk.next_open : now + ex->o.hold_recheck_s;
+		int64_t wake;
+
+		/* A broker still closed after the open it announced (a lagging
+		 * clock) is asked again soon, not after the long recheck. */
+		if (clk.next_open > now)
+			wake = clk.next_open;
+		else if (clk.next_open > 0)
+			wake = now + EXEC_STALE_CLOCK_RECHECK_S;
+		else
+			wake = now + ex->o.hold_recheck_s;
 
 		if (ex->o.market_closed == EXEC_CLOSED_EXPIRE) {
 			snprintf(
