@@ -741,6 +741,72 @@ static void s_wipe_secrets(const conf_t *c, config_t *cfg)
 	}
 }
 
+/*
+ * libconfig 1.5's scanner calls exit() when it cannot read an included file
+ * (an "@include" naming a directory, or the empty name, which is the
+ * include directory itself: "input in flex scanner failed").  Before
+ * libconfig sees the file, check every @include it (and what it includes)
+ * names: it must be a regular file.  Returns 0, or -1 with the errors
+ * reported as FILE:LINE.
+ */
+#define CONF_MAX_FILE_BYTES    (1024 * 1024)
+#define CONF_MAX_INCLUDE_DEPTH 10
+
+static int s_check_includes(struct s_load *ld, const char *path, int depth)
+{
+	char line[4096];
+	int lineno = 0, rc = 0;
+	FILE *f;
+
+	if (depth > CONF_MAX_INCLUDE_DEPTH) {
+		s_err(&ld->errs, "%s: @include nested more than %d deep", path,
+		      CONF_MAX_INCLUDE_DEPTH);
+		return -1;
+	}
+	if ((f = fopen(path, "re")) == NULL)
+		return 0; /* libconfig reports a missing include with its line */
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *p = line, *name, *end, target[PATH_MAX];
+		struct stat st;
+
+		lineno++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, "@include", 8) != 0)
+			continue;
+		p += 8;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '"')
+			continue; /* a syntax error libconfig reports */
+		name = p + 1;
+		if ((end = strchr(name, '"')) == NULL)
+			continue;
+		*end = '\0';
+		if (name[0] == '/' || snprintf(target, sizeof(target), "%s/%s", ld->dir, name) >=
+		                          (int)sizeof(target)) {
+			s_err(&ld->errs,
+			      "%s:%d: @include \"%.64s\": an absolute or too long path "
+			      "(paths are relative to %s)",
+			      path, lineno, name, ld->dir);
+			rc = -1;
+			continue;
+		}
+		if (stat(target, &st) != 0)
+			continue; /* missing: libconfig says so, with the line */
+		if (!S_ISREG(st.st_mode) || st.st_size > CONF_MAX_FILE_BYTES) {
+			s_err(&ld->errs, "%s:%d: @include \"%.64s\": %s", path, lineno, name,
+			      S_ISREG(st.st_mode) ? "larger than 1 MiB" : "not a regular file");
+			rc = -1;
+			continue;
+		}
+		if (s_check_includes(ld, target, depth + 1) != 0)
+			rc = -1;
+	}
+	fclose(f);
+	return rc;
+}
+
 static void s_read_file(struct s_load *ld)
 {
 	config_t cfg;
@@ -760,12 +826,18 @@ static void s_read_file(struct s_load *ld)
 		return;
 	}
 	fclose(f);
+	if (st.st_size > CONF_MAX_FILE_BYTES) {
+		s_err(&ld->errs, "%s: larger than 1 MiB", ld->path);
+		return;
+	}
 	if ((tmp = strdup(ld->path)) == NULL || (ld->dir = strdup(dirname(tmp))) == NULL) {
 		free(tmp);
 		s_err(&ld->errs, "%s: out of memory", ld->path);
 		return;
 	}
 	free(tmp);
+	if (s_check_includes(ld, ld->path, 0) != 0)
+		return;
 
 	config_init(&cfg);
 	config_set_include_dir(&cfg, ld->dir);

@@ -13,9 +13,10 @@ set -eu
 #   libzmq3-dev (libzmq)  libcurl4-openssl-dev (libcurl)  libxml2-dev (libxml-2.0)
 #   libmsgpack-dev (msgpack)  libconfig-dev (libconfig)  libsqlite3-dev (sqlite3)
 #   libjansson-dev (jansson)  libcmocka-dev (cmocka)  libsystemd-dev (optional)
+#   clang, libclang-rt-14-dev: libFuzzer for `make fuzz`
 PKGS="build-essential pkg-config libzmq3-dev libcurl4-openssl-dev libxml2-dev \
 libmsgpack-dev libconfig-dev libsqlite3-dev libjansson-dev libcmocka-dev \
-libsystemd-dev sqlite3 python3 procps"
+libsystemd-dev sqlite3 python3 procps clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do

@@ -70,8 +70,8 @@ static const char *const s_sql[ST_N] = {
 	[ST_TICKER_PUT] = "INSERT OR REPLACE INTO sec_ticker (ticker, cik) VALUES (?1, ?2)",
 	[ST_TICKER_GET] = "SELECT cik FROM sec_ticker WHERE ticker = ?1",
 	[ST_SHARES_GET] = "SELECT shares FROM sec_shares WHERE cik = ?1 AND expires_at > ?2",
-	[ST_SHARES_PUT] = "INSERT OR REPLACE INTO sec_shares (cik, shares, as_of, fetched_at,"
-	                  " expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_SHARES_PUT] = ("INSERT OR REPLACE INTO sec_shares (cik, shares, as_of, fetched_at,"
+	                   " expires_at) VALUES (?1, ?2, ?3, ?4, ?5)"),
 };
 
 struct figi_cache {

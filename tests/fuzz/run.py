@@ -88,6 +88,7 @@ def main():
     args = ap.parse_args()
 
     work = os.path.join(ROOT, "build", "fuzz")
+    os.environ["LSAN_OPTIONS"] = "suppressions=%s" % os.path.join(ROOT, "tests", "fuzz", "lsan.supp")
     targets = args.targets or sorted(
         os.path.basename(p)[len("fuzz_"):] for p in glob.glob(os.path.join(args.bin, "fuzz_*")))
     passed = failed = 0

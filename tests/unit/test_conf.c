@@ -413,6 +413,36 @@ static void test_integer_beyond_32_bits_with_L_suffix_is_range_checked(void **st
 	free(dir);
 }
 
+/* libconfig's scanner exits the process when an @include names a
+ * directory (the empty name is the include directory itself): such includes
+ * are refused first, with their line (found by the config fuzz target). */
+static void test_include_of_a_directory_is_an_error_not_an_exit(void **state)
+{
+	char *dir = test_tmpdir();
+	char *path, *sub, errs[4096], *want;
+	conf_t *c;
+
+	(void)state;
+	assert_true(asprintf(&sub, "%s/sub", dir) > 0);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	path = s_write(dir, "c.conf", 0600,
+	               "log_level = \"info\";\n@include \"\"\n  @include \"sub\"\n");
+	c = conf_load(path, errs, sizeof(errs));
+	assert_null(c);
+	assert_true(asprintf(&want,
+	                     "%s:2: @include \"\": not a regular file\n"
+	                     "%s:3: @include \"sub\": not a regular file\n",
+	                     path, path) > 0);
+	assert_string_equal(errs, want);
+	free(want);
+	unlink(path);
+	free(path);
+	rmdir(sub);
+	free(sub);
+	rmdir(dir);
+	free(dir);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Secrets                                                                  */
 
@@ -872,6 +902,7 @@ int main(void)
 		T(test_syntax_error_has_its_line),
 		T(test_syntax_error_in_an_included_file_names_that_file),
 		T(test_missing_include_is_reported_at_the_include_line),
+		T(test_include_of_a_directory_is_an_error_not_an_exit),
 		T(test_missing_file_is_an_error),
 		T(test_integer_beyond_32_bits_with_L_suffix_is_range_checked),
 		T(test_inline_secret_in_a_readable_file_is_refused),
