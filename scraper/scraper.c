@@ -208,6 +208,23 @@ static int s_file_atom(const char *path, const char *buf, size_t len)
 	return 0;
 }
 
+/* Whether a file's first non-blank byte is '{' (JSON lines, streamed with
+ * no size cap), judged from its first 4 KiB. */
+static bool s_is_jsonl(const char *path)
+{
+	char head[4096];
+	size_t n, i = 0;
+	FILE *f = fopen(path, "re");
+
+	if (f == NULL)
+		return false;
+	n = fread(head, 1, sizeof(head), f);
+	fclose(f);
+	while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
+		i++;
+	return i < n && head[i] == '{';
+}
+
 /* One saved document: its trades emitted, or an error naming the cause. */
 static int s_file(struct scraper *s, const char *path)
 {
@@ -217,20 +234,16 @@ static int s_file(struct scraper *s, const char *path)
 	struct parse_result res;
 	struct parse_ctx ctx;
 	enum doc_kind kind;
-	size_t len, i = 0;
+	size_t len;
 	char *buf;
 	int rc;
 
+	if (s_is_jsonl(path))
+		return s_replay_jsonl(s->w, path);
 	buf = s_read_file(path, PARSE_MAX_DOC_BYTES, &len, err, sizeof(err));
 	if (buf == NULL) {
 		log_warnx("%s: %s", path, err);
 		return -1;
-	}
-	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
-		i++;
-	if (i < len && buf[i] == '{') {
-		free(buf);
-		return s_replay_jsonl(s->w, path);
 	}
 	kind = doc_sniff(buf, len);
 	if (kind == DOC_ATOM && (source == NULL || strcmp(source, "edgar") == 0)) {
