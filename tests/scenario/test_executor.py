@@ -462,12 +462,14 @@ def test_risk_limits_each_block_with_their_reason(env):
 @test
 def test_market_closed_holds_until_the_open_or_expires(env):
     _, url = start_fake(env, "alpaca", "--key-id", KEY_ID, "--secret", SECRET)
-    opens = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3 * SLOW))
+    # The open is far enough ahead for a slow (sanitizer) run to journal
+    # both intents first; the second expires before it, but after it is read.
+    opens = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 6 * SLOW))
     http_json(url + "/_set", {"clock_open": False, "next_open": opens})
     executor_conf(env, 'broker = "alpaca";\n  alpaca_url = "%s";' % url)
     out_path = env.path("out.jsonl")
     ex = env.start("executor", "--out", "-", stdout=open(out_path, "w"), env=alpaca_env())
-    soon = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 1))
+    soon = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3 * SLOW))
     p = env.path("in.jsonl")
     write_jsonl(p, [intent(1), intent(2, expires_at=soon)])
     assert inject(env, p).wait(30 * SLOW) == 0

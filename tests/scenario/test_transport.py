@@ -32,7 +32,7 @@ def start_chain(env, out_path):
     decider, mapper (binding their inputs); the caller starts the producer."""
     figi = FakeServer(env, "openfigi_fake.py", "--key", FIGI_KEY)
     env.write_conf('mapper: { openfigi_url = "%s"; rate_requests = 1000; rate_burst = 100;'
-                   ' batch_ms = 50; };' % figi.url)
+                   ' batch_ms = 50; };\nwire: { stats_interval_ms = 200; };' % figi.url)
     out = open(out_path, "w")
     ex = env.start("executor", "--out", "-", "--now", NOW, stdout=out)
     de = env.start("decider", "--now", NOW)
@@ -69,10 +69,28 @@ def test_100k_records_cross_four_processes_each_once(env):
         files.append(path)
     out_path = env.path("orders.jsonl")
     ma, de, ex = start_chain(env, out_path)
+    stats_path = env.path("stats.jsonl")
+    tap = subprocess.Popen([binary("tap"), "-c", env.conf, "--json", "--type", "stats"],
+                           stdout=open(stats_path, "w"), stderr=subprocess.DEVNULL,
+                           env=env.env())
     sc = env.start("scraper", "--file", *files)
     want_orders = N // 100
     env.wait_for(lambda: count_lines(out_path) >= want_orders, 180, "an order event per intent")
     assert sc.wait(30 * SLOW) == 0, "scraper --file exit status"
+
+    def settled():
+        """The decider's latest stats count every trade in (the mapper's
+        batches may reorder trades, so the last order event is not the
+        last trade)."""
+        last = {}
+        with open(stats_path) as f:
+            for line in f:
+                rec = json.loads(line)
+                last[rec["stage"]] = rec
+        return "decider" in last and last["decider"]["in"] >= N
+    env.wait_for(settled, 60, "the decider to have read every trade")
+    tap.kill()
+    tap.wait()
     for p in (ma, de, ex):
         p.signal(signal.SIGTERM)
         assert p.wait(15 * SLOW) == 0, "%s exit status" % p.name
