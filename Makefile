@@ -7,6 +7,7 @@
 #   make format       clang-format the tree
 #   make readme       regenerate the README's configuration reference
 #   make fuzz         run every libFuzzer target for FUZZ_SECONDS (clang)
+#   make run | demo | chaos | bench   (see "running" below)
 #
 # Missing Debian packages are installed by deploy/deps.sh (as root) the first
 # time a build needs them.
@@ -83,7 +84,7 @@ $(shell mkdir -p build; echo '$(CC) $(CFLAGS) $(LDFLAGS) $(LDLIBS)' > build/flag
 	cmp -s build/flags.new $(FLAGSTAMP) || cp build/flags.new $(FLAGSTAMP); \
 	cmp -s $(FLAGSTAMP) build/flags.last || cp $(FLAGSTAMP) build/flags.last)
 
-.PHONY: all test unit-tests clean install format check-format help readme fuzz fuzz-build fuzz-bins fuzz-smoke
+.PHONY: all test unit-tests clean install format check-format help readme fuzz fuzz-build fuzz-bins fuzz-smoke run demo chaos bench
 .SECONDARY:
 all: $(BINS)
 
@@ -142,14 +143,42 @@ fuzz-smoke: fuzz-build
 test: all unit-tests
 	python3 tests/run.py --bin $(BINDIR) --unit $(BUILD)/tests $(if $(SAN),--san)
 
+# ---- running --------------------------------------------------------------
+# make run:   the four stages and a tap under supervisord, live sources, the
+#             paper broker, state in ./var (deploy/run.sh)
+# make demo:  offline, from recorded pages and a fake OpenFIGI (tests/demo/)
+# make chaos: the long crash test (tests/chaos/); CI runs its short form
+# make bench: the benchmarks behind BENCHMARKS.md (tests/bench/)
+run: all
+	sh deploy/run.sh
+
+demo: all
+	python3 tests/demo/demo.py
+
+chaos: all
+	python3 tests/chaos/chaos.py --long
+
+bench: all
+	python3 tests/bench/bench.py
+
 # Regenerate the README's configuration reference from the settings tables.
 readme: $(BUILD)/tests/test_readme
 	COATTAIL_UPDATE_README=1 $(BUILD)/tests/test_readme >/dev/null
 
+# make install [PREFIX=/usr/local] [DESTDIR=]: binaries in PREFIX/bin, the
+# config (0640) in SYSCONFDIR/coattail, systemd units in UNITDIR with
+# @BINDIR@/@SYSCONFDIR@ filled in, the sysusers file, man pages made from
+# each --help, and example configs in DOCDIR.  systemd reads units from
+# /usr/local/lib/systemd/system as well as /usr/lib/systemd/system, so the
+# default follows PREFIX.  Details in deploy/install.sh.
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+MANDIR      ?= $(PREFIX)/share/man
+DOCDIR      ?= $(PREFIX)/share/doc/coattail
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/coattail
-	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0640 deploy/coattail.conf $(DESTDIR)$(SYSCONFDIR)/coattail/coattail.conf
+	PREFIX='$(PREFIX)' DESTDIR='$(DESTDIR)' SYSCONFDIR='$(SYSCONFDIR)' UNITDIR='$(UNITDIR)' \
+	SYSUSERSDIR='$(SYSUSERSDIR)' MANDIR='$(MANDIR)' DOCDIR='$(DOCDIR)' BINS='$(BINS)' \
+	VERSION='$(VERSION)' sh deploy/install.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
@@ -161,3 +190,16 @@ clean:
 	rm -rf build bin
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# ---- benchmarks (make bench; tests/bench/, BENCHMARKS.md) --------------------
+# Bench-only helpers: bench_parse (libxml2's own parse, the parsing floor) and
+# bench_relay (bare PUSH/PULL relay, the pipeline floor; paced latency probe).
+BENCH_BINS := $(BUILD)/bench/bench_parse $(BUILD)/bench/bench_relay
+
+$(BUILD)/bench/bench_%: $(BUILD)/tests/bench/bench_%.o $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(COMMON_LIB) $(LDLIBS)
+
+bench-bins: $(BENCH_BINS)
+bench: bench-bins
+.PHONY: bench-bins

@@ -253,7 +253,10 @@ static int s_clock(executor_t *ex, struct broker_clock *c, char *err, size_t err
 {
 	int64_t now = time_mono_ms();
 
-	if (ex->clock_valid && now < ex->clock_until_ms) {
+	/* A cached "closed until X" is stale from X on, whatever the cache
+	 * time says (time_now() has whole seconds). */
+	if (ex->clock_valid && now < ex->clock_until_ms &&
+	    (ex->clock.is_open || ex->clock.next_open <= 0 || ex->clock.next_open > time_now())) {
 		*c = ex->clock;
 		return 0;
 	}

@@ -1,0 +1,305 @@
+"""Deployment: the systemd units verify clean, `make install` lays out what
+the README promises, `make demo` shows an intent and a filled paper order,
+supervisord runs the four stages and a tap and stops them cleanly, and
+`make run` tells a newcomer how to name SEC's contact instead of starting
+without one.
+
+systemd-analyze and supervisord are optional here (a test without one
+says SKIP and why); deploy/deps.sh installs supervisor, so CI has it.
+"""
+import glob
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from harness import BIN, SAN, SLOW, Skip, run_tests, test
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+UNITS = sorted(glob.glob(os.path.join(ROOT, "deploy", "systemd", "*.service"))
+               + glob.glob(os.path.join(ROOT, "deploy", "systemd", "*.target"))
+               + glob.glob(os.path.join(ROOT, "deploy", "systemd", "*.timer")))
+STAGES = ["scraper", "mapper", "decider", "executor"]
+TOOLS = ["tap", "inject"]
+PROGRAMS = ["executor", "decider", "mapper", "scraper", "tap"]
+
+
+def make(*args, timeout=300):
+    """Run make in the repo with this run's build mode and bin directory, so
+    a SAN=1 test run never relinks bin/ without the sanitizers."""
+    cmd = ["make", "-C", ROOT, "--no-print-directory", "BINDIR=" + BIN]
+    if SAN:
+        cmd.append("SAN=1")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COATTAIL_")}
+    return subprocess.run(cmd + list(args), capture_output=True, text=True, errors="replace",
+                          timeout=timeout * SLOW, env=env)
+
+
+def substitute(unit_dir, bindir, sysconfdir):
+    for src in UNITS:
+        with open(src) as f:
+            text = f.read()
+        text = text.replace("@BINDIR@", bindir).replace("@SYSCONFDIR@", sysconfdir)
+        with open(os.path.join(unit_dir, os.path.basename(src)), "w") as f:
+            f.write(text)
+
+
+def verify(unit_dir):
+    names = sorted(os.listdir(unit_dir))
+    return subprocess.run(["systemd-analyze", "verify", "--man=no"] + names, cwd=unit_dir,
+                          capture_output=True, text=True, timeout=120)
+
+
+@test
+def test_systemd_units_verify_clean_once_substituted(env):
+    if shutil.which("systemd-analyze") is None:
+        raise Skip("systemd-analyze is not installed")
+    assert len(UNITS) >= 7, UNITS
+    tmp = tempfile.mkdtemp(prefix="coattail-units-")
+    try:
+        # The verifier must be able to fail here, or a clean result means
+        # nothing: a relative ExecStart is an error.
+        bad = os.path.join(tmp, "bad")
+        os.mkdir(bad)
+        with open(os.path.join(bad, "coattail-bad.service"), "w") as f:
+            f.write("[Service]\nExecStart=coattail-bad\nRestart=sometimes\n")
+        r = verify(bad)
+        if r.returncode == 0 and not r.stderr.strip():
+            raise Skip("systemd-analyze verify finds nothing wrong even in a broken unit here")
+        good = os.path.join(tmp, "good")
+        os.mkdir(good)
+        # Real, executable paths: verify checks that ExecStart exists.
+        substitute(good, BIN, tmp)
+        r = verify(good)
+        assert r.returncode == 0 and not r.stderr.strip(), \
+            "systemd-analyze verify:\n%s%s" % (r.stdout, r.stderr)
+        # No placeholder survives anywhere in the units.
+        for name in os.listdir(good):
+            with open(os.path.join(good, name)) as f:
+                assert "@" not in f.read().replace("admin@example", ""), name
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@test
+def test_make_install_lays_out_binaries_config_units_and_man_pages(env):
+    dest = tempfile.mkdtemp(prefix="coattail-destdir-")
+    try:
+        r = make("install", "DESTDIR=" + dest, "PREFIX=/usr/local")
+        assert r.returncode == 0, r.stdout + r.stderr
+        pre = os.path.join(dest, "usr", "local")
+
+        def mode(path):
+            return os.stat(path).st_mode & 0o777
+
+        for b in STAGES + TOOLS:
+            p = os.path.join(pre, "bin", "coattail-" + b)
+            assert os.access(p, os.X_OK) and mode(p) == 0o755, p
+            man = os.path.join(pre, "share", "man", "man1", "coattail-%s.1" % b)
+            with open(man) as f:
+                text = f.read()
+            assert text.startswith(".TH COATTAIL-%s 1 " % b.upper()), text[:80]
+            assert "coattail-%s \\-" % b in text and "usage: coattail-" + b in text, text[:400]
+        conf = os.path.join(pre, "etc", "coattail", "coattail.conf")
+        assert mode(conf) == 0o640, oct(mode(conf))
+        with open(conf) as f, open(os.path.join(ROOT, "deploy", "coattail.conf")) as g:
+            assert f.read() == g.read()
+        units = os.path.join(pre, "lib", "systemd", "system")
+        assert sorted(os.listdir(units)) == sorted(os.path.basename(u) for u in UNITS), \
+            os.listdir(units)
+        for s in STAGES:
+            with open(os.path.join(units, "coattail-%s.service" % s)) as f:
+                text = f.read()
+            assert ("\nExecStart=/usr/local/bin/coattail-%s -c "
+                    "/usr/local/etc/coattail/coattail.conf\n" % s) in text, text
+            assert "@BINDIR@" not in text and "@SYSCONFDIR@" not in text
+        with open(os.path.join(units, "coattail-executor.service")) as f:
+            assert "#LoadCredential=lemon_key:/usr/local/etc/coattail/lemon_key" in f.read()
+        sysusers = os.path.join(pre, "lib", "sysusers.d", "coattail.conf")
+        with open(sysusers) as f:
+            assert re.search(r"^u coattail ", f.read(), re.M)
+        assert os.path.exists(os.path.join(pre, "share", "doc", "coattail", "supervisord.conf"))
+        # Nothing lands outside DESTDIR/PREFIX.
+        assert sorted(os.listdir(dest)) == ["usr"], os.listdir(dest)
+    finally:
+        shutil.rmtree(dest, ignore_errors=True)
+
+
+@test
+def test_make_demo_shows_an_intent_and_a_filled_paper_order(env):
+    t0 = time.monotonic()
+    r = make("demo", timeout=120)
+    took = time.monotonic() - t0
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out[-6000:]
+    lines = out.splitlines()
+    assert any(re.search(r"\bdecider\s+intent\s+\S+\s+(buy|sell)\s+\[\w+\] .+", ln)
+               for ln in lines), out[-6000:]
+    assert any(re.search(r"\bexecutor\s+order\b.*\bfilled\b", ln) for ln in lines), out[-6000:]
+    assert any(re.search(r"\bscraper\s+trade\s+\S+", ln) for ln in lines), out[-6000:]
+    # The portfolio at the end: cash below the start, at least one position.
+    m = re.search(r"cash\s+([\d.]+) USD\s+\(started with ([\d.]+)", out)
+    assert m and float(m.group(1)) < float(m.group(2)), out[-3000:]
+    assert re.search(r"^\s+buy\s+\S+\s+[\d.]+ @\s+[\d.]+\s+filled$", out, re.M), out[-3000:]
+    print("make demo took %.1f s" % took, file=sys.stderr)
+
+
+def sup_env(env):
+    e = {k: v for k, v in os.environ.items() if not k.startswith("COATTAIL_")}
+    e.update({"COATTAIL_BIN": BIN, "COATTAIL_CONF": env.conf,
+              "COATTAIL_STATE_DIR": env.state_dir, "COATTAIL_RUN_DIR": env.run_dir,
+              "COATTAIL_TAP_ARGS": "--human"})
+    return e
+
+
+def quiet_conf(env):
+    """Every stage pointed at a port nothing listens on: no network."""
+    env.write_conf('''
+scraper: {
+  edgar_url = "http://127.0.0.1:1"; openinsider_url = "http://127.0.0.1:1";
+  finviz_url = "http://127.0.0.1:1";
+  sec_user_agent = "coattail-test test@example.invalid";
+};
+mapper: { openfigi_url = "http://127.0.0.1:1"; sec_data_url = "http://127.0.0.1:1";
+          sec_www_url = "http://127.0.0.1:1"; };
+executor: { broker = "paper"; };
+wire: { drain_ms = 500; };
+''')
+
+
+def status(env, e):
+    r = subprocess.run(["supervisorctl", "-c", os.path.join(ROOT, "deploy", "supervisord.conf"),
+                        "status"], capture_output=True, text=True, env=e, timeout=30)
+    return dict(re.findall(r"^coattail:(\w+)\s+(\w+)", r.stdout, re.M))
+
+
+@test
+def test_supervisord_starts_and_stops_all(env):
+    if shutil.which("supervisord") is None or shutil.which("supervisorctl") is None:
+        raise Skip("supervisor is not installed (deploy/deps.sh installs it)")
+    if True:
+        os.makedirs(env.run_dir, mode=0o700, exist_ok=True)
+        os.makedirs(env.state_dir, mode=0o700, exist_ok=True)
+        quiet_conf(env)
+        e = sup_env(env)
+        # A pipe, not a file: every program reopens /dev/stdout, and on a
+        # plain file each would write from offset 0 over the others.
+        p = subprocess.Popen(["supervisord", "-c", os.path.join(ROOT, "deploy", "supervisord.conf")],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, env=e, cwd=env.dir, start_new_session=True)
+        out = []
+        reader = threading.Thread(target=lambda: out.append(p.stdout.read()), daemon=True)
+        reader.start()
+        try:
+            last = {}
+
+            def all_running():
+                last.clear()
+                last.update(status(env, e))
+                return all(last.get(n) == "RUNNING" for n in PROGRAMS)
+            # startsecs=1: RUNNING means each program stayed up a second.
+            env.wait_for(all_running, 30, "every program RUNNING (last: %s)" % last)
+            assert sorted(last) == sorted(PROGRAMS), last
+            pids = [int(x) for x in re.findall(r"pid (\d+)", subprocess.run(
+                ["supervisorctl", "-c", os.path.join(ROOT, "deploy", "supervisord.conf"),
+                 "status"], capture_output=True, text=True, env=e).stdout)]
+            assert len(pids) == len(PROGRAMS), pids
+            p.send_signal(signal.SIGTERM)
+            rc = p.wait(timeout=40 * SLOW)
+            assert rc == 0, "supervisord exited %d" % rc
+            for pid in pids:
+                try:
+                    os.kill(pid, 0)
+                    raise AssertionError("program pid %d still runs after supervisord" % pid)
+                except ProcessLookupError:
+                    pass
+        finally:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+        reader.join(10)
+        text = out[0].decode(errors="replace") if out else ""
+        for s in STAGES:
+            # Every stage logs its settings at start and stops by draining.
+            assert re.search(r"^%s: info: coattail-%s .* starting: config " % (s, s), text, re.M), \
+                text[-4000:]
+            assert "%s: info: exiting with status 0" % s in text, text[-4000:]
+
+
+@test
+def test_make_run_without_a_sec_contact_says_how_to_set_it(env):
+    if shutil.which("supervisord") is None:
+        raise Skip("supervisor is not installed (deploy/deps.sh installs it)")
+    tmp = tempfile.mkdtemp(prefix="coattail-run-")
+    try:
+        e = {k: v for k, v in os.environ.items() if not k.startswith("COATTAIL_")}
+        e["COATTAIL_VAR_DIR"] = tmp
+        r = subprocess.run(["sh", os.path.join(ROOT, "deploy", "run.sh")],
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, env=e,
+                           timeout=30)
+        assert r.returncode == 1, r.stdout + r.stderr
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1, r.stderr
+        assert "COATTAIL_SEC_USER_AGENT=" in lines[0] and "make demo" in lines[0], lines[0]
+        # A value that names no e-mail address is refused too.
+        e["COATTAIL_SEC_USER_AGENT"] = "just-a-name"
+        r = subprocess.run(["sh", os.path.join(ROOT, "deploy", "run.sh")],
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, env=e,
+                           timeout=30)
+        assert r.returncode == 1 and "e-mail" in r.stderr, r.stderr
+        assert not os.path.exists(os.path.join(tmp, "run", "supervisord.pid"))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@test
+def test_make_run_starts_everything_and_ctrl_c_stops_it_cleanly(env):
+    if shutil.which("supervisord") is None or shutil.which("supervisorctl") is None:
+        raise Skip("supervisor is not installed (deploy/deps.sh installs it)")
+    quiet_conf(env)  # sets scraper.sec_user_agent, so run.sh asks nothing
+    var = tempfile.mkdtemp(prefix="ct-var-")  # short: unix socket paths
+    try:
+        e = {k: v for k, v in os.environ.items() if not k.startswith("COATTAIL_")}
+        e.update({"COATTAIL_VAR_DIR": var, "COATTAIL_CONF": env.conf})
+        p = subprocess.Popen(["sh", os.path.join(ROOT, "deploy", "run.sh")],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, env=e, start_new_session=True)
+        out = []
+        reader = threading.Thread(target=lambda: out.append(p.stdout.read()), daemon=True)
+        reader.start()
+        sock = "unix://%s/run/supervisor.sock" % var
+        try:
+            last = {}
+
+            def all_running():
+                r = subprocess.run(["supervisorctl", "-s", sock, "status"], capture_output=True,
+                                   text=True, timeout=30)
+                last.clear()
+                last.update(re.findall(r"^coattail:(\w+)\s+(\w+)", r.stdout, re.M))
+                return all(last.get(n) == "RUNNING" for n in PROGRAMS)
+            env.wait_for(all_running, 30, "every program RUNNING under make run (last: %s)" % last)
+            # run.sh execs supervisord: Ctrl-C reaches it as SIGINT.
+            p.send_signal(signal.SIGINT)
+            rc = p.wait(timeout=40 * SLOW)
+            assert rc == 0, "make run exited %d" % rc
+        finally:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+        reader.join(10)
+        text = out[0].decode(errors="replace") if out else ""
+        for s in STAGES:
+            assert "%s: info: exiting with status 0" % s in text, text[-4000:]
+            assert "state_dir %s/state" % var in text, text[-4000:]
+        assert os.path.isdir(os.path.join(var, "state"))
+    finally:
+        shutil.rmtree(var, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    run_tests()
