@@ -131,48 +131,6 @@ static void s_map_columns(xmlNodePtr hdr, struct s_page *pg)
 	}
 }
 
-/* Rows of the table (directly or in thead/tbody/tfoot), in order. */
-struct s_rows {
-	xmlNodePtr hdr;
-	xmlNodePtr *tr;
-	size_t n, cap;
-};
-
-static int s_push(struct s_rows *r, xmlNodePtr tr)
-{
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 128;
-		xmlNodePtr *t = realloc(r->tr, cap * sizeof(*t));
-		if (t == NULL)
-			return -1;
-		r->tr = t;
-		r->cap = cap;
-	}
-	r->tr[r->n++] = tr;
-	return 0;
-}
-
-static int s_collect_rows(xmlNodePtr table, struct s_rows *r)
-{
-	for (xmlNodePtr c = table->children; c != NULL; c = c->next) {
-		xmlNodePtr first = NULL;
-		if (hu_is(c, "tr"))
-			first = c;
-		else if (hu_is(c, "thead") || hu_is(c, "tbody") || hu_is(c, "tfoot"))
-			first = hu_child(c, "tr");
-		for (xmlNodePtr tr = first; tr != NULL;
-		     tr = hu_is(c, "tr") ? NULL : hu_next_elem(tr, "tr")) {
-			if (r->hdr == NULL && s_header_row(tr)) {
-				r->hdr = tr;
-				continue;
-			}
-			if (s_insider_row(tr) && s_push(r, tr) != 0)
-				return -1;
-		}
-	}
-	return 0;
-}
-
 /* The insider table, by id, by class, or as the table holding an insider row. */
 static xmlNodePtr s_find_table(xmlNodePtr root)
 {
@@ -430,7 +388,7 @@ int finviz_parse(const char *buf, size_t len, const struct parse_ctx *ctx, struc
                  struct parse_result *res, char *err, size_t errlen)
 {
 	struct parse_result local;
-	struct s_rows rows = { 0 };
+	struct hu_rows rows = { 0 };
 	struct s_page pg;
 	htmlDocPtr doc;
 	xmlNodePtr root, table;
@@ -469,7 +427,7 @@ int finviz_parse(const char *buf, size_t len, const struct parse_ctx *ctx, struc
 		                title);
 		goto done;
 	}
-	if (s_collect_rows(table, &rows) != 0) {
+	if (hu_collect_rows(table, s_header_row, s_insider_row, &rows) != 0) {
 		rc = parse_fail(res, PARSE_NOMEM, out, mark, err, errlen, SRC ": out of memory");
 		goto done;
 	}
@@ -510,7 +468,7 @@ int finviz_parse(const char *buf, size_t len, const struct parse_ctx *ctx, struc
 	}
 	rc = parse_finish(SRC, out, mark, res, err, errlen);
 done:
-	free(rows.tr);
+	hu_rows_free(&rows);
 	xmlFreeDoc(doc);
 	return rc;
 }

@@ -479,3 +479,45 @@ size_t hu_html_title(const char *html, size_t hlen, char *buf, size_t len)
 	xmlFreeDoc(doc);
 	return r;
 }
+
+static int s_rows_push(struct hu_rows *r, xmlNodePtr tr)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 128;
+		xmlNodePtr *t = realloc(r->tr, cap * sizeof(*t));
+		if (t == NULL)
+			return -1;
+		r->tr = t;
+		r->cap = cap;
+	}
+	r->tr[r->n++] = tr;
+	return 0;
+}
+
+int hu_collect_rows(xmlNodePtr table, bool (*is_header)(xmlNodePtr tr),
+                    bool (*is_data)(xmlNodePtr tr), struct hu_rows *r)
+{
+	for (xmlNodePtr c = table->children; c != NULL; c = c->next) {
+		xmlNodePtr first = NULL;
+		if (hu_is(c, "tr"))
+			first = c;
+		else if (hu_is(c, "thead") || hu_is(c, "tbody") || hu_is(c, "tfoot"))
+			first = hu_child(c, "tr");
+		for (xmlNodePtr tr = first; tr != NULL;
+		     tr = hu_is(c, "tr") ? NULL : hu_next_elem(tr, "tr")) {
+			if (r->hdr == NULL && is_header(tr)) {
+				r->hdr = tr;
+				continue;
+			}
+			if (is_data(tr) && s_rows_push(r, tr) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+void hu_rows_free(struct hu_rows *r)
+{
+	free(r->tr);
+	memset(r, 0, sizeof(*r));
+}

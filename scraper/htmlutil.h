@@ -76,6 +76,23 @@ int hu_cells(xmlNodePtr tr, xmlNodePtr *cells, int max);
 /* First <a> with an href in n's subtree (n included), or NULL. */
 xmlNodePtr hu_link(xmlNodePtr n);
 
+/* The header row and the data rows of a table, in document order. */
+struct hu_rows {
+	xmlNodePtr hdr; /* NULL when no row was a header */
+	xmlNodePtr *tr; /* data rows (malloc'd; free with hu_rows_free) */
+	size_t n, cap;
+};
+
+/*
+ * Collect the rows directly in `table` or in its thead/tbody/tfoot (not the
+ * rows of nested tables): the first row is_header() accepts becomes r->hdr,
+ * and the rows is_data() accepts are appended to r->tr.  r starts zeroed.
+ * Returns 0, or -1 when out of memory.
+ */
+int hu_collect_rows(xmlNodePtr table, bool (*is_header)(xmlNodePtr tr),
+                    bool (*is_data)(xmlNodePtr tr), struct hu_rows *r);
+void hu_rows_free(struct hu_rows *r);
+
 /* The document's <title> text, cleaned, into buf ("" when none). */
 size_t hu_title(xmlDocPtr doc, char *buf, size_t len);
 /* The <title> of an HTML page given as bytes, for error messages. */

@@ -139,52 +139,17 @@ static void s_read_h1(xmlNodePtr root, struct s_page *pg)
 	snprintf(pg->h1_company, sizeof(pg->h1_company), "%.*s", (int)(b - (a + 3)), a + 3);
 }
 
-/* The header row and the data rows of the table, in order. */
-struct s_rows {
-	xmlNodePtr hdr;
-	xmlNodePtr *tr;
-	size_t n, cap;
-};
-
-static int s_push(struct s_rows *r, xmlNodePtr tr)
+/* A row of <th> cells is the header; a row with <td> cells is data. */
+static bool s_header_row(xmlNodePtr tr)
 {
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 128;
-		xmlNodePtr *t = realloc(r->tr, cap * sizeof(*t));
-		if (t == NULL)
-			return -1;
-		r->tr = t;
-		r->cap = cap;
-	}
-	r->tr[r->n++] = tr;
-	return 0;
+	xmlNodePtr cells[1];
+
+	return hu_cells(tr, cells, 1) == 1 && hu_is(cells[0], "th");
 }
 
-/* Rows directly in the table or in its thead/tbody/tfoot (not nested tables). */
-static int s_collect_rows(xmlNodePtr table, struct s_rows *r)
+static bool s_data_row(xmlNodePtr tr)
 {
-	for (xmlNodePtr c = table->children; c != NULL; c = c->next) {
-		xmlNodePtr first = NULL;
-		if (hu_is(c, "tr"))
-			first = c;
-		else if (hu_is(c, "thead") || hu_is(c, "tbody") || hu_is(c, "tfoot"))
-			first = hu_child(c, "tr");
-		for (xmlNodePtr tr = first; tr != NULL;
-		     tr = hu_is(c, "tr") ? NULL : hu_next_elem(tr, "tr")) {
-			xmlNodePtr cells[2];
-			bool header = hu_cells(tr, cells, 1) == 1 && hu_is(cells[0], "th");
-			if (header) {
-				if (r->hdr == NULL)
-					r->hdr = tr;
-				continue;
-			}
-			if (hu_child(tr, "td") == NULL)
-				continue;
-			if (s_push(r, tr) != 0)
-				return -1;
-		}
-	}
-	return 0;
+	return !s_header_row(tr) && hu_child(tr, "td") != NULL;
 }
 
 /* The last path segment of an /insider/<Name>/<CIK> link, as a CIK. */
@@ -375,7 +340,7 @@ int openinsider_parse(const char *buf, size_t len, const struct parse_ctx *ctx,
                       struct trade_list *out, struct parse_result *res, char *err, size_t errlen)
 {
 	struct parse_result local;
-	struct s_rows rows = { 0 };
+	struct hu_rows rows = { 0 };
 	struct s_page pg;
 	htmlDocPtr doc;
 	xmlNodePtr root, table;
@@ -405,7 +370,7 @@ int openinsider_parse(const char *buf, size_t len, const struct parse_ctx *ctx,
 			                title);
 		goto done;
 	}
-	if (s_collect_rows(table, &rows) != 0) {
+	if (hu_collect_rows(table, s_header_row, s_data_row, &rows) != 0) {
 		rc = parse_fail(res, PARSE_NOMEM, out, mark, err, errlen, SRC ": out of memory");
 		goto done;
 	}
@@ -452,7 +417,7 @@ int openinsider_parse(const char *buf, size_t len, const struct parse_ctx *ctx,
 	}
 	rc = parse_finish(SRC, out, mark, res, err, errlen);
 done:
-	free(rows.tr);
+	hu_rows_free(&rows);
 	xmlFreeDoc(doc);
 	return rc;
 }
