@@ -745,6 +745,25 @@ badvalue:
 }
 
 /*
+ * The field of fs named by key k, or NULL.  Stages write the keys in the
+ * contract's order, so the search starts at hint (the field after the last
+ * one found), which is almost always the one, and wraps around to the
+ * start.  (Scanning from the start for every key cost the decider a sixth
+ * of its CPU in the pipeline benchmark.)
+ */
+static const struct field *s_find_field(const struct field *fs, const struct field *hint,
+                                        const msgpack_object *k)
+{
+	for (const struct field *f = hint; f->name != NULL; f++)
+		if (s_key_is(k, f->name))
+			return f;
+	for (const struct field *f = fs; f != hint; f++)
+		if (s_key_is(k, f->name))
+			return f;
+	return NULL;
+}
+
+/*
  * Decode a map's entries into the struct at base.  Every key must be a field
  * of the table and appear at most once; "type" and "v" are skipped at the top
  * level (checked by the caller).
@@ -752,6 +771,7 @@ badvalue:
 static int s_decode_fields(const msgpack_object *map, void *base, const struct field *fs,
                            const char *what, bool skip_type_v, char *err, size_t errlen)
 {
+	const struct field *next = fs;
 	uint64_t seen = 0;
 
 	for (uint32_t i = 0; i < map->via.map.size; i++) {
@@ -767,10 +787,8 @@ static int s_decode_fields(const msgpack_object *map, void *base, const struct f
 		}
 		if (skip_type_v && (s_key_is(k, "type") || s_key_is(k, "v")))
 			continue;
-		for (f = fs; f->name != NULL; f++)
-			if (s_key_is(k, f->name))
-				break;
-		if (f->name == NULL) {
+		f = s_find_field(fs, next, k);
+		if (f == NULL) {
 			snprintf(err, errlen, "%s: unknown key '%.*s'", what,
 			         (int)(k->via.str.size > 40 ? 40 : k->via.str.size),
 			         k->via.str.ptr);
@@ -785,6 +803,7 @@ static int s_decode_fields(const msgpack_object *map, void *base, const struct f
 			return -1;
 		}
 		seen |= 1ull << idx;
+		next = f + 1;
 		if (s_decode_field(v, base, f, sub, sizeof(sub)) != 0) {
 			snprintf(err, errlen, "%s.%s", what, sub);
 			return -1;

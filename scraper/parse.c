@@ -281,11 +281,18 @@ void parse_sha256_hex(const void *data, size_t len, char *hex, size_t hexlen)
 const char *parse_memcasemem(const char *hay, size_t len, const char *needle)
 {
 	size_t nl = strlen(needle);
+	int first, last;
 
 	if (nl == 0 || len < nl)
 		return NULL;
+	/* Needles mostly start with '<', as every tag does: checking the last
+	 * byte too before strncasecmp keeps a scan of a whole document cheap
+	 * (it was a fifth of the scraper's time on Form 4 files). */
+	first = tolower((unsigned char)needle[0]);
+	last = tolower((unsigned char)needle[nl - 1]);
 	for (size_t i = 0; i + nl <= len; i++) {
-		if (tolower((unsigned char)hay[i]) != tolower((unsigned char)needle[0]))
+		if (tolower((unsigned char)hay[i]) != first ||
+		    tolower((unsigned char)hay[i + nl - 1]) != last)
 			continue;
 		if (strncasecmp(hay + i, needle, nl) == 0) {
 			/* strncasecmp stops at a NUL in hay: make sure it did not */
@@ -642,8 +649,13 @@ enum doc_kind doc_sniff(const char *buf, size_t len)
 	         s_starts(p, end, "<feed") || s_starts(p, end, "<!--");
 	if (xmlish) {
 		const char *od = parse_memcasemem(p, (size_t)(end - p), "<ownershipDocument");
-		const char *feed = parse_memcasemem(p, (size_t)(end - p), "<feed");
-		const char *html = parse_memcasemem(p, (size_t)(end - p), "<html");
+		/* Only whether <feed or <html comes before the ownershipDocument
+		 * matters, so a Form 4 is not scanned to its end for them (the
+		 * scraper sniffs each document more than once).  Neither needle
+		 * can straddle od: its only '<' is its first byte. */
+		const char *stop = od != NULL ? od : end;
+		const char *feed = parse_memcasemem(p, (size_t)(stop - p), "<feed");
+		const char *html = parse_memcasemem(p, (size_t)(stop - p), "<html");
 		if (od != NULL && (html == NULL || od < html) && (feed == NULL || od < feed))
 			return DOC_FORM4_XML;
 		if (feed != NULL && (html == NULL || feed < html))
