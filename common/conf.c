@@ -754,7 +754,9 @@ static void s_wipe_secrets(const conf_t *c, config_t *cfg)
 
 static int s_check_includes(struct s_load *ld, const char *path, int depth)
 {
-	char line[4096];
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
 	int lineno = 0, rc = 0;
 	FILE *f;
 
@@ -765,11 +767,19 @@ static int s_check_includes(struct s_load *ld, const char *path, int depth)
 	}
 	if ((f = fopen(path, "re")) == NULL)
 		return 0; /* libconfig reports a missing include with its line */
-	while (fgets(line, sizeof(line), f) != NULL) {
+	while ((len = getline(&line, &cap, f)) >= 0) {
 		char *p = line, *name, *end, target[PATH_MAX];
 		struct stat st;
 
 		lineno++;
+		/* A NUL would end an @include name early for libconfig, which
+		 * then opens the directory and exit()s on the read error (found
+		 * by fuzz_conf).  A text file has none. */
+		if (memchr(line, '\0', (size_t)len) != NULL) {
+			s_err(&ld->errs, "%s:%d: a NUL byte (not a text file)", path, lineno);
+			rc = -1;
+			break;
+		}
 		while (*p == ' ' || *p == '\t')
 			p++;
 		if (strncmp(p, "@include", 8) != 0)
@@ -803,6 +813,7 @@ static int s_check_includes(struct s_load *ld, const char *path, int depth)
 		if (s_check_includes(ld, target, depth + 1) != 0)
 			rc = -1;
 	}
+	free(line);
 	fclose(f);
 	return rc;
 }

@@ -42,6 +42,22 @@ static int s_on_intent(void *ctx, const intent_t *in)
 	return 0;
 }
 
+/* An intent sent again (rules.h: resend): the executor answers a copy it
+ * already journalled with a "duplicate" event. */
+static int s_on_resend(void *ctx, const intent_t *in)
+{
+	struct decider_stage *st = ctx;
+	record_t r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = REC_INTENT;
+	r.u.intent = *in;
+	if (wire_emit(st->w, &r) != 0)
+		return -1;
+	log_debug("intent %s sent again: its evidence came again", in->id);
+	return 0;
+}
+
 static int s_on_drop(void *ctx, const char *key, const char *reason)
 {
 	struct decider_stage *st = ctx;
@@ -141,7 +157,9 @@ int decider_run(conf_t *c, const struct stage_args *a, wire_t *w)
 	(void)a; /* --now was applied by stage_parse_args (time_now) */
 	memset(&st, 0, sizeof(st));
 	st.w = w;
-	st.sink = (struct decision_sink){ .ctx = &st, .intent = s_on_intent, .drop = s_on_drop };
+	st.sink = (struct decision_sink){
+		.ctx = &st, .intent = s_on_intent, .drop = s_on_drop, .resend = s_on_resend
+	};
 	st.next_quiet_flush_ms = time_mono_ms() + QUIET_FLUSH_MS;
 	if (s_opts(c, &o, err, sizeof(err)) != 0) {
 		log_warnx("configuration: %s", err);

@@ -36,6 +36,8 @@
 #define GROUP_MAX 1000
 /* How often the window is pruned, in seconds of `now`. */
 #define PRUNE_EVERY 3600
+/* Seconds of `now` between two copies of one intent sent again. */
+#define RESEND_EVERY 30
 /* Longest reason sentence. */
 #define REASON_MAX 1024
 
@@ -573,6 +575,44 @@ static int s_pend_push(decider_t *d, struct win_trade *row)
 	return 0;
 }
 
+/*
+ * Send again the intent a repeated trade is evidence of, as it was first
+ * sent.  PUSH/PULL has no acknowledgement: an intent still queued in this
+ * process when it was killed after the commit, or in the executor's queue
+ * when that one was, is lost, and the scraper's next cycle repeating its
+ * trade is the only chance to make good (DESIGN.md, Delivery).  The
+ * executor journals by intent id, so a copy it already has costs a
+ * "duplicate" event.  At most once per RESEND_EVERY seconds per intent
+ * (the rows of a group, and a scraper polling every second, would
+ * otherwise bury the executor in copies).  Failing to resend costs a log
+ * line, not the trade.
+ */
+static void s_resend(decider_t *d, const char *id, int64_t now, const struct decision_sink *sink)
+{
+	char err[256];
+	void *mp = NULL;
+	size_t len = 0;
+	record_t rec;
+	int rc;
+
+	if (sink == NULL || sink->resend == NULL || !window_resend_due(d->w, id, now, RESEND_EVERY))
+		return;
+	rc = window_outbox_get(d->w, id, &mp, &len, err, sizeof(err));
+	if (rc <= 0) {
+		if (rc < 0)
+			log_warnx("decider: intent %.12s not sent again: %s", id, err);
+		return; /* pruned, or made before the outbox existed */
+	}
+	if (record_from_msgpack(mp, len, &rec, err, sizeof(err)) < 0) {
+		log_warnx("decider: intent %.12s not sent again: %s", id, err);
+	} else {
+		if (rec.type == REC_INTENT && sink->resend(sink->ctx, &rec.u.intent) < 0)
+			log_warnx("decider: intent %.12s not sent again: refused", id);
+		record_free(&rec);
+	}
+	free(mp);
+}
+
 int decider_handle_trade(decider_t *d, const trade_t *t, int64_t now,
                          const struct decision_sink *sink)
 {
@@ -596,9 +636,11 @@ int decider_handle_trade(decider_t *d, const trade_t *t, int64_t now,
 		if (seen->pending)
 			return s_drop(sink, t->key,
 			              "repeat of a trade already waiting in this batch");
-		if (seen->used_by != NULL)
+		if (seen->used_by != NULL) {
+			s_resend(d, seen->used_by, now, sink);
 			return s_drop(sink, t->key, "already used: evidence of intent %.12s",
 			              seen->used_by);
+		}
 		return s_drop(sink, t->key, "%s",
 		              seen->outcome != NULL ? seen->outcome : "already judged");
 	}
@@ -889,6 +931,16 @@ static int s_emit_intent(decider_t *d, const char *rule, int side, char **keys, 
 	if (rc == 0 && window_signal_put(d->w, &in) < 0) {
 		snprintf(err, errlen, "out of memory");
 		rc = -1;
+	}
+	if (rc == 0) {
+		record_t rec = { .type = REC_INTENT, .u.intent = in };
+		char *mp = NULL;
+		size_t mplen = 0;
+
+		if (record_to_msgpack(&rec, &mp, &mplen, err, errlen) < 0 ||
+		    window_outbox_put(d->w, id, mp, mplen, in.created_at, err, errlen) < 0)
+			rc = -1;
+		free(mp);
 	}
 	free(reason_buf);
 	if (rc == 0) {

@@ -141,6 +141,10 @@ struct decision_sink {
 	int (*intent)(void *ctx, const intent_t *in);
 	/* key: the trade's key (NULL for a trade without one); reason: one line */
 	int (*drop)(void *ctx, const char *key, const char *reason);
+	/* Optional: an intent emitted before (same id, same content), sent
+	 * again because a repeat of its evidence arrived; a kill may have lost
+	 * the first copy in a ZeroMQ queue.  NULL: never sent again. */
+	int (*resend)(void *ctx, const intent_t *in);
 };
 
 typedef struct decider decider_t;

@@ -85,6 +85,12 @@ static const char *const s_migrations[] = {
 	" first_day INTEGER NOT NULL,"
 	" last_day INTEGER NOT NULL"
 	") WITHOUT ROWID;",
+	/* 1 -> 2: every intent emitted, as sent (msgpack), to send again */
+	"CREATE TABLE outbox ("
+	" id TEXT PRIMARY KEY,"
+	" record BLOB NOT NULL,"
+	" created_at INTEGER NOT NULL"
+	") WITHOUT ROWID;",
 	NULL,
 };
 
@@ -108,6 +114,9 @@ enum {
 	ST_PRUNE_GROUP,
 	ST_PRUNE_SIGNAL,
 	ST_PRUNE_CLUSTER,
+	ST_PRUNE_OUTBOX,
+	ST_PUT_OUTBOX,
+	ST_GET_OUTBOX,
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
@@ -137,6 +146,10 @@ static const char *const s_sql[ST_COUNT] = {
 	[ST_PRUNE_GROUP] = "DELETE FROM filing_owner WHERE ref_time < ?1",
 	[ST_PRUNE_SIGNAL] = "DELETE FROM signal WHERE created_at < ?1",
 	[ST_PRUNE_CLUSTER] = "DELETE FROM cluster WHERE last_day < ?1",
+	[ST_PRUNE_OUTBOX] = "DELETE FROM outbox WHERE created_at < ?1",
+	[ST_PUT_OUTBOX] =
+	    "INSERT OR REPLACE INTO outbox (id, record, created_at) VALUES (?1, ?2, ?3)",
+	[ST_GET_OUTBOX] = "SELECT record FROM outbox WHERE id = ?1",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -316,7 +329,8 @@ struct win_signal {
 	char *rule, *ticker, *reason, *evidence; /* NULL once written */
 	int side;
 	int64_t created_at, expires_at;
-	bool fresh; /* not written yet */
+	int64_t resent_at; /* `now` of the last copy sent again (0: none) */
+	bool fresh;        /* not written yet */
 };
 
 struct win_cl {
@@ -1011,7 +1025,7 @@ static int s_write_all(window_t *w, char *err, size_t errlen)
 {
 	if (w->prune_time != INT64_MIN) {
 		static const int which[] = { ST_PRUNE_TRADE, ST_PRUNE_GROUP, ST_PRUNE_SIGNAL,
-			                     ST_PRUNE_CLUSTER };
+			                     ST_PRUNE_CLUSTER, ST_PRUNE_OUTBOX };
 
 		for (size_t i = 0; i < sizeof(which) / sizeof(which[0]); i++) {
 			sqlite3_stmt *st = s_st(w, which[i]);
@@ -1372,9 +1386,61 @@ int window_group_put(window_t *w, const char *grp, const char *source, const cha
 
 /* ---- signals ------------------------------------------------------------ */
 
+/* The outbox is written at once (autocommit, or inside the batch's
+ * transaction when one is open): a row whose batch is rolled back names an
+ * intent the same trades will make again, with the same id. */
+int window_outbox_put(window_t *w, const char *id, const void *rec, size_t len, int64_t created_at,
+                      char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s_st(w, ST_PUT_OUTBOX);
+
+	s_bind_text(st, 1, id);
+	sqlite3_bind_blob(st, 2, rec, (int)len, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, created_at);
+	return s_done(w, ST_PUT_OUTBOX, err, errlen);
+}
+
+int window_outbox_get(window_t *w, const char *id, void **rec, size_t *len, char *err,
+                      size_t errlen)
+{
+	sqlite3_stmt *st = s_st(w, ST_GET_OUTBOX);
+	int rc;
+
+	*rec = NULL;
+	*len = 0;
+	s_bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return 0;
+	}
+	if (rc != SQLITE_ROW)
+		return s_sql_fail(w, ST_GET_OUTBOX, err, errlen);
+	*len = (size_t)sqlite3_column_bytes(st, 0);
+	*rec = malloc(*len ? *len : 1);
+	if (*rec == NULL) {
+		sqlite3_reset(st);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memcpy(*rec, sqlite3_column_blob(st, 0), *len);
+	sqlite3_reset(st);
+	return 1;
+}
+
 int window_signal_exists(window_t *w, const char *id)
 {
 	return s_map_get(&w->signals, id) != NULL;
+}
+
+bool window_resend_due(window_t *w, const char *id, int64_t now, int every_s)
+{
+	struct win_signal *s = s_map_get(&w->signals, id);
+
+	if (s == NULL || (s->resent_at != 0 && now - s->resent_at < every_s))
+		return false;
+	s->resent_at = now;
+	return true;
 }
 
 int window_signal_put(window_t *w, const intent_t *in)

@@ -19,7 +19,8 @@
  *   signal        every intent emitted (id, rule, side, ticker, reason,
  *                 evidence);
  *   cluster       every cluster_buy signalled, with the span of trade days
- *                 its members cover.
+ *                 its members cover;
+ *   outbox        (schema 2) every intent emitted, as sent, to send again.
  *
  * Rows older than the retention are pruned by window_prune().  Beyond
  * max_trades rows the oldest judged rows are evicted early (with a warning):
@@ -156,10 +157,23 @@ int window_group_put(window_t *w, const char *grp, const char *source, const cha
 
 /* 1 when an intent with this id was emitted, else 0. */
 int window_signal_exists(window_t *w, const char *id);
+/* true (and noted) when intent id, remembered, was not sent again within
+ * the last every_s seconds of `now`; memory only. */
+bool window_resend_due(window_t *w, const char *id, int64_t now, int every_s);
 /* Remember an intent; 0, or -1 when out of memory. */
 int window_signal_put(window_t *w, const intent_t *in);
 /* Number of intents remembered. */
 long window_signal_count(window_t *w);
+
+/* The outbox: each intent as it was sent (record bytes, msgpack), so a
+ * repeat of its evidence can send it again (a kill may have lost it in a
+ * ZeroMQ queue; the executor journals by id, so a copy is harmless).
+ * Pruned with the signals.  put: 0 or -1; get: 1 found (*rec malloc'd),
+ * 0 none, -1 error. */
+int window_outbox_put(window_t *w, const char *id, const void *rec, size_t len, int64_t created_at,
+                      char *err, size_t errlen);
+int window_outbox_get(window_t *w, const char *id, void **rec, size_t *len, char *err,
+                      size_t errlen);
 
 /* Judged, non-copy purchases of ticker with trade_day in [from, to],
  * ordered by trade_day then key, into *rows (malloc'd); 0 or -1. */

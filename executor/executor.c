@@ -619,7 +619,9 @@ int executor_on_intent(executor_t *ex, const intent_t *in)
 		         journal_state_name(e.state), e.broker_order_id[0] ? ", order " : "",
 		         e.broker_order_id, e.reason[0] ? ": " : "", e.reason);
 		s_emit(ex, in->id, ORDER_DUPLICATE, e.broker_order_id, e.qty, e.price, why);
-		log_info("intent %s: duplicate", in->id);
+		/* Routine: the decider re-sends intents whose evidence comes again
+		 * (a kill may have lost the first copy), so this is not news. */
+		log_debug("intent %s: duplicate", in->id);
 		journal_entry_free(&e);
 		return 0;
 	}

@@ -665,6 +665,47 @@ static void test_row_still_on_page_next_day_buys_once(void **state)
 	free((char *)o.state_dir);
 }
 
+/* A kill can lose an intent in a ZeroMQ queue after the window recorded it:
+ * the repeat of its evidence (the scraper's next cycle, after a restart)
+ * sends the very same intent again through sink->resend, once per group,
+ * and still makes no new one. */
+static void test_repeat_after_restart_sends_the_same_intent_again(void **state)
+{
+	struct decider_opts o = s_opts(test_tmpdir());
+	struct collect c = { 0 }, again = { 0 };
+	struct decision_sink sink = {
+		.ctx = &again, .intent = s_on_intent, .drop = s_on_drop, .resend = s_on_intent
+	};
+	decider_t *d = s_new(&o);
+	record_t r;
+
+	(void)state;
+	s_one(d,
+	      s_mk("row", "0000000000-26-000001", "Doe John", "CEO", "ACME", "2026-04-23", "P",
+	           10000, 10, 510000),
+	      NOW, &c);
+	assert_int_equal(c.ni, 1);
+	decider_free(&d);
+	d = s_new(&o);
+	for (int k = 0; k < 2; k++) { /* the row, twice in a row: one copy */
+		r = s_mk("row", "0000000000-26-000001", "Doe John", "CEO", "ACME", "2026-04-23",
+		         "P", 10000, 10, 510000);
+		assert_int_equal(decider_handle_trade(d, &r.u.trade, NOW + 600, &sink), 0);
+		record_free(&r);
+	}
+	assert_int_equal(decider_flush(d, NOW + 600, &sink), 0);
+	assert_int_equal(again.ni, 1);
+	assert_string_equal(again.intents[0].u.intent.id, c.intents[0].u.intent.id);
+	assert_string_equal(again.intents[0].u.intent.reason, c.intents[0].u.intent.reason);
+	assert_int_equal(again.intents[0].u.intent.created_at, c.intents[0].u.intent.created_at);
+	assert_true(again.intents[0].u.intent.notional == c.intents[0].u.intent.notional);
+	assert_int_equal(decider_intent_count(d), 1);
+	s_collect_reset(&c);
+	s_collect_reset(&again);
+	decider_free(&d);
+	free((char *)o.state_dir);
+}
+
 /* The same trades fed twice, then again after closing and reopening the
  * state file, add no intent id. */
 static void test_same_trades_twice_or_after_restart_add_no_intent(void **state)
@@ -1366,6 +1407,7 @@ int main(void)
 		cmocka_unit_test(test_later_row_of_a_signalled_filing_adds_nothing),
 		cmocka_unit_test(test_group_below_threshold_signals_when_it_grows),
 		cmocka_unit_test(test_row_still_on_page_next_day_buys_once),
+		cmocka_unit_test(test_repeat_after_restart_sends_the_same_intent_again),
 		cmocka_unit_test(test_same_trades_twice_or_after_restart_add_no_intent),
 		cmocka_unit_test(test_shuffled_day_gives_the_same_decisions_and_ids),
 		cmocka_unit_test(test_streamed_day_in_any_order_never_decides_twice),
