@@ -175,6 +175,10 @@ static int s_bind(wire_t *w, void *sock, const char *ep, char *err, size_t errle
 		snprintf(err, errlen, "bind %s: %s", resolved, zmq_strerror(errno));
 		return -1;
 	}
+	if (strncmp(resolved, "tcp://", 6) == 0)
+		log_warnx("%s is plain tcp: unencrypted and open to anyone who can reach it "
+		          "(CURVE is not implemented yet); bind it only on a trusted network",
+		          resolved);
 	log_debug("bound %s", resolved);
 	return 0;
 }
