@@ -202,34 +202,6 @@ static bool s_owner_cik(const char *href, char cik[CIK_LEN])
 	return cik_normalize(tmp, cik) == 0;
 }
 
-static bool s_cell_num(xmlNodePtr cell, const char *name, bool required, double *x,
-                       struct parse_result *res)
-{
-	char buf[64];
-
-	*x = REC_NULL_NUM;
-	hu_text(cell, buf, sizeof(buf));
-	switch (np_number(buf, x)) {
-	case NP_OK:
-		if (*x < 0) {
-			parse_note(res, true, "negative %s", name);
-			return false;
-		}
-		return true;
-	case NP_EMPTY:
-		*x = REC_NULL_NUM;
-		if (required) {
-			parse_note(res, true, "empty %s", name);
-			return false;
-		}
-		return true;
-	case NP_BAD:
-		break;
-	}
-	parse_note(res, true, "bad %s '%.24s'", name, buf);
-	return false;
-}
-
 static xmlNodePtr s_cell(xmlNodePtr *cells, const struct s_page *pg, enum s_col c)
 {
 	return pg->col[c] >= 0 ? cells[pg->col[c]] : NULL;
@@ -322,16 +294,16 @@ static int s_row(xmlNodePtr tr, const struct s_page *pg, struct trade_list *out,
 		return 0;
 	}
 	date_format(d, t->trade_date, sizeof(t->trade_date));
-	if (!s_cell_num(s_cell(cells, pg, F_SHARES), "#Shares", true, &t->shares, res) ||
-	    !s_cell_num(s_cell(cells, pg, F_COST), "Cost", false, &t->price, res))
+	if (!parse_cell_num(s_cell(cells, pg, F_SHARES), "#Shares", true, false, &t->shares, res) ||
+	    !parse_cell_num(s_cell(cells, pg, F_COST), "Cost", false, false, &t->price, res))
 		return 0;
 	t->shares_after = REC_NULL_NUM;
-	if (pg->col[F_TOTAL] >= 0 &&
-	    !s_cell_num(s_cell(cells, pg, F_TOTAL), "#Shares Total", false, &t->shares_after, res))
+	if (pg->col[F_TOTAL] >= 0 && !parse_cell_num(s_cell(cells, pg, F_TOTAL), "#Shares Total",
+	                                             false, false, &t->shares_after, res))
 		return 0;
 	/* Value ($) is the filing's total to the dollar; Cost is rounded. */
 	if (pg->col[F_VALUE] >= 0 &&
-	    !s_cell_num(s_cell(cells, pg, F_VALUE), "Value ($)", false, &t->value, res))
+	    !parse_cell_num(s_cell(cells, pg, F_VALUE), "Value ($)", false, false, &t->value, res))
 		return 0;
 	if (pg->col[F_VALUE] < 0 || isnan(t->value))
 		t->value = isnan(t->price) ? REC_NULL_NUM : parse_value(t->shares, t->price);

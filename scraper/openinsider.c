@@ -187,31 +187,6 @@ static int8_t s_direct(const char *title)
 	return REC_TRI_NULL;
 }
 
-/* A cell's number; NAN for an empty one; false (noted) when unreadable. */
-static bool s_cell_num(xmlNodePtr cell, const char *name, bool required, double *x,
-                       struct parse_result *res)
-{
-	char buf[64];
-
-	*x = REC_NULL_NUM;
-	hu_text(cell, buf, sizeof(buf));
-	switch (np_number(buf, x)) {
-	case NP_OK:
-		return true;
-	case NP_EMPTY:
-		*x = REC_NULL_NUM;
-		if (required) {
-			parse_note(res, true, "empty %s", name);
-			return false;
-		}
-		return true;
-	case NP_BAD:
-		break;
-	}
-	parse_note(res, true, "bad %s '%.24s'", name, buf);
-	return false;
-}
-
 static xmlNodePtr s_cell(xmlNodePtr *cells, const struct s_page *pg, enum s_col c)
 {
 	return pg->col[c] >= 0 ? cells[pg->col[c]] : NULL;
@@ -262,10 +237,10 @@ static int s_row(xmlNodePtr tr, const struct s_page *pg, struct trade_list *out,
 		return 0;
 	}
 	t->code[0] = buf[0];
-	if (!s_cell_num(s_cell(cells, pg, C_QTY), "Qty", true, &t->shares, res) ||
-	    !s_cell_num(s_cell(cells, pg, C_PRICE), "Price", false, &t->price, res) ||
-	    (pg->col[C_OWNED] >= 0 &&
-	     !s_cell_num(s_cell(cells, pg, C_OWNED), "Owned", false, &t->shares_after, res)))
+	if (!parse_cell_num(s_cell(cells, pg, C_QTY), "Qty", true, true, &t->shares, res) ||
+	    !parse_cell_num(s_cell(cells, pg, C_PRICE), "Price", false, true, &t->price, res) ||
+	    (pg->col[C_OWNED] >= 0 && !parse_cell_num(s_cell(cells, pg, C_OWNED), "Owned", false,
+	                                              true, &t->shares_after, res)))
 		return 0;
 	if (pg->col[C_OWNED] < 0)
 		t->shares_after = REC_NULL_NUM;
@@ -276,7 +251,7 @@ static int s_row(xmlNodePtr tr, const struct s_page *pg, struct trade_list *out,
 	}
 	/* The page's Value is the filing's exact total; Price is rounded. */
 	if (pg->col[C_VALUE] >= 0 &&
-	    !s_cell_num(s_cell(cells, pg, C_VALUE), "Value", false, &t->value, res))
+	    !parse_cell_num(s_cell(cells, pg, C_VALUE), "Value", false, true, &t->value, res))
 		return 0;
 	if (pg->col[C_VALUE] < 0 || isnan(t->value))
 		t->value = isnan(t->price) ? REC_NULL_NUM : parse_value(t->shares, t->price);

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "htmlutil.h"
+#include "numparse.h"
 #include "parse_priv.h"
 #include "sha256.h"
 
@@ -730,4 +731,32 @@ int parse_trades(const char *buf, size_t len, const char *source, const struct p
 	return parse_fail(res, PARSE_BAD_DOC, NULL, 0, err, errlen,
 	                  "cannot tell what this document is (%s): name its source with --source",
 	                  doc_kind_name(k));
+}
+
+bool parse_cell_num(xmlNodePtr cell, const char *name, bool required, bool allow_negative,
+                    double *x, struct parse_result *res)
+{
+	char buf[64];
+
+	*x = REC_NULL_NUM;
+	hu_text(cell, buf, sizeof(buf));
+	switch (np_number(buf, x)) {
+	case NP_OK:
+		if (*x < 0 && !allow_negative) {
+			parse_note(res, true, "negative %s", name);
+			return false;
+		}
+		return true;
+	case NP_EMPTY:
+		*x = REC_NULL_NUM;
+		if (required) {
+			parse_note(res, true, "empty %s", name);
+			return false;
+		}
+		return true;
+	case NP_BAD:
+		break;
+	}
+	parse_note(res, true, "bad %s '%.24s'", name, buf);
+	return false;
 }

@@ -10,6 +10,8 @@
 
 #include "parse.h"
 
+#include <libxml/tree.h>
+
 /* Count a row: skipped (bad) or dropped (not a trade by design), with why. */
 void parse_note(struct parse_result *res, bool skipped, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -76,5 +78,15 @@ char *parse_ticker(const char *raw);
 
 /* strdup that tolerates NULL; sets *oom when it fails. */
 char *parse_strdup(const char *s, bool *oom);
+
+/*
+ * A table cell's number (np_number: "$1,234", "+3,597", "-$0", ...) into *x;
+ * an empty cell is NAN, and an error (noted in res) when `required`.  With
+ * `allow_negative` false a negative number is an error too (FinViz never
+ * signs its counts; OpenInsider signs Qty and Value, and the caller takes
+ * the magnitude).  false when the row must be skipped.
+ */
+bool parse_cell_num(xmlNodePtr cell, const char *name, bool required, bool allow_negative,
+                    double *x, struct parse_result *res);
 
 #endif
