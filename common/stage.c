@@ -274,11 +274,6 @@ void stage_log_startup(const conf_t *c, const struct stage_def *def, const struc
 	         o->run_dir ? o->run_dir : "?", conf_str(c, "state_dir"));
 }
 
-int stage_forward(void *wire, record_t *r)
-{
-	return wire_emit((wire_t *)wire, r);
-}
-
 int stage_main(const struct stage_def *def, int argc, char **argv, stage_run_fn run)
 {
 	struct stage_args a;

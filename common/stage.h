@@ -78,10 +78,6 @@ int stage_wire_opts(const conf_t *c, const struct stage_def *def, const struct s
  * secrets. */
 void stage_log_startup(const conf_t *c, const struct stage_def *def, const struct wire_opts *o);
 
-/* on_record for a stage that passes records through unchanged: ctx is the
- * wire_t.  (Scaffolding while a stage's own logic is missing.) */
-int stage_forward(void *wire, record_t *r);
-
 /*
  * The whole main() of a stage: parse arguments, load the config (-n exits
  * here), build the wire, log the startup settings, call run(), tear down.
