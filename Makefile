@@ -1,6 +1,6 @@
 # coattail - build, test and install.
 #
-#   make              build bin/coattail-{scraper,mapper,decider,executor,tap,inject}
+#   make              build bin/coattail-{scraper,mapper,decider,executor,tap,inject,keygen}
 #   make test         build and run every test; ends with "N passed, N failed"
 #   make SAN=1 test   the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make install      PREFIX=/usr/local DESTDIR=
@@ -69,7 +69,7 @@ COMMON_LIB  := $(BUILD)/libcoattail.a
 stage_src    = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
 stage_lib    = $(BUILD)/lib$(1).a
 STAGE_LIBS  := $(foreach s,$(STAGES),$(call stage_lib,$(s)))
-TOOLS       := tap inject
+TOOLS       := tap inject keygen
 BINS        := $(addprefix $(BINDIR)/coattail-,$(STAGES) $(TOOLS))
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))

@@ -193,6 +193,17 @@ conf_t *stage_load_conf(const struct stage_def *def, const struct stage_args *a)
 		exit(2);
 	}
 	if (a->check_only) {
+		char err[512];
+		curve_t *cv = NULL;
+		/* Keys and key lists are checked here too: -n promises a config
+		 * the stage will start with. */
+		if (curve_from_conf(c, &cv, err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s: %s\n", conf_file(c) ? conf_file(c) : "(defaults)",
+			        err);
+			conf_free(&c);
+			exit(2);
+		}
+		curve_free(&cv);
 		printf("configuration OK\n");
 		conf_free(&c);
 		exit(0);
@@ -289,15 +300,22 @@ int stage_main(const struct stage_def *def, int argc, char **argv, stage_run_fn 
 		conf_free(&c);
 		return 2;
 	}
+	if (curve_from_conf(c, &sw.opts.curve, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", conf_file(c) ? conf_file(c) : "(defaults)", err);
+		conf_free(&c);
+		return 2;
+	}
 	stage_log_startup(c, def, &sw.opts);
 	w = wire_new(&sw.opts, err, sizeof(err));
 	if (w == NULL) {
 		log_warnx("%s", err);
+		curve_free(&sw.opts.curve);
 		conf_free(&c);
 		return 1;
 	}
 	rc = run(c, &a, w);
 	wire_free(&w);
+	curve_free(&sw.opts.curve);
 	conf_free(&c);
 	log_info("exiting with status %d", rc);
 	return rc;

@@ -171,15 +171,34 @@ static int s_bind(wire_t *w, void *sock, const char *ep, char *err, size_t errle
 	}
 	if (s_lock_ipc(w, resolved, err, errlen) != 0)
 		return -1;
+	if (curve_prepare_bind(w->o.curve, w->ctx, sock, resolved, err, errlen) != 0)
+		return -1;
 	if (zmq_bind(sock, resolved) != 0) {
 		snprintf(err, errlen, "bind %s: %s", resolved, zmq_strerror(errno));
 		return -1;
 	}
-	if (strncmp(resolved, "tcp://", 6) == 0)
-		log_warnx("%s is plain tcp: unencrypted and open to anyone who can reach it "
-		          "(CURVE is not implemented yet); bind it only on a trusted network",
+	if (curve_is_tcp(resolved) && w->o.curve == NULL)
+		log_warnx("%s is plain tcp: unencrypted and open to anyone who can reach it; "
+		          "set wire.curve_secret_key (README: \"Scaling a stage across hosts\")",
 		          resolved);
-	log_debug("bound %s", resolved);
+	log_debug("bound %s%s", resolved,
+	          curve_is_tcp(resolved) && w->o.curve != NULL ? " (CURVE)" : "");
+	return 0;
+}
+
+/* Connect the PUSH socket to one resolved endpoint, CURVE or plain. */
+static int s_connect(wire_t *w, const char *resolved, char *err, size_t errlen)
+{
+	if (curve_prepare_connect(w->o.curve, w->out, resolved, err, errlen) != 0)
+		return -1;
+	if (zmq_connect(w->out, resolved) != 0) {
+		snprintf(err, errlen, "connect %s: %s", resolved, zmq_strerror(errno));
+		return -1;
+	}
+	if (curve_is_tcp(resolved) && w->o.curve == NULL)
+		log_warnx("%s is plain tcp: unencrypted and unauthenticated; set "
+		          "wire.curve_secret_key and wire.curve_servers",
+		          resolved);
 	return 0;
 }
 
@@ -252,11 +271,8 @@ wire_t *wire_new(const struct wire_opts *o, char *err, size_t errlen)
 				snprintf(err, errlen, "bad output endpoint '%s'", o->out[i]);
 				goto fail;
 			}
-			if (zmq_connect(w->out, resolved) != 0) {
-				snprintf(err, errlen, "connect %s: %s", resolved,
-				         zmq_strerror(errno));
+			if (s_connect(w, resolved, err, errlen) != 0)
 				goto fail;
-			}
 		}
 	}
 	if (o->tap != NULL && o->tap[0] != '\0') {
@@ -290,6 +306,7 @@ void wire_free(wire_t **wp)
 	}
 	if (w->tap != NULL)
 		zmq_close(w->tap);
+	curve_stop(w->o.curve); /* its ZAP socket would hold zmq_ctx_term forever */
 	if (w->ctx != NULL)
 		zmq_ctx_term(w->ctx);
 	for (int i = 0; i < w->n_locks; i++)

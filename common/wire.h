@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "curve.h"
 #include "record.h"
 
 struct wire_opts {
@@ -42,6 +43,8 @@ struct wire_opts {
 	int linger_ms;          /* ZMQ_LINGER of sockets in normal operation */
 	int drain_ms;           /* how long shutdown waits for queued output */
 	int stats_interval_ms;  /* period of "stats" records on the tap */
+	curve_t *curve;         /* CURVE for tcp:// links, or NULL (plain); borrowed:
+	                           wire_free stops its ZAP handler, the caller frees it */
 };
 
 typedef struct wire wire_t;

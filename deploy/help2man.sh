@@ -30,6 +30,7 @@ case "$first" in
 	case "$name" in
 	coattail-tap) summary="watch the coattail pipeline: what each stage emits, drops and counts" ;;
 	coattail-inject) summary="send JSON-lines records into a coattail stage's input socket" ;;
+	coattail-keygen) summary="make a CURVE key pair for coattail's tcp:// links between hosts" ;;
 	*) summary="part of coattail, which follows SEC Form 4 insider trades" ;;
 	esac
 	body=$help

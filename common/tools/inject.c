@@ -62,6 +62,7 @@ int main(int argc, char **argv)
 	size_t cap = 0;
 	ssize_t n;
 	conf_t *c;
+	curve_t *cv = NULL;
 	void *ctx, *sock;
 	int ch, linger = 30000, hwm = 10000;
 
@@ -95,11 +96,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "coattail-inject: bad endpoint '%s'\n", argv[optind]);
 		return 2;
 	}
+	if (curve_from_conf(c, &cv, errs, sizeof(errs)) != 0) {
+		fprintf(stderr, "coattail-inject: %s\n", errs);
+		conf_free(&c);
+		return 2;
+	}
 	conf_free(&c);
 	ctx = zmq_ctx_new();
 	sock = zmq_socket(ctx, ZMQ_PUSH);
 	zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger));
 	zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+	if (curve_prepare_connect(cv, sock, ep, errs, sizeof(errs)) != 0) {
+		fprintf(stderr, "coattail-inject: %s\n", errs);
+		return 2;
+	}
+	curve_free(&cv); /* the socket holds its own copy of the keys */
 	if (zmq_connect(sock, ep) != 0) {
 		fprintf(stderr, "coattail-inject: connect %s: %s\n", ep, zmq_strerror(errno));
 		return 1;

@@ -64,6 +64,7 @@ struct tap {
 	long count, printed;
 	struct stage_stats table[MAX_TAPS];
 	size_t n_table;
+	curve_t *curve; /* CURVE client keys for tcp:// taps, or NULL */
 };
 
 static void s_usage(FILE *f)
@@ -121,7 +122,7 @@ static void s_label_of(const char *ep, char *out, size_t len)
 
 static int s_add(struct tap *t, void *ctx, const char *ep, const char *label, const char *run_dir)
 {
-	char resolved[4096];
+	char resolved[4096], err[512];
 	struct tap_sub *s;
 
 	if (t->n_subs == MAX_TAPS) {
@@ -141,6 +142,11 @@ static int s_add(struct tap *t, void *ctx, const char *ep, const char *label, co
 		return 0;
 	s->sock = zmq_socket(ctx, ZMQ_SUB);
 	zmq_setsockopt(s->sock, ZMQ_SUBSCRIBE, "", 0);
+	if (curve_prepare_connect(t->curve, s->sock, resolved, err, sizeof(err)) != 0) {
+		fprintf(stderr, "coattail-tap: %s\n", err);
+		zmq_close(s->sock);
+		return -1;
+	}
 	if (zmq_connect(s->sock, resolved) != 0) {
 		fprintf(stderr, "coattail-tap: connect %s: %s\n", resolved, zmq_strerror(errno));
 		zmq_close(s->sock);
@@ -395,6 +401,11 @@ int main(int argc, char **argv)
 		fputs(errs, stderr);
 		return 2;
 	}
+	if (curve_from_conf(c, &t.curve, errs, sizeof(errs)) != 0) {
+		fprintf(stderr, "coattail-tap: %s\n", errs);
+		conf_free(&c);
+		return 2;
+	}
 	ctx = zmq_ctx_new();
 	if (optind < argc) {
 		for (int i = optind; i < argc; i++)
@@ -456,6 +467,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < t.n_subs; i++)
 		zmq_close(t.subs[i].sock);
 	zmq_ctx_term(ctx);
+	curve_free(&t.curve);
 	conf_free(&c);
 	return rc;
 }

@@ -1,4 +1,5 @@
-/* Fuzz target: a config file -> conf_load (every error reported, no crash). */
+/* Fuzz target: a config file -> conf_load (every error reported, no crash),
+ * then the CURVE keys and key lists it names (curve_from_conf). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "curve.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,6 +32,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fclose(f);
 	chmod(path, 0600);
 	c = conf_load(path, errs, sizeof(errs));
+	if (c != NULL) {
+		curve_t *cv = NULL;
+		(void)curve_from_conf(c, &cv, errs, sizeof(errs));
+		curve_free(&cv);
+	}
 	conf_free(&c);
 	return 0;
 }

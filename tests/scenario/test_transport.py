@@ -215,7 +215,7 @@ def test_every_binary_answers_help_version_and_checks_the_default_config(env):
         assert r.returncode == 0 and r.stdout.strip() == "configuration OK", r.stdout + r.stderr
         r = env.run(name, "--bogus")
         assert r.returncode == 2, "bad usage must exit 2"
-    for name in ("tap", "inject"):
+    for name in ("tap", "inject", "keygen"):
         r = env.run(name, "--help")
         assert r.returncode == 0 and "usage: coattail-%s" % name in r.stdout
 
