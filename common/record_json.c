@@ -8,11 +8,11 @@
  */
 #include "record.h"
 
-#include <jansson.h>
-#include <msgpack.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "record_priv.h"
 
 /* A JSON line may be larger than its msgpack form (quotes, escapes, digits). */
 #define JSON_MAX_BYTES (2 * RECORD_MAX_BYTES)
@@ -20,138 +20,573 @@
 
 /* ---- JSON -> msgpack ---- */
 
-static int s_pack_json(msgpack_packer *pk, const json_t *j, int depth, char *err, size_t errlen)
+/*
+ * A strict JSON (RFC 8259) reader that writes the msgpack form of what it
+ * reads, the bytes msgpack-c packed from jansson's tree before: objects
+ * become maps with their keys in the order read, integers (no fraction or
+ * exponent) int64, other numbers float64, strings their UTF-8.  What
+ * jansson was asked for is kept: duplicate keys are refused (the record
+ * decoder refuses repeated fields of its tables; the reader itself refuses
+ * a second top-level "type" or "v", the only keys the decoder reads
+ * twice), \u0000 is allowed into strings (the record decoder refuses NULs
+ * where a string is used), integers must fit int64 and reals must not
+ * overflow.  Bytes inside strings are not checked as UTF-8 here: every
+ * string a record keeps is checked by the record decoder, and every other
+ * one is compared with a fixed ASCII name.  No tree, no allocation per
+ * value: one output buffer per line.
+ */
+struct jreader {
+	const unsigned char *s, *p, *end;
+	struct mpbuf *out;
+	char *err;
+	size_t errlen;
+	int failed;
+};
+
+static int s_jfail(struct jreader *j, const char *what)
 {
-	if (depth > JSON_MAX_DEPTH) {
-		snprintf(err, errlen, "json: nested deeper than %d", JSON_MAX_DEPTH);
-		return -1;
-	}
-	switch (json_typeof(j)) {
-	case JSON_NULL:
-		return msgpack_pack_nil(pk);
-	case JSON_TRUE:
-		return msgpack_pack_true(pk);
-	case JSON_FALSE:
-		return msgpack_pack_false(pk);
-	case JSON_INTEGER:
-		return msgpack_pack_int64(pk, json_integer_value(j));
-	case JSON_REAL:
-		return msgpack_pack_double(pk, json_real_value(j));
-	case JSON_STRING: {
-		size_t n = json_string_length(j);
-		msgpack_pack_str(pk, n);
-		return msgpack_pack_str_body(pk, json_string_value(j), n);
-	}
-	case JSON_ARRAY: {
-		size_t i;
-		json_t *v;
-		msgpack_pack_array(pk, json_array_size(j));
-		json_array_foreach(j, i, v)
-		{
-			if (s_pack_json(pk, v, depth + 1, err, errlen) != 0)
-				return -1;
-		}
-		return 0;
-	}
-	case JSON_OBJECT: {
-		const char *k;
-		json_t *v;
-		msgpack_pack_map(pk, json_object_size(j));
-		json_object_foreach((json_t *)j, k, v)
-		{
-			size_t n = strlen(k);
-			msgpack_pack_str(pk, n);
-			msgpack_pack_str_body(pk, k, n);
-			if (s_pack_json(pk, v, depth + 1, err, errlen) != 0)
-				return -1;
-		}
-		return 0;
-	}
-	}
-	snprintf(err, errlen, "json: unknown value type");
+	if (!j->failed)
+		snprintf(j->err, j->errlen, "json: %s at column %zu", what,
+		         (size_t)(j->p - j->s) + 1);
+	j->failed = 1;
 	return -1;
 }
 
+static void s_jws(struct jreader *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\n' || *j->p == '\r' || *j->p == '\t'))
+		j->p++;
+}
+
+static int s_jhex4(struct jreader *j, uint32_t *cp)
+{
+	uint32_t v = 0;
+
+	if (j->end - j->p < 4)
+		return s_jfail(j, "invalid \\u escape");
+	for (int i = 0; i < 4; i++) {
+		unsigned char c = j->p[i];
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (uint32_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (uint32_t)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (uint32_t)(c - 'A' + 10);
+		else
+			return s_jfail(j, "invalid \\u escape");
+	}
+	j->p += 4;
+	*cp = v;
+	return 0;
+}
+
+/* Append code point cp as UTF-8 at d; returns the bytes written. */
+static size_t s_utf8_put(unsigned char *d, uint32_t cp)
+{
+	if (cp < 0x80) {
+		d[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		d[0] = (unsigned char)(0xc0 | (cp >> 6));
+		d[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		d[0] = (unsigned char)(0xe0 | (cp >> 12));
+		d[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		d[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	d[0] = (unsigned char)(0xf0 | (cp >> 18));
+	d[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+	d[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+	d[3] = (unsigned char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/*
+ * The first byte in [p, end) that is a quote, a backslash or a control
+ * character, or end.  Eight bytes at a time: for each of the three tests
+ * the classic "has a zero byte" expression, whose lowest set bit marks the
+ * first match on a little-endian machine (bits above it may be false
+ * positives; bytes >= 0x80 set no bit).
+ */
+static const unsigned char *s_jscan(const unsigned char *p, const unsigned char *end)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	while (end - p >= 8) {
+		uint64_t w, q, b, c;
+		memcpy(&w, p, 8);
+		q = w ^ (ones * '"');
+		b = w ^ (ones * '\\');
+		q = (q - ones) & ~q;
+		b = (b - ones) & ~b;
+		c = (w - ones * 0x20) & ~w;
+		c = (q | b | c) & highs;
+		if (c != 0)
+			return p + (__builtin_ctzll(c) >> 3);
+		p += 8;
+	}
+#endif
+	while (p < end && *p != '"' && *p != '\\' && *p >= 0x20)
+		p++;
+	return p;
+}
+
+/*
+ * A string at j->p (its opening quote), written as a msgpack str.  The
+ * body is written after room for the largest header (5 bytes) and moved
+ * back once its length, hence its header's, is known.  The decoded body is
+ * never longer than the escaped text, so one reservation holds it.
+ */
+static int s_jstring(struct jreader *j)
+{
+	const unsigned char *q;
+	unsigned char *d, *d0;
+	size_t start = j->out->len, n, h;
+
+	j->p++; /* the opening quote */
+	/* Most strings have no escapes: find the quote, copy once. */
+	q = s_jscan(j->p, j->end);
+	if (q < j->end && *q == '"') {
+		mp_put_str(j->out, (const char *)j->p, (size_t)(q - j->p));
+		j->p = q + 1;
+		return 0;
+	}
+	for (q = j->p; q < j->end && *q != '"'; q++)
+		if (*q == '\\' && ++q == j->end)
+			break;
+	if (q >= j->end)
+		return s_jfail(j, "unterminated string");
+	d0 = mpbuf_room(j->out, 5 + (size_t)(q - j->p));
+	if (d0 == NULL)
+		return s_jfail(j, "out of memory");
+	d = d0 + 5;
+	while (j->p < q) {
+		const unsigned char *r = j->p;
+		unsigned char c;
+		uint32_t cp, lo;
+
+		while (r < q && *r != '\\' && *r >= 0x20)
+			r++;
+		memcpy(d, j->p, (size_t)(r - j->p));
+		d += r - j->p;
+		j->p = r;
+		if (r == q)
+			break;
+		if (*r < 0x20)
+			return s_jfail(j, "control character in string");
+		c = r[1];
+		j->p = r + 2;
+		switch (c) {
+		case '"':
+		case '\\':
+		case '/':
+			*d++ = c;
+			break;
+		case 'b':
+			*d++ = '\b';
+			break;
+		case 'f':
+			*d++ = '\f';
+			break;
+		case 'n':
+			*d++ = '\n';
+			break;
+		case 'r':
+			*d++ = '\r';
+			break;
+		case 't':
+			*d++ = '\t';
+			break;
+		case 'u':
+			if (s_jhex4(j, &cp) != 0)
+				return -1;
+			if (cp >= 0xdc00 && cp <= 0xdfff)
+				return s_jfail(j, "invalid Unicode escape (lone low surrogate)");
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				/* a surrogate pair: "\ud83d\ude00" is 12 bytes of text for 4 of
+				 * UTF-8, so it fits in the room reserved */
+				if (q - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u')
+					return s_jfail(
+					    j, "invalid Unicode escape (lone high surrogate)");
+				j->p += 2;
+				if (s_jhex4(j, &lo) != 0)
+					return -1;
+				if (lo < 0xdc00 || lo > 0xdfff)
+					return s_jfail(
+					    j, "invalid Unicode escape (bad low surrogate)");
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			}
+			d += s_utf8_put(d, cp);
+			break;
+		default:
+			j->p = r;
+			return s_jfail(j, "invalid escape in string");
+		}
+	}
+	j->p = q + 1;
+	n = (size_t)(d - (d0 + 5));
+	h = mp_str_hdr_len(n);
+	memmove(d0 + h, d0 + 5, n);
+	mp_str_hdr_at(d0, n);
+	j->out->len = start + h + n;
+	return 0;
+}
+
+static const double s_pow10[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+	                          1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+	                          1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+
+/*
+ * A number at j->p.  The grammar is RFC 8259's (no leading zeros, no
+ * leading '+' or '.', digits on both sides of '.', an exponent's digits).
+ * Integers become int64 (refused beyond its range, as jansson's strtoll
+ * did).  Reals are exact when their digits fit 2^53 and the power of ten
+ * is at most 22 (both are exact doubles, so one IEEE division or
+ * multiplication rounds correctly); otherwise strtod, as jansson, with
+ * overflow refused.
+ */
+static int s_jnumber(struct jreader *j)
+{
+	const unsigned char *t = j->p;
+	bool neg = false, is_real = false, exact = true;
+	uint64_t m = 0;
+	int digits = 0, frac = 0;
+	long ex = 0;
+
+	if (t < j->end && *t == '-') {
+		neg = true;
+		t++;
+	}
+	if (t >= j->end || *t < '0' || *t > '9')
+		return s_jfail(j, "invalid number");
+	if (*t == '0') {
+		t++;
+		if (t < j->end && *t >= '0' && *t <= '9')
+			return s_jfail(j, "invalid number (leading zero)");
+	} else {
+		for (; t < j->end && *t >= '0' && *t <= '9'; t++) {
+			if (digits < 19) {
+				m = m * 10 + (uint64_t)(*t - '0');
+				if (m != 0)
+					digits++;
+			} else {
+				exact = false;
+			}
+		}
+	}
+	if (t < j->end && *t == '.') {
+		is_real = true;
+		t++;
+		if (t >= j->end || *t < '0' || *t > '9')
+			return s_jfail(j, "invalid number (no digits after '.')");
+		for (; t < j->end && *t >= '0' && *t <= '9'; t++) {
+			if (digits < 19) {
+				m = m * 10 + (uint64_t)(*t - '0');
+				if (m != 0)
+					digits++;
+				frac++;
+			} else if (*t != '0') {
+				exact = false;
+			}
+		}
+	}
+	if (t < j->end && (*t == 'e' || *t == 'E')) {
+		bool eneg = false;
+		is_real = true;
+		t++;
+		if (t < j->end && (*t == '+' || *t == '-'))
+			eneg = *t++ == '-';
+		if (t >= j->end || *t < '0' || *t > '9')
+			return s_jfail(j, "invalid number (no exponent digits)");
+		for (; t < j->end && *t >= '0' && *t <= '9'; t++)
+			if (ex < 100000)
+				ex = ex * 10 + (*t - '0');
+		if (eneg)
+			ex = -ex;
+	}
+	if (!is_real) {
+		/* at most 19 digits were read; a 19-digit m fits uint64 */
+		if (!exact || (!neg && m > (uint64_t)INT64_MAX) ||
+		    (neg && m > (uint64_t)INT64_MAX + 1))
+			return s_jfail(j, "too big integer");
+		mp_put_int64(j->out, neg ? (int64_t)(0 - m) : (int64_t)m);
+	} else {
+		long e10 = ex - frac;
+		double x;
+
+		if (exact && m <= (1ull << 53) && e10 >= -22 && e10 <= 22) {
+			x = (double)m;
+			x = e10 < 0 ? x / s_pow10[-e10] : x * s_pow10[e10];
+			if (neg)
+				x = -x;
+		} else {
+			char num[512], *endp;
+			size_t n = (size_t)(t - j->p);
+			char *heap = NULL, *nb = num;
+
+			if (n >= sizeof(num)) {
+				heap = malloc(n + 1);
+				if (heap == NULL)
+					return s_jfail(j, "out of memory");
+				nb = heap;
+			}
+			memcpy(nb, j->p, n);
+			nb[n] = '\0';
+			x = strtod(nb, &endp);
+			free(heap);
+			if (isinf(x))
+				return s_jfail(j, "real number overflow");
+		}
+		mp_put_double(j->out, x);
+	}
+	j->p = t;
+	return 0;
+}
+
+static int s_jvalue(struct jreader *j, int depth);
+
+/* The value of a container: its header's room reserved, patched at the
+ * end (the bytes after it moved back when the header is short). */
+static void s_jclose(struct jreader *j, size_t start, size_t n, bool map)
+{
+	size_t h = mp_cont_hdr_len(n);
+
+	if (j->out->oom)
+		return;
+	memmove(j->out->p + start + h, j->out->p + start + 5, j->out->len - start - 5);
+	mp_cont_hdr_at(j->out->p + start, n, map);
+	j->out->len -= 5 - h;
+}
+
+static int s_jreserve(struct jreader *j, size_t *start)
+{
+	*start = j->out->len;
+	if (mpbuf_room(j->out, 5) == NULL)
+		return s_jfail(j, "out of memory");
+	j->out->len += 5;
+	return 0;
+}
+
+static int s_jobject(struct jreader *j, int depth)
+{
+	size_t start, n = 0;
+	bool seen_type = false, seen_v = false;
+
+	if (s_jreserve(j, &start) != 0)
+		return -1;
+	j->p++; /* '{' */
+	s_jws(j);
+	if (j->p < j->end && *j->p == '}') {
+		j->p++;
+		s_jclose(j, start, 0, true);
+		return 0;
+	}
+	for (;;) {
+		size_t kpos = j->out->len;
+
+		if (j->p >= j->end || *j->p != '"')
+			return s_jfail(j, "string or '}' expected");
+		if (s_jstring(j) != 0)
+			return -1;
+		if (depth == 1 && !j->out->oom) {
+			/* the body of a fixstr key starts one byte after kpos */
+			const unsigned char *k = j->out->p + kpos;
+			bool is_type = k[0] == 0xa4 && memcmp(k + 1, "type", 4) == 0;
+			bool is_v = k[0] == 0xa1 && k[1] == 'v';
+			if ((is_type && seen_type) || (is_v && seen_v))
+				return s_jfail(j, "duplicate object key");
+			seen_type |= is_type;
+			seen_v |= is_v;
+		}
+		s_jws(j);
+		if (j->p >= j->end || *j->p != ':')
+			return s_jfail(j, "':' expected");
+		j->p++;
+		s_jws(j);
+		if (s_jvalue(j, depth + 1) != 0)
+			return -1;
+		n++;
+		s_jws(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			s_jws(j);
+			continue;
+		}
+		if (j->p < j->end && *j->p == '}') {
+			j->p++;
+			break;
+		}
+		return s_jfail(j, "',' or '}' expected");
+	}
+	s_jclose(j, start, n, true);
+	return 0;
+}
+
+static int s_jarray(struct jreader *j, int depth)
+{
+	size_t start, n = 0;
+
+	if (s_jreserve(j, &start) != 0)
+		return -1;
+	j->p++; /* '[' */
+	s_jws(j);
+	if (j->p < j->end && *j->p == ']') {
+		j->p++;
+		s_jclose(j, start, 0, false);
+		return 0;
+	}
+	for (;;) {
+		if (s_jvalue(j, depth + 1) != 0)
+			return -1;
+		n++;
+		s_jws(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			s_jws(j);
+			continue;
+		}
+		if (j->p < j->end && *j->p == ']') {
+			j->p++;
+			break;
+		}
+		return s_jfail(j, "',' or ']' expected");
+	}
+	s_jclose(j, start, n, false);
+	return 0;
+}
+
+static int s_jliteral(struct jreader *j, const char *word, size_t n)
+{
+	if ((size_t)(j->end - j->p) < n || memcmp(j->p, word, n) != 0)
+		return s_jfail(j, "invalid token");
+	j->p += n;
+	return 0;
+}
+
+static int s_jvalue(struct jreader *j, int depth)
+{
+	if (depth > JSON_MAX_DEPTH) {
+		if (!j->failed)
+			snprintf(j->err, j->errlen, "json: nested deeper than %d", JSON_MAX_DEPTH);
+		j->failed = 1;
+		return -1;
+	}
+	if (j->p >= j->end)
+		return s_jfail(j, "value expected");
+	switch (*j->p) {
+	case '{':
+		return s_jobject(j, depth);
+	case '[':
+		return s_jarray(j, depth);
+	case '"':
+		return s_jstring(j);
+	case 't':
+		if (s_jliteral(j, "true", 4) != 0)
+			return -1;
+		mp_put_bool(j->out, true);
+		return 0;
+	case 'f':
+		if (s_jliteral(j, "false", 5) != 0)
+			return -1;
+		mp_put_bool(j->out, false);
+		return 0;
+	case 'n':
+		if (s_jliteral(j, "null", 4) != 0)
+			return -1;
+		mp_put_nil(j->out);
+		return 0;
+	default:
+		if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'))
+			return s_jnumber(j);
+		return s_jfail(j, "invalid token");
+	}
+}
+
+/*
+ * The output buffer is kept per thread and reused from line to line (a
+ * replay decodes millions); one that grew past 64 KiB for a large line is
+ * given back rather than kept.
+ */
+static _Thread_local struct mpbuf s_jbuf;
+
 int record_from_json(const char *buf, size_t len, record_t *r, char *err, size_t errlen)
 {
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	json_error_t jerr;
-	json_t *root;
-	int rc;
+	struct jreader j = {
+		.s = (const unsigned char *)buf,
+		.p = (const unsigned char *)buf,
+		.end = (const unsigned char *)buf + len,
+		.out = &s_jbuf,
+		.err = err,
+		.errlen = errlen,
+	};
+	int rc = -1;
 
 	memset(r, 0, sizeof(*r));
 	if (len > JSON_MAX_BYTES) {
 		snprintf(err, errlen, "json: line of %zu bytes, more than %d", len, JSON_MAX_BYTES);
 		return -1;
 	}
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
-	if (root == NULL) {
-		snprintf(err, errlen, "json: %s at column %d", jerr.text, jerr.column);
-		return -1;
-	}
-	if (!json_is_object(root)) {
-		json_decref(root);
+	s_jbuf.len = 0;
+	s_jbuf.oom = false;
+	s_jws(&j);
+	if (j.p < j.end && *j.p == '[') {
 		snprintf(err, errlen, "json: record is not an object");
-		return -1;
+		goto out;
 	}
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	rc = s_pack_json(&pk, root, 1, err, errlen);
-	json_decref(root);
-	if (rc == 0)
-		rc = record_from_msgpack(sb.data, sb.size, r, err, errlen);
-	msgpack_sbuffer_destroy(&sb);
+	if (j.p >= j.end || *j.p != '{') {
+		s_jfail(&j, "'{' expected");
+		goto out;
+	}
+	if (s_jobject(&j, 1) != 0)
+		goto out;
+	s_jws(&j);
+	if (j.p != j.end) {
+		s_jfail(&j, "end of line expected after the object");
+		goto out;
+	}
+	if (s_jbuf.oom) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	rc = record_from_msgpack(s_jbuf.p, s_jbuf.len, r, err, errlen);
+out:
+	if (s_jbuf.cap > 65536) {
+		free(s_jbuf.p);
+		memset(&s_jbuf, 0, sizeof(s_jbuf));
+	}
 	return rc;
 }
 
 /* ---- msgpack -> JSON text ---- */
 
-struct jbuf {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
-
-static void s_put(struct jbuf *b, const char *s, size_t n)
+static void s_put(struct mpbuf *b, const char *s, size_t n)
 {
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 512;
-		char *np;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		np = realloc(b->p, cap);
-		if (np == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
+	mpbuf_put(b, s, n);
 }
 
-static void s_puts(struct jbuf *b, const char *s)
+/* A JSON string: '"', '\\' and control characters escaped, the rest (UTF-8
+ * included) as it is; the runs between escapes found by s_jscan. */
+static void s_put_string(struct mpbuf *b, const unsigned char *s, size_t n)
 {
-	s_put(b, s, strlen(s));
-}
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = s, *end = s + n;
 
-static void s_put_string(struct jbuf *b, const char *s, size_t n)
-{
-	size_t start = 0;
+	mp_put_byte(b, '"');
+	for (;;) {
+		const unsigned char *q = s_jscan(p, end);
+		unsigned char c;
 
-	s_put(b, "\"", 1);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[8];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		s_put(b, s + start, i - start);
-		start = i + 1;
+		s_put(b, (const char *)p, (size_t)(q - p));
+		if (q == end)
+			break;
+		c = *q;
+		p = q + 1;
 		switch (c) {
 		case '"':
 			s_put(b, "\\\"", 2);
@@ -168,108 +603,246 @@ static void s_put_string(struct jbuf *b, const char *s, size_t n)
 		case '\t':
 			s_put(b, "\\t", 2);
 			break;
-		default:
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
+		default: {
+			char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
 			s_put(b, esc, 6);
 		}
+		}
 	}
-	s_put(b, s + start, n - start);
-	s_put(b, "\"", 1);
+	mp_put_byte(b, '"');
 }
 
-/* The shortest of %.15g..%.17g that reads back as the same double. */
-static void s_put_double(struct jbuf *b, double x)
+/* Decimal digits of v at the end of buf[24]; returns where they start. */
+static char *s_u64_digits(uint64_t v, char *end)
 {
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return end;
+}
+
+static void s_put_u64(struct mpbuf *b, uint64_t v, bool neg)
+{
+	char buf[24], *p = s_u64_digits(v, buf + sizeof(buf));
+
+	if (neg)
+		*--p = '-';
+	s_put(b, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+static const uint64_t s_ipow10[] = { 1, 10, 100, 1000, 10000, 100000, 1000000 };
+
+/*
+ * The shortest of %.15g..%.17g that reads back as the same double: the
+ * JSON form of a non-integral number.  Most are prices and ratios with a
+ * few decimals, for which that string is the decimal m / 10^k (k <= 6,
+ * m < 10^15) whose nearest double x is: such a decimal has at most 15
+ * significant digits, so %.15g prints exactly it, in fixed notation for
+ * 1e-4 <= |x| < 1e15, and it reads back as x.  It is written directly when
+ * m / 10^k (both exact doubles, so the quotient is correctly rounded, as
+ * strtod's is) gives back x; any other number goes through snprintf and
+ * strtod as before.
+ */
+static void s_put_double(struct mpbuf *b, double x)
+{
+	double ax = fabs(x);
 	char num[40];
 
+	if (ax >= 1e-4 && ax < 1e15) {
+		for (int k = 0; k <= 6; k++) {
+			double scaled = ax * (double)s_ipow10[k];
+			uint64_t m, ip, fp;
+			char buf[48], *p, *end;
+
+			if (scaled >= 1e15)
+				break;
+			m = (uint64_t)llround(scaled);
+			if ((double)m / (double)s_ipow10[k] != ax)
+				continue;
+			ip = m / s_ipow10[k];
+			fp = m % s_ipow10[k];
+			end = buf + sizeof(buf);
+			p = end;
+			if (fp != 0) {
+				int nd = k;
+				while (fp % 10 == 0) { /* no trailing zeros, as %g */
+					fp /= 10;
+					nd--;
+				}
+				for (int i = 0; i < nd; i++) {
+					*--p = (char)('0' + fp % 10);
+					fp /= 10;
+				}
+				*--p = '.';
+			}
+			p = s_u64_digits(ip, p);
+			if (x < 0)
+				*--p = '-';
+			s_put(b, p, (size_t)(end - p));
+			return;
+		}
+	}
 	for (int prec = 15; prec <= 17; prec++) {
 		snprintf(num, sizeof(num), "%.*g", prec, x);
 		if (strtod(num, NULL) == x)
 			break;
 	}
-	s_puts(b, num);
+	s_put(b, num, strlen(num));
 }
 
-static void s_put_object(struct jbuf *b, const msgpack_object *o)
+/*
+ * Write the JSON of the msgpack object at p, which record_mp_prescan has
+ * accepted (lengths in bounds, only the types records use); returns the
+ * position after it.
+ */
+static const unsigned char *s_put_object(struct mpbuf *b, const unsigned char *p)
 {
-	char num[32];
+	unsigned char c = *p++;
+	uint64_t n;
+	bool map;
 
-	switch (o->type) {
-	case MSGPACK_OBJECT_NIL:
-		s_puts(b, "null");
-		break;
-	case MSGPACK_OBJECT_BOOLEAN:
-		s_puts(b, o->via.boolean ? "true" : "false");
-		break;
-	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		snprintf(num, sizeof(num), "%llu", (unsigned long long)o->via.u64);
-		s_puts(b, num);
-		break;
-	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		snprintf(num, sizeof(num), "%lld", (long long)o->via.i64);
-		s_puts(b, num);
-		break;
-	case MSGPACK_OBJECT_FLOAT32:
-	case MSGPACK_OBJECT_FLOAT64:
-		s_put_double(b, o->via.f64);
-		break;
-	case MSGPACK_OBJECT_STR:
-		s_put_string(b, o->via.str.ptr, o->via.str.size);
-		break;
-	case MSGPACK_OBJECT_ARRAY:
-		s_put(b, "[", 1);
-		for (uint32_t i = 0; i < o->via.array.size; i++) {
-			if (i > 0)
-				s_put(b, ",", 1);
-			s_put_object(b, &o->via.array.ptr[i]);
-		}
-		s_put(b, "]", 1);
-		break;
-	case MSGPACK_OBJECT_MAP:
-		s_put(b, "{", 1);
-		for (uint32_t i = 0; i < o->via.map.size; i++) {
-			if (i > 0)
-				s_put(b, ",", 1);
-			s_put_object(b, &o->via.map.ptr[i].key);
-			s_put(b, ":", 1);
-			s_put_object(b, &o->via.map.ptr[i].val);
-		}
-		s_put(b, "}", 1);
-		break;
-	default:
-		/* bin and ext never come out of record_to_msgpack */
-		s_puts(b, "null");
-		break;
+	if (c <= 0x7f) {
+		s_put_u64(b, c, false);
+		return p;
 	}
+	if (c >= 0xe0) {
+		s_put_u64(b, (uint64_t)(0x100 - c), true);
+		return p;
+	}
+	if (c >= 0xa0 && c <= 0xbf) {
+		n = c & 0x1f;
+		goto str;
+	}
+	if (c >= 0x80 && c <= 0x9f) {
+		n = c & 0x0f;
+		map = c <= 0x8f;
+		goto container;
+	}
+	switch (c) {
+	case 0xc0:
+		s_put(b, "null", 4);
+		return p;
+	case 0xc2:
+		s_put(b, "false", 5);
+		return p;
+	case 0xc3:
+		s_put(b, "true", 4);
+		return p;
+	case 0xcc:
+	case 0xcd:
+	case 0xce:
+	case 0xcf: {
+		int w = 1 << (c - 0xcc);
+		uint64_t v = 0;
+		for (int i = 0; i < w; i++)
+			v = (v << 8) | p[i];
+		s_put_u64(b, v, false);
+		return p + w;
+	}
+	case 0xd0:
+	case 0xd1:
+	case 0xd2:
+	case 0xd3: {
+		int w = 1 << (c - 0xd0), shift = 64 - 8 * w;
+		uint64_t v = 0;
+		int64_t sv;
+		for (int i = 0; i < w; i++)
+			v = (v << 8) | p[i];
+		sv = (int64_t)(v << shift) >> shift;
+		if (sv < 0)
+			s_put_u64(b, 0 - (uint64_t)sv, true);
+		else
+			s_put_u64(b, (uint64_t)sv, false);
+		return p + w;
+	}
+	case 0xca: {
+		uint32_t bits =
+		    ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+		float f;
+		memcpy(&f, &bits, sizeof(f));
+		s_put_double(b, f);
+		return p + 4;
+	}
+	case 0xcb: {
+		uint64_t bits = 0;
+		double d;
+		for (int i = 0; i < 8; i++)
+			bits = (bits << 8) | p[i];
+		memcpy(&d, &bits, sizeof(d));
+		s_put_double(b, d);
+		return p + 8;
+	}
+	case 0xd9:
+		n = p[0];
+		p += 1;
+		goto str;
+	case 0xda:
+		n = ((uint64_t)p[0] << 8) | p[1];
+		p += 2;
+		goto str;
+	case 0xdb:
+		n = ((uint64_t)p[0] << 24) | ((uint64_t)p[1] << 16) | ((uint64_t)p[2] << 8) | p[3];
+		p += 4;
+		goto str;
+	case 0xdc:
+	case 0xde:
+		n = ((uint64_t)p[0] << 8) | p[1];
+		p += 2;
+		map = c == 0xde;
+		goto container;
+	default: /* 0xdd, 0xdf */
+		n = ((uint64_t)p[0] << 24) | ((uint64_t)p[1] << 16) | ((uint64_t)p[2] << 8) | p[3];
+		p += 4;
+		map = c == 0xdf;
+		goto container;
+	}
+str:
+	s_put_string(b, p, n);
+	return p + n;
+container:
+	mp_put_byte(b, map ? '{' : '[');
+	for (uint64_t i = 0; i < n; i++) {
+		if (i > 0)
+			mp_put_byte(b, ',');
+		p = s_put_object(b, p);
+		if (map) {
+			mp_put_byte(b, ':');
+			p = s_put_object(b, p);
+		}
+	}
+	mp_put_byte(b, map ? '}' : ']');
+	return p;
 }
 
+/*
+ * Straight from the bytes to the text, after record_mp_prescan has checked
+ * them: no object tree and no allocation but the output, whose first 1 KiB
+ * holds a trade.
+ */
 int record_msgpack_to_json(const void *mp, size_t mplen, char **out, size_t *outlen, char *err,
                            size_t errlen)
 {
-	struct jbuf b = { 0 };
-	msgpack_unpacked up;
-	size_t off = 0;
-	int rc = -1;
+	struct mpbuf b = { 0 };
+	size_t nobj;
 
 	*out = NULL;
 	*outlen = 0;
-	msgpack_unpacked_init(&up);
-	if (msgpack_unpack_next(&up, mp, mplen, &off) != MSGPACK_UNPACK_SUCCESS) {
-		snprintf(err, errlen, "msgpack: malformed");
-		goto done;
-	}
-	s_put_object(&b, &up.data);
-	if (b.oom || b.p == NULL) {
+	if (record_mp_prescan(mp, mplen, &nobj, err, errlen) != 0)
+		return -1;
+	b.p = malloc(1024);
+	b.cap = b.p != NULL ? 1024 : 0;
+	b.oom = b.p == NULL;
+	s_put_object(&b, mp);
+	mp_put_byte(&b, '\0');
+	if (b.oom) {
 		snprintf(err, errlen, "out of memory");
 		free(b.p);
-		goto done;
+		return -1;
 	}
-	*out = b.p;
-	*outlen = b.len;
-	rc = 0;
-done:
-	msgpack_unpacked_destroy(&up);
-	return rc;
+	*out = (char *)b.p;
+	*outlen = b.len - 1;
+	return 0;
 }
 
 int record_to_json(const record_t *r, char **out, size_t *outlen, char *err, size_t errlen)

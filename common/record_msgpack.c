@@ -6,12 +6,15 @@
  * two directions cannot disagree.  The JSON codec (record_json.c) converts
  * JSON to msgpack and back and reuses everything here.
  *
- * Decoding trusts nothing: before msgpack-c sees a buffer, s_prescan walks
- * it and checks that every container's element count fits in the bytes that
- * remain (msgpack-c allocates count x 24 bytes up front, so five bytes
- * "dd ff ff ff ff" would otherwise ask for 96 GB), that nesting stays
- * shallow, that only types the schema uses appear, and that exactly one
- * object fills the buffer.
+ * Decoding trusts nothing: s_walk reads the buffer once, checking that
+ * every container's element count fits in the bytes that remain (five
+ * bytes "dd ff ff ff ff" must not ask for 4 billion nodes), that nesting
+ * stays shallow, that only types the schema uses appear, and that exactly
+ * one object fills the buffer, while it builds msgpack-c's object tree
+ * (msgpack_object, the types only: msgpack-c's unpacker and packer are not
+ * used, being a zone allocation per message and a callback per item) in a
+ * node pool bounded by the buffer's size.  Encoding writes the bytes
+ * msgpack-c's packer wrote (record_priv.h) into one buffer.
  */
 #include "record.h"
 
@@ -20,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "record_priv.h"
 #include "timeutil.h"
 
 #define MAX_DEPTH 4 /* record map > instrument map / evidence array > leaf */
@@ -47,6 +51,7 @@ struct field {
 	enum fkind kind;
 	size_t off;
 	size_t count_off; /* F_STRARR: offset of the size_t count */
+	size_t namelen;   /* strlen(name), so key lookups need no strlen */
 };
 
 #define T(f) offsetof(trade_t, f)
@@ -57,90 +62,93 @@ struct field {
 #define N(f) offsetof(instrument_t, f)
 #define END_FIELD                                                                                  \
 	{                                                                                          \
-		NULL, F_STR, 0, 0                                                                  \
+		NULL, F_STR, 0, 0, 0                                                               \
 	}
 
 static const struct field s_instrument_fields[] = {
-	{ "figi", F_STR, N(figi), 0 },
-	{ "composite_figi", F_STR, N(composite_figi), 0 },
-	{ "share_class_figi", F_STR, N(share_class_figi), 0 },
-	{ "ticker", F_STR, N(ticker), 0 },
-	{ "exch_code", F_STR, N(exch_code), 0 },
-	{ "name", F_STR, N(name), 0 },
-	{ "security_type", F_STR, N(security_type), 0 },
-	{ "market_sector", F_STR, N(market_sector), 0 },
-	{ "isin", F_STR, N(isin), 0 },
-	{ "shares_outstanding", F_NUM, N(shares_outstanding), 0 },
-	{ "market_cap", F_NUM, N(market_cap), 0 },
+	{ "figi", F_STR, N(figi), 0, sizeof("figi") - 1 },
+	{ "composite_figi", F_STR, N(composite_figi), 0, sizeof("composite_figi") - 1 },
+	{ "share_class_figi", F_STR, N(share_class_figi), 0, sizeof("share_class_figi") - 1 },
+	{ "ticker", F_STR, N(ticker), 0, sizeof("ticker") - 1 },
+	{ "exch_code", F_STR, N(exch_code), 0, sizeof("exch_code") - 1 },
+	{ "name", F_STR, N(name), 0, sizeof("name") - 1 },
+	{ "security_type", F_STR, N(security_type), 0, sizeof("security_type") - 1 },
+	{ "market_sector", F_STR, N(market_sector), 0, sizeof("market_sector") - 1 },
+	{ "isin", F_STR, N(isin), 0, sizeof("isin") - 1 },
+	{ "shares_outstanding", F_NUM, N(shares_outstanding), 0, sizeof("shares_outstanding") - 1 },
+	{ "market_cap", F_NUM, N(market_cap), 0, sizeof("market_cap") - 1 },
 	END_FIELD,
 };
 
 static const struct field s_trade_fields[] = {
-	{ "key", F_STR, T(key), 0 },
-	{ "source", F_STR, T(source), 0 },
-	{ "accession", F_STR, T(accession), 0 },
-	{ "url", F_STR, T(url), 0 },
-	{ "filed_at", F_TIME, T(filed_at), 0 },
-	{ "trade_date", F_DATE, T(trade_date), 0 },
-	{ "ticker", F_STR, T(ticker), 0 },
-	{ "issuer", F_STR, T(issuer), 0 },
-	{ "issuer_cik", F_STR, T(issuer_cik), 0 },
-	{ "owner", F_STR, T(owner), 0 },
-	{ "owner_cik", F_STR, T(owner_cik), 0 },
-	{ "title", F_STR, T(title), 0 },
-	{ "roles", F_ROLES, T(roles), 0 },
-	{ "code", F_CODE, T(code), 0 },
-	{ "shares", F_NUM, T(shares), 0 },
-	{ "price", F_NUM, T(price), 0 },
-	{ "value", F_NUM, T(value), 0 },
-	{ "shares_after", F_NUM, T(shares_after), 0 },
-	{ "direct", F_TRI, T(direct), 0 },
-	{ "planned", F_BOOL, T(planned), 0 },
-	{ "amendment", F_BOOL, T(amendment), 0 },
-	{ "instrument", F_INSTR, T(instrument), 0 },
+	{ "key", F_STR, T(key), 0, sizeof("key") - 1 },
+	{ "source", F_STR, T(source), 0, sizeof("source") - 1 },
+	{ "accession", F_STR, T(accession), 0, sizeof("accession") - 1 },
+	{ "url", F_STR, T(url), 0, sizeof("url") - 1 },
+	{ "filed_at", F_TIME, T(filed_at), 0, sizeof("filed_at") - 1 },
+	{ "trade_date", F_DATE, T(trade_date), 0, sizeof("trade_date") - 1 },
+	{ "ticker", F_STR, T(ticker), 0, sizeof("ticker") - 1 },
+	{ "issuer", F_STR, T(issuer), 0, sizeof("issuer") - 1 },
+	{ "issuer_cik", F_STR, T(issuer_cik), 0, sizeof("issuer_cik") - 1 },
+	{ "owner", F_STR, T(owner), 0, sizeof("owner") - 1 },
+	{ "owner_cik", F_STR, T(owner_cik), 0, sizeof("owner_cik") - 1 },
+	{ "title", F_STR, T(title), 0, sizeof("title") - 1 },
+	{ "roles", F_ROLES, T(roles), 0, sizeof("roles") - 1 },
+	{ "code", F_CODE, T(code), 0, sizeof("code") - 1 },
+	{ "shares", F_NUM, T(shares), 0, sizeof("shares") - 1 },
+	{ "price", F_NUM, T(price), 0, sizeof("price") - 1 },
+	{ "value", F_NUM, T(value), 0, sizeof("value") - 1 },
+	{ "shares_after", F_NUM, T(shares_after), 0, sizeof("shares_after") - 1 },
+	{ "direct", F_TRI, T(direct), 0, sizeof("direct") - 1 },
+	{ "planned", F_BOOL, T(planned), 0, sizeof("planned") - 1 },
+	{ "amendment", F_BOOL, T(amendment), 0, sizeof("amendment") - 1 },
+	{ "instrument", F_INSTR, T(instrument), 0, sizeof("instrument") - 1 },
 	END_FIELD,
 };
 
 static const struct field s_intent_fields[] = {
-	{ "id", F_STR, I(id), 0 },
-	{ "rule", F_STR, I(rule), 0 },
-	{ "side", F_SIDE, I(side), 0 },
-	{ "ticker", F_STR, I(ticker), 0 },
-	{ "figi", F_STR, I(figi), 0 },
-	{ "isin", F_STR, I(isin), 0 },
-	{ "qty", F_NUM, I(qty), 0 },
-	{ "notional", F_NUM, I(notional), 0 },
-	{ "ref_price", F_NUM, I(ref_price), 0 },
-	{ "evidence", F_STRARR, I(evidence), I(n_evidence) },
-	{ "reason", F_STR, I(reason), 0 },
-	{ "created_at", F_TIME, I(created_at), 0 },
-	{ "expires_at", F_TIME, I(expires_at), 0 },
+	{ "id", F_STR, I(id), 0, sizeof("id") - 1 },
+	{ "rule", F_STR, I(rule), 0, sizeof("rule") - 1 },
+	{ "side", F_SIDE, I(side), 0, sizeof("side") - 1 },
+	{ "ticker", F_STR, I(ticker), 0, sizeof("ticker") - 1 },
+	{ "figi", F_STR, I(figi), 0, sizeof("figi") - 1 },
+	{ "isin", F_STR, I(isin), 0, sizeof("isin") - 1 },
+	{ "qty", F_NUM, I(qty), 0, sizeof("qty") - 1 },
+	{ "notional", F_NUM, I(notional), 0, sizeof("notional") - 1 },
+	{ "ref_price", F_NUM, I(ref_price), 0, sizeof("ref_price") - 1 },
+	{ "evidence", F_STRARR, I(evidence), I(n_evidence), sizeof("evidence") - 1 },
+	{ "reason", F_STR, I(reason), 0, sizeof("reason") - 1 },
+	{ "created_at", F_TIME, I(created_at), 0, sizeof("created_at") - 1 },
+	{ "expires_at", F_TIME, I(expires_at), 0, sizeof("expires_at") - 1 },
 	END_FIELD,
 };
 
 static const struct field s_order_fields[] = {
-	{ "intent", F_STR, O(intent), 0 },
-	{ "broker", F_STR, O(broker), 0 },
-	{ "status", F_STATUS, O(status), 0 },
-	{ "broker_order_id", F_STR, O(broker_order_id), 0 },
-	{ "qty", F_NUM, O(qty), 0 },
-	{ "price", F_NUM, O(price), 0 },
-	{ "reason", F_STR, O(reason), 0 },
-	{ "at", F_TIME, O(at), 0 },
+	{ "intent", F_STR, O(intent), 0, sizeof("intent") - 1 },
+	{ "broker", F_STR, O(broker), 0, sizeof("broker") - 1 },
+	{ "status", F_STATUS, O(status), 0, sizeof("status") - 1 },
+	{ "broker_order_id", F_STR, O(broker_order_id), 0, sizeof("broker_order_id") - 1 },
+	{ "qty", F_NUM, O(qty), 0, sizeof("qty") - 1 },
+	{ "price", F_NUM, O(price), 0, sizeof("price") - 1 },
+	{ "reason", F_STR, O(reason), 0, sizeof("reason") - 1 },
+	{ "at", F_TIME, O(at), 0, sizeof("at") - 1 },
 	END_FIELD,
 };
 
 static const struct field s_drop_fields[] = {
-	{ "stage", F_STR, D(stage), 0 },
-	{ "key", F_STR, D(key), 0 },
-	{ "reason", F_STR, D(reason), 0 },
+	{ "stage", F_STR, D(stage), 0, sizeof("stage") - 1 },
+	{ "key", F_STR, D(key), 0, sizeof("key") - 1 },
+	{ "reason", F_STR, D(reason), 0, sizeof("reason") - 1 },
 	END_FIELD,
 };
 
 static const struct field s_stats_fields[] = {
-	{ "stage", F_STR, S(stage), 0 },   { "in", F_U64, S(in), 0 },
-	{ "out", F_U64, S(out), 0 },       { "dropped", F_U64, S(dropped), 0 },
-	{ "errors", F_U64, S(errors), 0 }, END_FIELD,
+	{ "stage", F_STR, S(stage), 0, sizeof("stage") - 1 },
+	{ "in", F_U64, S(in), 0, sizeof("in") - 1 },
+	{ "out", F_U64, S(out), 0, sizeof("out") - 1 },
+	{ "dropped", F_U64, S(dropped), 0, sizeof("dropped") - 1 },
+	{ "errors", F_U64, S(errors), 0, sizeof("errors") - 1 },
+	END_FIELD,
 };
 
 static const struct field *s_fields_of(enum record_type t)
@@ -203,70 +211,83 @@ void instrument_init(instrument_t *ins)
 
 /* ---- encoding ---- */
 
-static void s_pack_str(msgpack_packer *pk, const char *s)
-{
-	size_t n = strlen(s);
+/*
+ * The RFC 3339 form of the last time formatted, per thread: the trades of
+ * one filing (and of a replay) share their filed_at, and snprintf is most
+ * of a record's encoding time otherwise.
+ */
+static _Thread_local int64_t s_fmt_t = REC_NULL_TIME;
+static _Thread_local char s_fmt_s[TIME_RFC3339_LEN];
+static _Thread_local size_t s_fmt_len;
 
-	msgpack_pack_str(pk, n);
-	msgpack_pack_str_body(pk, s, n);
+static void s_pack_time(struct mpbuf *b, int64_t t)
+{
+	if (t != s_fmt_t || s_fmt_len == 0) {
+		time_format_rfc3339(t, s_fmt_s, sizeof(s_fmt_s));
+		s_fmt_len = strlen(s_fmt_s);
+		s_fmt_t = t;
+	}
+	mp_put_str(b, s_fmt_s, s_fmt_len);
+}
+
+static void s_pack_cstr(struct mpbuf *b, const char *s)
+{
+	mp_put_str(b, s, strlen(s));
 }
 
 /* Whole numbers are packed as integers, so 12000 travels as 12000, not
  * 12000.0, and the JSON form reads the way a person expects. */
-static void s_pack_num(msgpack_packer *pk, double x)
+static void s_pack_num(struct mpbuf *b, double x)
 {
 	if (isnan(x))
-		msgpack_pack_nil(pk);
+		mp_put_nil(b);
 	else if (x == trunc(x) && fabs(x) < 9007199254740992.0)
-		msgpack_pack_int64(pk, (int64_t)x);
+		mp_put_int64(b, (int64_t)x);
 	else
-		msgpack_pack_double(pk, x);
+		mp_put_double(b, x);
 }
 
-static void s_pack_fields(msgpack_packer *pk, const void *base, const struct field *fs);
+static void s_pack_fields(struct mpbuf *b, const void *base, const struct field *fs);
 
-static void s_pack_field(msgpack_packer *pk, const void *base, const struct field *f)
+static void s_pack_field(struct mpbuf *b, const void *base, const struct field *f)
 {
-	char tbuf[TIME_RFC3339_LEN];
-
 	switch (f->kind) {
 	case F_STR: {
 		const char *s = *AT(base, f->off, char *const);
 		if (s == NULL)
-			msgpack_pack_nil(pk);
+			mp_put_nil(b);
 		else
-			s_pack_str(pk, s);
+			s_pack_cstr(b, s);
 		break;
 	}
 	case F_NUM:
-		s_pack_num(pk, *AT(base, f->off, const double));
+		s_pack_num(b, *AT(base, f->off, const double));
 		break;
 	case F_TIME: {
 		int64_t t = *AT(base, f->off, const int64_t);
 		if (t == REC_NULL_TIME)
-			msgpack_pack_nil(pk);
+			mp_put_nil(b);
 		else
-			s_pack_str(pk, time_format_rfc3339(t, tbuf, sizeof(tbuf)));
+			s_pack_time(b, t);
 		break;
 	}
 	case F_DATE:
+		mp_put_str(b, AT(base, f->off, const char),
+		           strnlen(AT(base, f->off, const char), 11));
+		break;
 	case F_CODE:
-		s_pack_str(pk, AT(base, f->off, const char));
+		mp_put_str(b, AT(base, f->off, const char),
+		           strnlen(AT(base, f->off, const char), 2));
 		break;
 	case F_BOOL:
-		if (*AT(base, f->off, const bool))
-			msgpack_pack_true(pk);
-		else
-			msgpack_pack_false(pk);
+		mp_put_bool(b, *AT(base, f->off, const bool));
 		break;
 	case F_TRI: {
 		int8_t v = *AT(base, f->off, const int8_t);
 		if (v < 0)
-			msgpack_pack_nil(pk);
-		else if (v)
-			msgpack_pack_true(pk);
+			mp_put_nil(b);
 		else
-			msgpack_pack_false(pk);
+			mp_put_bool(b, v != 0);
 		break;
 	}
 	case F_ROLES: {
@@ -275,35 +296,35 @@ static void s_pack_field(msgpack_packer *pk, const void *base, const struct fiel
 		for (size_t i = 0; i < 4; i++)
 			if (roles & (1u << i))
 				n++;
-		msgpack_pack_array(pk, n);
+		mp_put_cont(b, n, false);
 		for (size_t i = 0; i < 4; i++)
 			if (roles & (1u << i))
-				s_pack_str(pk, s_role_names[i]);
+				s_pack_cstr(b, s_role_names[i]);
 		break;
 	}
 	case F_STRARR: {
 		char **items = *AT(base, f->off, char **const);
 		size_t n = *AT(base, f->count_off, const size_t);
-		msgpack_pack_array(pk, n);
+		mp_put_cont(b, n, false);
 		for (size_t i = 0; i < n; i++)
-			s_pack_str(pk, items[i]);
+			s_pack_cstr(b, items[i]);
 		break;
 	}
 	case F_SIDE:
-		s_pack_str(pk, side_name(*AT(base, f->off, const enum side)));
+		s_pack_cstr(b, side_name(*AT(base, f->off, const enum side)));
 		break;
 	case F_STATUS:
-		s_pack_str(pk, order_status_name(*AT(base, f->off, const enum order_status)));
+		s_pack_cstr(b, order_status_name(*AT(base, f->off, const enum order_status)));
 		break;
 	case F_U64:
-		msgpack_pack_uint64(pk, *AT(base, f->off, const uint64_t));
+		mp_put_uint64(b, *AT(base, f->off, const uint64_t));
 		break;
 	case F_INSTR: {
 		const instrument_t *ins = *AT(base, f->off, instrument_t *const);
 		if (ins == NULL)
-			msgpack_pack_nil(pk);
+			mp_put_nil(b);
 		else
-			s_pack_fields(pk, ins, s_instrument_fields);
+			s_pack_fields(b, ins, s_instrument_fields);
 		break;
 	}
 	}
@@ -318,48 +339,57 @@ static size_t s_count_fields(const struct field *fs)
 	return n;
 }
 
-static void s_pack_fields(msgpack_packer *pk, const void *base, const struct field *fs)
+static void s_pack_fields(struct mpbuf *b, const void *base, const struct field *fs)
 {
-	msgpack_pack_map(pk, s_count_fields(fs));
+	mp_put_cont(b, s_count_fields(fs), true);
 	for (const struct field *f = fs; f->name != NULL; f++) {
-		s_pack_str(pk, f->name);
-		s_pack_field(pk, base, f);
+		mp_put_str(b, f->name, f->namelen);
+		s_pack_field(b, base, f);
 	}
 }
 
+/*
+ * Encoded straight into one malloc'd buffer that becomes the caller's: a
+ * trade is ~500-700 bytes, so the first 1 KiB almost always holds it (the
+ * buffer doubles when it does not).  The bytes are those msgpack-c's packer
+ * wrote before (record_priv.h), so stored and compared encodings are
+ * unchanged.
+ */
 int record_to_msgpack(const record_t *r, char **out, size_t *outlen, char *err, size_t errlen)
 {
 	const struct field *fs = s_fields_of(r->type);
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
+	const char *tname = record_type_name(r->type);
+	struct mpbuf b = { 0 };
 
 	*out = NULL;
 	*outlen = 0;
 	if (record_validate(r, err, errlen) != 0)
 		return -1;
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, s_count_fields(fs) + 2);
-	s_pack_str(&pk, "type");
-	s_pack_str(&pk, record_type_name(r->type));
-	s_pack_str(&pk, "v");
-	msgpack_pack_int(&pk, RECORD_VERSION);
+	b.p = malloc(1024);
+	b.cap = b.p != NULL ? 1024 : 0;
+	b.oom = b.p == NULL;
+	mp_put_cont(&b, s_count_fields(fs) + 2, true);
+	mp_put_str(&b, "type", 4);
+	s_pack_cstr(&b, tname);
+	mp_put_str(&b, "v", 1);
+	mp_put_int64(&b, RECORD_VERSION);
 	for (const struct field *f = fs; f->name != NULL; f++) {
-		s_pack_str(&pk, f->name);
-		s_pack_field(&pk, &r->u, f);
+		mp_put_str(&b, f->name, f->namelen);
+		s_pack_field(&b, &r->u, f);
 	}
-	if (sb.data == NULL) {
+	if (b.oom) {
+		free(b.p);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (sb.size > RECORD_MAX_BYTES) {
-		snprintf(err, errlen, "%s: encoded record is %zu bytes, more than %d",
-		         record_type_name(r->type), sb.size, RECORD_MAX_BYTES);
-		msgpack_sbuffer_destroy(&sb);
+	if (b.len > RECORD_MAX_BYTES) {
+		snprintf(err, errlen, "%s: encoded record is %zu bytes, more than %d", tname, b.len,
+		         RECORD_MAX_BYTES);
+		free(b.p);
 		return -1;
 	}
-	*out = sb.data; /* the sbuffer's malloc'd storage becomes the caller's */
-	*outlen = sb.size;
+	*out = (char *)b.p;
+	*outlen = b.len;
 	return 0;
 }
 
@@ -374,18 +404,50 @@ static uint64_t s_be(const unsigned char *p, int n)
 	return v;
 }
 
+static int64_t s_sbe(const unsigned char *p, int n)
+{
+	uint64_t v = s_be(p, n);
+	int shift = 64 - 8 * n;
+
+	return (int64_t)(v << shift) >> shift; /* sign-extend n bytes */
+}
+
+static void s_set_int(msgpack_object *o, int64_t v)
+{
+	if (v >= 0) {
+		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+		o->via.u64 = (uint64_t)v;
+	} else {
+		o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
+		o->via.i64 = v;
+	}
+}
+
+_Static_assert(sizeof(msgpack_object_kv) == 2 * sizeof(msgpack_object),
+               "a map entry is two objects");
+
 /*
  * Walk one msgpack object at buf[*pos] without allocating.  Containers' counts
  * must fit in the bytes left (each element takes at least one byte, a map
  * entry two); only nil, bool, int, float, str, array and map may appear;
- * depth is bounded.  Advances *pos past the object.  0 or -1 with err.
+ * depth is bounded.  Advances *pos past the object and adds to *nobj the
+ * tree nodes its containers need.  0 or -1 with err.
+ *
+ * With o non-NULL the walk also fills o with the object, as
+ * msgpack_unpack_next would (signed values >= 0 are POSITIVE_INTEGER,
+ * float32 widened into f64, strings pointing into buf), a container's
+ * children taken from *pool, which must have room for them (at most one
+ * node per byte of buf: a node takes at least one byte, a map entry's two
+ * nodes at least two).  One pass, and no zone allocations.
  */
-static int s_prescan(const unsigned char *buf, size_t len, size_t *pos, int depth, char *err,
-                     size_t errlen)
+static int s_walk(const unsigned char *buf, size_t len, size_t *pos, int depth, size_t *nobj,
+                  msgpack_object *o, msgpack_object **pool, msgpack_object *pool_end, char *err,
+                  size_t errlen)
 {
 	size_t p = *pos, left;
 	uint64_t n = 0, skip = 0;
-	int is_map = 0, is_arr = 0;
+	int is_map = 0, is_arr = 0, is_str = 0, rc;
+	msgpack_object dummy;
 	unsigned char b;
 
 	if (depth > MAX_DEPTH) {
@@ -394,6 +456,8 @@ static int s_prescan(const unsigned char *buf, size_t len, size_t *pos, int dept
 	}
 	if (p >= len)
 		goto truncated;
+	if (o == NULL)
+		o = &dummy;
 	b = buf[p++];
 	left = len - p;
 #define NEED(k)                                                                                    \
@@ -401,8 +465,10 @@ static int s_prescan(const unsigned char *buf, size_t len, size_t *pos, int dept
 		if (left < (size_t)(k))                                                            \
 			goto truncated;                                                            \
 	} while (0)
-	if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
-		/* fixint, negative fixint, nil, false, true */
+	if (b <= 0x7f) {
+		s_set_int(o, b);
+	} else if (b >= 0xe0) {
+		s_set_int(o, (int8_t)b);
 	} else if (b >= 0x80 && b <= 0x8f) {
 		n = b & 0x0f;
 		is_map = 1;
@@ -411,37 +477,73 @@ static int s_prescan(const unsigned char *buf, size_t len, size_t *pos, int dept
 		is_arr = 1;
 	} else if (b >= 0xa0 && b <= 0xbf) {
 		skip = b & 0x1f;
+		is_str = 1;
 	} else {
 		switch (b) {
+		case 0xc0:
+			o->type = MSGPACK_OBJECT_NIL;
+			break;
+		case 0xc2:
+		case 0xc3:
+			o->type = MSGPACK_OBJECT_BOOLEAN;
+			o->via.boolean = b == 0xc3;
+			break;
 		case 0xcc:
-		case 0xd0:
-			skip = 1;
-			break;
 		case 0xcd:
-		case 0xd1:
-			skip = 2;
-			break;
 		case 0xce:
-		case 0xd2:
-		case 0xca:
-			skip = 4;
-			break;
 		case 0xcf:
-		case 0xd3:
-		case 0xcb:
-			skip = 8;
+			skip = 1u << (b - 0xcc);
+			NEED(skip);
+			o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+			o->via.u64 = s_be(buf + p, (int)skip);
 			break;
+		case 0xd0:
+		case 0xd1:
+		case 0xd2:
+		case 0xd3:
+			skip = 1u << (b - 0xd0);
+			NEED(skip);
+			s_set_int(o, s_sbe(buf + p, (int)skip));
+			break;
+		case 0xca: {
+			uint32_t bits;
+			float f;
+			skip = 4;
+			NEED(4);
+			bits = (uint32_t)s_be(buf + p, 4);
+			memcpy(&f, &bits, sizeof(f));
+			o->type = MSGPACK_OBJECT_FLOAT32;
+			o->via.f64 = f;
+			break;
+		}
+		case 0xcb: {
+			uint64_t bits;
+			double d;
+			skip = 8;
+			NEED(8);
+			bits = s_be(buf + p, 8);
+			memcpy(&d, &bits, sizeof(d));
+			o->type = MSGPACK_OBJECT_FLOAT64;
+			o->via.f64 = d;
+			break;
+		}
 		case 0xd9:
 			NEED(1);
-			skip = 1 + s_be(buf + p, 1);
+			skip = s_be(buf + p, 1);
+			p += 1;
+			is_str = 1;
 			break;
 		case 0xda:
 			NEED(2);
-			skip = 2 + s_be(buf + p, 2);
+			skip = s_be(buf + p, 2);
+			p += 2;
+			is_str = 1;
 			break;
 		case 0xdb:
 			NEED(4);
-			skip = 4 + s_be(buf + p, 4);
+			skip = s_be(buf + p, 4);
+			p += 4;
+			is_str = 1;
 			break;
 		case 0xdc:
 			NEED(2);
@@ -473,18 +575,44 @@ static int s_prescan(const unsigned char *buf, size_t len, size_t *pos, int dept
 		}
 	}
 	if (is_map || is_arr) {
+		msgpack_object *kids = NULL;
 		left = len - p;
 		if (n > left / (is_map ? 2 : 1)) {
 			snprintf(err, errlen, "msgpack: %s of %llu entries in %zu bytes",
 			         is_map ? "map" : "array", (unsigned long long)n, left);
 			return -1;
 		}
+		*nobj += n * (is_map ? 2 : 1);
+		if (o != &dummy) {
+			/* Each count fits the bytes left, but the counts of nested
+			 * containers are checked one at a time, so a bad message
+			 * can claim more nodes in all than it has bytes: a valid
+			 * one never does (a node takes a byte of its own). */
+			if (n * (is_map ? 2 : 1) > (size_t)(pool_end - *pool))
+				return -2;
+			kids = *pool;
+			*pool += n * (is_map ? 2 : 1);
+			o->type = is_map ? MSGPACK_OBJECT_MAP : MSGPACK_OBJECT_ARRAY;
+			if (is_map) {
+				o->via.map.size = (uint32_t)n;
+				o->via.map.ptr = n ? (msgpack_object_kv *)(void *)kids : NULL;
+			} else {
+				o->via.array.size = (uint32_t)n;
+				o->via.array.ptr = n ? kids : NULL;
+			}
+		}
 		for (uint64_t i = 0; i < n * (is_map ? 2 : 1); i++)
-			if (s_prescan(buf, len, &p, depth + 1, err, errlen) != 0)
-				return -1;
+			if ((rc = s_walk(buf, len, &p, depth + 1, nobj, kids ? &kids[i] : NULL,
+			                 pool, pool_end, err, errlen)) != 0)
+				return rc;
 	} else {
 		left = len - p;
 		NEED(skip);
+		if (is_str) {
+			o->type = MSGPACK_OBJECT_STR;
+			o->via.str.size = (uint32_t)skip;
+			o->via.str.ptr = (const char *)buf + p;
+		}
 		p += skip;
 	}
 #undef NEED
@@ -493,6 +621,34 @@ static int s_prescan(const unsigned char *buf, size_t len, size_t *pos, int dept
 truncated:
 	snprintf(err, errlen, "msgpack: truncated");
 	return -1;
+}
+
+/* Walk the whole buffer: one object, no trailing bytes.  o, pool and
+ * pool_end as for s_walk; -2 when the pool ran out (the message is bad:
+ * walk it again without o to say why). */
+static int s_walk_all(const void *buf, size_t len, size_t *nobj, msgpack_object *o,
+                      msgpack_object **pool, msgpack_object *pool_end, char *err, size_t errlen)
+{
+	size_t pos = 0;
+	int rc;
+
+	*nobj = 0;
+	if (len == 0) {
+		snprintf(err, errlen, "empty message");
+		return -1;
+	}
+	if ((rc = s_walk(buf, len, &pos, 1, nobj, o, pool, pool_end, err, errlen)) != 0)
+		return rc;
+	if (pos != len) {
+		snprintf(err, errlen, "msgpack: %zu trailing bytes after the record", len - pos);
+		return -1;
+	}
+	return 0;
+}
+
+int record_mp_prescan(const void *buf, size_t len, size_t *nobj, char *err, size_t errlen)
+{
+	return s_walk_all(buf, len, nobj, NULL, NULL, NULL, err, errlen);
 }
 
 /* ---- decoding ---- */
@@ -515,6 +671,17 @@ static bool s_utf8_ok(const unsigned char *s, size_t n)
 		uint32_t cp;
 		int extra;
 
+		/* Eight ASCII bytes at a time, none of them NUL: no byte has its
+		 * high bit set, and none is zero (the classic haszero test). */
+		if (n - i >= 8) {
+			uint64_t w;
+			memcpy(&w, s + i, 8);
+			if ((w & 0x8080808080808080ull) == 0 &&
+			    ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull) == 0) {
+				i += 8;
+				continue;
+			}
+		}
 		if (c == 0)
 			return false;
 		if (c < 0x80) {
@@ -568,11 +735,14 @@ static int s_get_str(const msgpack_object *o, const char *name, char **out, char
 		snprintf(err, errlen, "%s: not valid UTF-8", name);
 		return -1;
 	}
-	*out = strndup(o->via.str.ptr, o->via.str.size);
+	/* s_utf8_ok refused NULs, so a plain copy is the whole string */
+	*out = malloc((size_t)o->via.str.size + 1);
 	if (*out == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	memcpy(*out, o->via.str.ptr, o->via.str.size);
+	(*out)[o->via.str.size] = '\0';
 	return 0;
 }
 
@@ -751,14 +921,19 @@ badvalue:
  * start.  (Scanning from the start for every key cost the decider a sixth
  * of its CPU in the pipeline benchmark.)
  */
+static bool s_key_is_field(const msgpack_object *k, const struct field *f)
+{
+	return k->via.str.size == f->namelen && memcmp(k->via.str.ptr, f->name, f->namelen) == 0;
+}
+
 static const struct field *s_find_field(const struct field *fs, const struct field *hint,
                                         const msgpack_object *k)
 {
 	for (const struct field *f = hint; f->name != NULL; f++)
-		if (s_key_is(k, f->name))
+		if (s_key_is_field(k, f))
 			return f;
 	for (const struct field *f = fs; f != hint; f++)
-		if (s_key_is(k, f->name))
+		if (s_key_is_field(k, f))
 			return f;
 	return NULL;
 }
@@ -812,12 +987,23 @@ static int s_decode_fields(const msgpack_object *map, void *base, const struct f
 	return 0;
 }
 
+/* Tree nodes on the stack: a record of up to this many bytes needs no
+ * more (s_walk), and a larger one takes them from the per-thread pool. */
+#define POOL_STACK 160
+/* The per-thread pool is kept for the next record up to this many nodes
+ * (a 2.7 KB record; trades are ~0.5-1 KB), and given back above. */
+#define POOL_KEEP 2730
+
+static _Thread_local msgpack_object *s_pool;
+static _Thread_local size_t s_pool_cap;
+
 int record_from_msgpack(const void *buf, size_t len, record_t *r, char *err, size_t errlen)
 {
-	msgpack_unpacked up;
-	const msgpack_object *root, *tv = NULL, *vv = NULL;
+	msgpack_object stack_pool[POOL_STACK], *pool = stack_pool, *next;
+	msgpack_object root_obj, *root = &root_obj;
+	const msgpack_object *tv = NULL, *vv = NULL;
 	enum record_type type = REC_NONE;
-	size_t pos = 0, off = 0;
+	size_t nobj;
 	char tname[16];
 	int rc = -1;
 
@@ -826,22 +1012,29 @@ int record_from_msgpack(const void *buf, size_t len, record_t *r, char *err, siz
 		snprintf(err, errlen, "record of %zu bytes, more than %d", len, RECORD_MAX_BYTES);
 		return -1;
 	}
-	if (len == 0) {
-		snprintf(err, errlen, "empty message");
-		return -1;
+	if (len > POOL_STACK) {
+		if (s_pool_cap < len) {
+			free(s_pool);
+			s_pool_cap = 0;
+			s_pool = malloc(len * sizeof(*s_pool));
+			if (s_pool == NULL) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+			s_pool_cap = len;
+		}
+		pool = s_pool;
 	}
-	if (s_prescan(buf, len, &pos, 1, err, errlen) != 0)
-		return -1;
-	if (pos != len) {
-		snprintf(err, errlen, "msgpack: %zu trailing bytes after the record", len - pos);
-		return -1;
-	}
-	msgpack_unpacked_init(&up);
-	if (msgpack_unpack_next(&up, buf, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len) {
-		snprintf(err, errlen, "msgpack: malformed");
+	next = pool;
+	rc = s_walk_all(buf, len, &nobj, root, &next, pool + (len > POOL_STACK ? len : POOL_STACK),
+	                err, errlen);
+	if (rc == -2 && record_mp_prescan(buf, len, &nobj, err, errlen) == 0)
+		snprintf(err, errlen, "msgpack: malformed"); /* cannot happen: see s_walk */
+	if (rc != 0) {
+		rc = -1;
 		goto out;
 	}
-	root = &up.data;
+	rc = -1;
 	if (root->type != MSGPACK_OBJECT_MAP) {
 		snprintf(err, errlen, "record is not a map");
 		goto out;
@@ -875,7 +1068,11 @@ int record_from_msgpack(const void *buf, size_t len, record_t *r, char *err, siz
 		goto out;
 	rc = 0;
 out:
-	msgpack_unpacked_destroy(&up);
+	if (s_pool_cap > POOL_KEEP) {
+		free(s_pool);
+		s_pool = NULL;
+		s_pool_cap = 0;
+	}
 	if (rc != 0)
 		record_free(r);
 	return rc;

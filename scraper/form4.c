@@ -56,6 +56,7 @@
  * Booleans are 0/1 or true/false.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,7 +87,6 @@ struct s_footnote {
 
 struct s_doc {
 	xmlNodePtr root;
-	struct s_footnote fn[MAX_FOOTNOTES];
 	size_t nfn;
 	bool filing_plan; /* aff10b5One, or an unreferenced text mentions a plan */
 	bool amendment;
@@ -96,6 +96,9 @@ struct s_doc {
 	unsigned roles;
 	char keybase[96]; /* "edgar:<accession>" or "edgar:sha256-<hex>" */
 	const char *accession;
+	/* Last, and not zeroed (12 KB of memset per document): entries below
+	 * nfn are written whole by s_read_footnotes. */
+	struct s_footnote fn[MAX_FOOTNOTES];
 };
 
 static void s_doc_free(struct s_doc *d)
@@ -181,7 +184,7 @@ static bool s_rule_at(const char *p, const char **end)
 {
 	size_t k;
 
-	if (strncasecmp(p, "10b", 3) != 0)
+	if (p[0] != '1' || p[1] != '0' || (p[2] != 'b' && p[2] != 'B'))
 		return false;
 	p += 3;
 	p += s_dash(p); /* "10b-5-1" */
@@ -219,11 +222,16 @@ static bool s_negated(const char *b, const char *e)
 	static const char *const stems[] = { "n't", "terminat", "cancel", "revoke", NULL };
 
 	for (const char *p = b; p < e; p++) {
+		/* every word and stem starts with one of these letters */
+		char c = (char)(*p | 0x20);
+		if (c != 'n' && c != 'w' && c != 't' && c != 'c' && c != 'r')
+			continue;
 		for (int i = 0; words[i] != NULL; i++)
-			if (p + strlen(words[i]) <= e && s_word_at(b, p, words[i]))
+			if (words[i][0] == c && p + strlen(words[i]) <= e &&
+			    s_word_at(b, p, words[i]))
 				return true;
 		for (int i = 0; stems[i] != NULL; i++)
-			if (p + strlen(stems[i]) <= e &&
+			if (stems[i][0] == c && p + strlen(stems[i]) <= e &&
 			    strncasecmp(p, stems[i], strlen(stems[i])) == 0)
 				return true;
 	}
@@ -252,7 +260,9 @@ static bool s_mentions_plan(const char *text)
 
 	if (text == NULL)
 		return false;
-	for (const char *p = text; *p != '\0' && mentions < MENTIONS_MAX; p++) {
+	/* Every mention starts with a '1': strchr finds the candidates, so a
+	 * footnote is not compared at each of its bytes. */
+	for (const char *p = text; (p = strchr(p, '1')) != NULL && mentions < MENTIONS_MAX; p++) {
 		const char *b, *e;
 		if (!s_rule_at(p, &end))
 			continue;
@@ -292,6 +302,7 @@ static void s_read_footnotes(struct s_doc *d)
 		memcpy(fn->id, id, sizeof(id));
 		fn->text = hu_text_dup(f, TEXT_MAX);
 		fn->plan = s_mentions_plan(fn->text);
+		fn->referenced = false;
 		d->nfn++;
 	}
 	for (xmlNodePtr n = d->root; n != NULL;) {
@@ -576,24 +587,33 @@ int form4_parse(const char *buf, size_t len, const struct parse_ctx *ctx, struct
 	xmlDocPtr doc;
 	xmlNodePtr table;
 	size_t mark = out->n, n = 0;
+	enum doc_kind known;
 	bool dtd;
 	int rc;
 
 	if (res == NULL)
 		res = &local;
 	parse_result_init(res);
-	/* The .txt of a submission puts a newline before <?xml. */
+	/* The .txt of a submission puts a newline before <?xml.  The caller's
+	 * sniff (ctx->kind) is of the buffer as given, so it stands only when
+	 * nothing was trimmed. */
+	known = ctx != NULL ? ctx->kind : DOC_UNKNOWN;
 	while (len > 0 && (*buf == ' ' || *buf == '\t' || *buf == '\r' || *buf == '\n')) {
 		buf++;
 		len--;
+		known = DOC_UNKNOWN;
 	}
-	if (len > 0 && doc_sniff(buf, len) >= DOC_OPENINSIDER) /* some HTML page */
+	if (len > 0 && known == DOC_UNKNOWN)
+		known = doc_sniff(buf, len);
+	if (len > 0 && known >= DOC_OPENINSIDER) /* some HTML page */
 		return parse_html_instead(SRC, "an ownershipDocument", buf, len, res, out, mark,
 		                          err, errlen);
 	doc = hu_xml_read(buf, len, SRC, &dtd, err, errlen);
 	if (doc == NULL)
 		return parse_fail(res, PARSE_BAD_DOC, out, mark, NULL, 0, "-");
-	d = calloc(1, sizeof(*d));
+	d = malloc(sizeof(*d));
+	if (d != NULL)
+		memset(d, 0, offsetof(struct s_doc, fn));
 	if (d == NULL) {
 		xmlFreeDoc(doc);
 		return parse_fail(res, PARSE_NOMEM, out, mark, err, errlen, SRC ": out of memory");

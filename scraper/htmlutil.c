@@ -88,12 +88,49 @@ static size_t s_utf8_len(const unsigned char *p, size_t left)
 	return 0;
 }
 
+/*
+ * Emit a run of n printable ASCII bytes (0x21-0x7e, one character each)
+ * at once: what s_tb_emit would do for each of them in turn, the pending
+ * blank before the first, and as many as fit before the buffer is full.
+ */
+static void s_tb_emit_ascii(struct s_tb *tb, const char *c, size_t n)
+{
+	size_t avail, m;
+
+	if (tb->full)
+		return;
+	avail = tb->cap - tb->len;
+	if (tb->space && tb->len > 0) {
+		if (avail < 2) {
+			tb->full = true;
+			return;
+		}
+		tb->buf[tb->len++] = ' ';
+		avail--;
+	}
+	tb->space = false;
+	m = n < avail ? n : avail;
+	memcpy(tb->buf + tb->len, c, m);
+	tb->len += m;
+	tb->buf[tb->len] = '\0';
+	if (m < n)
+		tb->full = true;
+}
+
 static void s_tb_put(struct s_tb *tb, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, k;
 
 	while (i < n && !tb->full) {
+		if (p[i] > 0x20 && p[i] < 0x7f) {
+			size_t j = i + 1;
+			while (j < n && p[j] > 0x20 && p[j] < 0x7f)
+				j++;
+			s_tb_emit_ascii(tb, (const char *)p + i, j - i);
+			i = j;
+			continue;
+		}
 		if (p[i] == '\0')
 			break;
 		k = s_utf8_len(p + i, n - i);
@@ -197,9 +234,12 @@ xmlDocPtr hu_xml_read(const char *buf, size_t len, const char *source, bool *dtd
 	}
 	ctxt->sax->internalSubset = s_refuse_dtd;
 	ctxt->_private = &seen;
+	/* XML_PARSE_COMPACT keeps short texts inside their nodes (one malloc
+	 * less per value: ~11% of libxml2's work on a Form 4); the tree is
+	 * only read, never modified, as COMPACT requires. */
 	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL,
 	                        XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOERROR |
-	                            XML_PARSE_NOWARNING);
+	                            XML_PARSE_NOWARNING | XML_PARSE_COMPACT);
 	if (seen) {
 		*dtd = true;
 		if (doc != NULL)

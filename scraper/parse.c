@@ -181,6 +181,40 @@ static bool s_key_used(const struct trade_list *out, size_t mark, const char *ke
 	return false;
 }
 
+/*
+ * The smallest i >= 2 such that no trade since mark has the key "key~i",
+ * when it is below 256, else 2 (the caller's loop then finds it the slow
+ * way).  One pass noting the suffixes in use, where trying each candidate
+ * scanned the list once per candidate: a page repeating a row many times
+ * cost a scan and an snprintf per repeat per candidate.
+ */
+static unsigned s_free_suffix(const struct trade_list *out, size_t mark, const char *key)
+{
+	uint64_t used[4] = { 0 };
+	size_t kl = strlen(key);
+
+	for (size_t i = mark; i < out->n; i++) {
+		const char *k = out->items[i].u.trade.key;
+		unsigned v = 0;
+		size_t d = 0;
+
+		if (strncmp(k, key, kl) != 0 || k[kl] != '~')
+			continue;
+		k += kl + 1;
+		/* "%u" as written below: digits, no leading zero */
+		if (k[0] < '1' || k[0] > '9')
+			continue;
+		while (k[d] >= '0' && k[d] <= '9' && d < 4)
+			v = v * 10 + (unsigned)(k[d++] - '0');
+		if (k[d] == '\0' && v < 256)
+			used[v / 64] |= 1ull << (v % 64);
+	}
+	for (unsigned i = 2; i < 256; i++)
+		if (!(used[i / 64] & (1ull << (i % 64))))
+			return i;
+	return 2;
+}
+
 int parse_append(struct trade_list *out, size_t mark, record_t *rec, struct parse_result *res)
 {
 	char why[160];
@@ -199,7 +233,7 @@ int parse_append(struct trade_list *out, size_t mark, record_t *rec, struct pars
 			record_free(rec);
 			return -1;
 		}
-		for (unsigned i = 2;; i++) {
+		for (unsigned i = s_free_suffix(out, mark, rec->u.trade.key);; i++) {
 			snprintf(k, kl + 24, "%s~%u", rec->u.trade.key, i);
 			if (!s_key_used(out, mark, k))
 				break;
@@ -521,8 +555,13 @@ int cik_normalize(const char *s, char out[CIK_LEN])
 
 static bool s_word_in(const char *w, const char *const *list)
 {
+	/* The lists are lower case and w is ASCII letters and digits, so
+	 * (c | 0x20) is the lower case of a letter and no letter for a digit:
+	 * only words that start with the same letter are compared. */
+	char c = (char)(*w | 0x20);
+
 	for (; *list != NULL; list++)
-		if (strcasecmp(w, *list) == 0)
+		if (**list == c && strcasecmp(w, *list) == 0)
 			return true;
 	return false;
 }
@@ -689,9 +728,20 @@ int parse_trades(const char *buf, size_t len, const char *source, const struct p
                  struct trade_list *out, struct parse_result *res, enum doc_kind *kind, char *err,
                  size_t errlen)
 {
-	enum doc_kind k = doc_sniff(buf, len);
+	enum doc_kind sniffed, k;
 	struct parse_result local;
+	struct parse_ctx c;
 
+	if (ctx != NULL)
+		c = *ctx;
+	else
+		parse_ctx_init(&c);
+	sniffed = c.kind != DOC_UNKNOWN ? c.kind : doc_sniff(buf, len);
+	k = sniffed;
+	/* Only form4_parse reads this buffer whole, so only it may reuse the
+	 * sniff; the SGML parser hands the XML inside the submission on with
+	 * its ctx, and that is another buffer. */
+	c.kind = DOC_UNKNOWN;
 	if (res == NULL)
 		res = &local;
 	parse_result_init(res);
@@ -711,13 +761,14 @@ int parse_trades(const char *buf, size_t len, const char *source, const struct p
 		*kind = k;
 	switch (k) {
 	case DOC_FORM4_XML:
-		return form4_parse(buf, len, ctx, out, res, err, errlen);
+		c.kind = sniffed;
+		return form4_parse(buf, len, &c, out, res, err, errlen);
 	case DOC_EDGAR_SGML:
-		return sgml_parse(buf, len, ctx, out, res, err, errlen);
+		return sgml_parse(buf, len, &c, out, res, err, errlen);
 	case DOC_OPENINSIDER:
-		return openinsider_parse(buf, len, ctx, out, res, err, errlen);
+		return openinsider_parse(buf, len, &c, out, res, err, errlen);
 	case DOC_FINVIZ:
-		return finviz_parse(buf, len, ctx, out, res, err, errlen);
+		return finviz_parse(buf, len, &c, out, res, err, errlen);
 	case DOC_BLOCKED:
 		return parse_fail(res, PARSE_BLOCKED, NULL, 0, err, errlen,
 		                  "blocked: the document is a challenge or access-denied page");

@@ -63,6 +63,17 @@ void trade_list_truncate(struct trade_list *l, size_t n);
  * Context a caller passes with a document.  Zero it with parse_ctx_init(),
  * which sets the times to REC_NULL_TIME; every pointer may stay NULL.
  */
+enum doc_kind {
+	DOC_UNKNOWN = 0,
+	DOC_FORM4_XML,   /* an ownershipDocument */
+	DOC_EDGAR_SGML,  /* full-submission .txt / feed .nc with <XML> inside */
+	DOC_ATOM,        /* an Atom feed (EDGAR getcurrent) */
+	DOC_OPENINSIDER, /* an OpenInsider page */
+	DOC_FINVIZ,      /* a FinViz insider or quote page */
+	DOC_BLOCKED,     /* a Cloudflare challenge or access-denied page */
+	DOC_HTML,        /* some other HTML page (an error page, say) */
+};
+
 struct parse_ctx {
 	const char *accession; /* from the feed or the link; NULL when unknown */
 	const char *url;       /* link to the filing / page; NULL when unknown */
@@ -70,6 +81,11 @@ struct parse_ctx {
 	int64_t now;           /* capture time (UTC); resolves year-less FinViz dates */
 	bool amendment;        /* the feed said 4/A, for a document that does not */
 	const char *ticker;    /* FinViz/OpenInsider ticker page: its ticker, if known */
+	/* doc_sniff() of exactly the buffer this ctx is passed with, when the
+	 * caller has already sniffed it (--file does, to find Atom feeds), so
+	 * parse_trades and form4_parse do not sniff it again; DOC_UNKNOWN (what
+	 * parse_ctx_init sets) when not known. */
+	enum doc_kind kind;
 };
 
 void parse_ctx_init(struct parse_ctx *ctx);
@@ -117,17 +133,6 @@ void parse_result_init(struct parse_result *res);
 char *parse_result_summary(const struct parse_result *res, char *buf, size_t len);
 
 /* ---- telling documents apart (for --file) ---- */
-
-enum doc_kind {
-	DOC_UNKNOWN = 0,
-	DOC_FORM4_XML,   /* an ownershipDocument */
-	DOC_EDGAR_SGML,  /* full-submission .txt / feed .nc with <XML> inside */
-	DOC_ATOM,        /* an Atom feed (EDGAR getcurrent) */
-	DOC_OPENINSIDER, /* an OpenInsider page */
-	DOC_FINVIZ,      /* a FinViz insider or quote page */
-	DOC_BLOCKED,     /* a Cloudflare challenge or access-denied page */
-	DOC_HTML,        /* some other HTML page (an error page, say) */
-};
 
 const char *doc_kind_name(enum doc_kind k);
 /* Classify a document by its content (the first bytes and a few markers). */

@@ -29,10 +29,12 @@
 #include "scraper.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fetch_cache.h"
 #include "log.h"
@@ -126,58 +128,99 @@ static int s_replay_jsonl(wire_t *w, const char *path)
 	return 0;
 }
 
+/* How much of a file s_read_file looks at to tell JSON lines. */
+#define JSONL_HEAD 4096
+
+/* Whether the first non-blank byte of head is '{': JSON lines. */
+static bool s_head_is_jsonl(const char *head, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
+		i++;
+	return i < n && head[i] == '{';
+}
+
 /*
  * Read a whole file of at most max bytes into a NUL-terminated buffer.
- * NULL with err when it cannot be read or is larger.
+ * NULL with err when it cannot be read or is larger; NULL with *jsonl set
+ * when its first non-blank byte, judged from its first JSONL_HEAD bytes, is
+ * '{': JSON lines, which the caller streams with no size cap.
+ *
+ * One open and plain read(2)s into a buffer of the file's size (Form 4s
+ * are a few KB): a stdio stream per look and a 64 KiB first guess cost
+ * more than the small documents' parse (the guess's free made glibc
+ * consolidate its free lists each time).  The buffer still grows if the
+ * file is longer than fstat said.
  */
-static char *s_read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
+static char *s_read_file(const char *path, size_t max, size_t *len, bool *jsonl, char *err,
+                         size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	char *buf = NULL;
-	size_t cap = 0, n = 0;
+	size_t cap = 65536, n = 0;
+	bool judged = false;
+	struct stat st;
 
-	if (f == NULL) {
+	*jsonl = false;
+	if (fd < 0) {
 		snprintf(err, errlen, "%s", strerror(errno));
 		return NULL;
 	}
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
+	    (uint64_t)st.st_size < max)
+		cap = (size_t)st.st_size + 1;
+	if ((buf = malloc(cap + 1)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	for (;;) {
-		size_t got;
+		ssize_t got;
 
 		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 65536;
 			char *t;
 
-			if (cap > max) {
+			if (judged && n > max) {
 				snprintf(err, errlen, "larger than %zu bytes", max);
 				goto fail;
 			}
-			if ((t = realloc(buf, ncap + 1)) == NULL) {
+			if ((t = realloc(buf, cap * 2 + 1)) == NULL) {
 				snprintf(err, errlen, "out of memory");
 				goto fail;
 			}
 			buf = t;
-			cap = ncap;
+			cap *= 2;
 		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
+		got = read(fd, buf + n, cap - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			snprintf(err, errlen, "read error");
+			goto fail;
+		}
+		n += (size_t)got;
+		if (!judged && (got == 0 || n >= JSONL_HEAD)) {
+			judged = true;
+			if (s_head_is_jsonl(buf, n < JSONL_HEAD ? n : JSONL_HEAD)) {
+				*jsonl = true;
+				goto fail;
+			}
+		}
 		if (got == 0)
 			break;
 	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "read error");
-		goto fail;
-	}
+	close(fd);
 	if (n > max) {
 		snprintf(err, errlen, "larger than %zu bytes", max);
-		goto fail;
+		free(buf);
+		return NULL;
 	}
-	fclose(f);
 	buf[n] = '\0';
 	*len = n;
 	return buf;
 fail:
 	free(buf);
-	fclose(f);
+	close(fd);
 	return NULL;
 }
 
@@ -208,23 +251,6 @@ static int s_file_atom(const char *path, const char *buf, size_t len)
 	return 0;
 }
 
-/* Whether a file's first non-blank byte is '{' (JSON lines, streamed with
- * no size cap), judged from its first 4 KiB. */
-static bool s_is_jsonl(const char *path)
-{
-	char head[4096];
-	size_t n, i = 0;
-	FILE *f = fopen(path, "re");
-
-	if (f == NULL)
-		return false;
-	n = fread(head, 1, sizeof(head), f);
-	fclose(f);
-	while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
-		i++;
-	return i < n && head[i] == '{';
-}
-
 /* One saved document: its trades emitted, or an error naming the cause. */
 static int s_file(struct scraper *s, const char *path)
 {
@@ -234,13 +260,14 @@ static int s_file(struct scraper *s, const char *path)
 	struct parse_result res;
 	struct parse_ctx ctx;
 	enum doc_kind kind;
+	bool jsonl;
 	size_t len;
 	char *buf;
 	int rc;
 
-	if (s_is_jsonl(path))
+	buf = s_read_file(path, PARSE_MAX_DOC_BYTES, &len, &jsonl, err, sizeof(err));
+	if (jsonl)
 		return s_replay_jsonl(s->w, path);
-	buf = s_read_file(path, PARSE_MAX_DOC_BYTES, &len, err, sizeof(err));
 	if (buf == NULL) {
 		log_warnx("%s: %s", path, err);
 		return -1;
@@ -255,6 +282,7 @@ static int s_file(struct scraper *s, const char *path)
 	if (accession_from_filename(path, acc) == 0)
 		ctx.accession = acc;
 	ctx.now = time_now();
+	ctx.kind = kind; /* sniffed once: parse_trades and form4_parse reuse it */
 	trade_list_init(&out);
 	rc = parse_trades(buf, len, source, &ctx, &out, &res, &kind, err, sizeof(err));
 	parse_result_summary(&res, sum, sizeof(sum));

@@ -77,7 +77,8 @@ int main(int argc, char **argv)
 
 			doc = ctxt ? xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL,
 			                               XML_PARSE_NONET | XML_PARSE_NOCDATA |
-			                                   XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+			                                   XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+			                                   XML_PARSE_COMPACT)
 			           : NULL;
 			xmlFreeParserCtxt(ctxt);
 		}

@@ -473,6 +473,19 @@ static void test_10b5_1_spellings_and_negations(void **state)
 	assert_false(
 	    s_planned_with_footnote("The reporting person's 10b5-1 plan was terminated.", true));
 	assert_false(s_planned_with_footnote("Exempt under Rule 16b-3.", true));
+	/* every negating word and stem, in either case, is still found now
+	 * that only words starting with their letters are compared */
+	assert_false(s_planned_with_footnote("No 10b5-1 plan applied.", true));
+	assert_false(s_planned_with_footnote("None under 10b5-1.", true));
+	assert_false(s_planned_with_footnote("Neither a 10b5-1 plan nor a 16b-3 grant.", true));
+	assert_false(s_planned_with_footnote("Sold WITHOUT a 10b5-1 plan.", true));
+	assert_false(s_planned_with_footnote("The sale wasn't under a 10b5-1 plan.", true));
+	assert_false(s_planned_with_footnote("The 10b5-1 plan was Cancelled in May.", true));
+	assert_false(s_planned_with_footnote("He chose to REVOKE the 10b5-1 plan.", true));
+	assert_false(s_planned_with_footnote("A 10b5-1 plan; Termination followed.", false));
+	/* words that merely contain them do not negate */
+	assert_true(s_planned_with_footnote("Notably, a 10b5-1 plan; nothing else.", true));
+	assert_true(s_planned_with_footnote("Nominee sold under a 10b5-1 plan.", true));
 	assert_false(s_planned_with_footnote("Rule 10b5-10 applies here.", true));
 	/* A plan footnote another transaction (the derivative one) references
 	 * does not make this transaction planned. */

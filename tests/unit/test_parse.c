@@ -15,6 +15,7 @@
 
 #include "../../scraper/htmlutil.h"
 #include "../../scraper/parse.h"
+#include "../../scraper/parse_priv.h"
 #include "support/testutil.h"
 
 static void test_accession_from_archive_links_and_index_pages(void **state)
@@ -223,6 +224,127 @@ static void test_text_cleaning_makes_valid_short_utf8(void **state)
 	assert_string_equal(out, "a b");
 }
 
+/* ASCII runs are copied whole, but cut exactly where a byte at a time
+ * would have cut them: a pending blank first, then as many as fit. */
+static void test_text_cleaning_cuts_ascii_runs_like_single_bytes(void **state)
+{
+	char out[8];
+
+	(void)state;
+	assert_int_equal(hu_clean("abcdefghij", 10, out, sizeof(out)), 7);
+	assert_string_equal(out, "abcdefg");
+	assert_int_equal(hu_clean("abcdef gh", 9, out, sizeof(out)), 6);
+	assert_string_equal(out, "abcdef"); /* " g" does not fit: the blank is never emitted */
+	assert_int_equal(hu_clean("abcde g", 7, out, sizeof(out)), 7);
+	assert_string_equal(out, "abcde g");
+	assert_int_equal(hu_clean("ab\xc3\xa9 cd", 7, out, sizeof(out)), 7);
+	assert_string_equal(out, "ab\xc3\xa9 cd");
+	assert_int_equal(hu_clean(" \t a  b ", 8, out, sizeof(out)), 3);
+	assert_string_equal(out, "a b");
+}
+
+static void s_push_key(struct trade_list *l, const char *key)
+{
+	record_t r;
+
+	record_init(&r, REC_TRADE);
+	r.u.trade.key = strdup(key);
+	r.u.trade.source = strdup("finviz");
+	strcpy(r.u.trade.trade_date, "2026-04-22");
+	r.u.trade.ticker = strdup("ACME");
+	r.u.trade.issuer = strdup("Acme");
+	r.u.trade.owner = strdup("Roe");
+	strcpy(r.u.trade.code, "P");
+	r.u.trade.shares = 1;
+	{
+		struct parse_result res;
+		parse_result_init(&res);
+		assert_int_equal(parse_append(l, 0, &r, &res), 0);
+	}
+}
+
+/* A key already on the page gets the first "~N" (N >= 2) nobody has;
+ * look-alikes ("~02", "~2x", another key's suffix) do not count. */
+static void test_repeated_keys_get_the_first_free_suffix(void **state)
+{
+	static const char *const in[] = { "K",    "K~2", "K~3", "K~5", "K~02", "K~4x",
+		                          "KK~4", "K",   "K",   "K",   "K~2" };
+	static const char *const want[] = { "K",    "K~2", "K~3", "K~5", "K~02", "K~4x",
+		                            "KK~4", "K~4", "K~6", "K~7", "K~2~2" };
+	struct trade_list l;
+
+	(void)state;
+	trade_list_init(&l);
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		s_push_key(&l, in[i]);
+		assert_string_equal(l.items[i].u.trade.key, want[i]);
+	}
+	/* past the suffixes noted in one pass (2..255): still the first free */
+	trade_list_free(&l);
+	trade_list_init(&l);
+	for (int i = 0; i < 300; i++)
+		s_push_key(&l, "R");
+	assert_string_equal(l.items[1].u.trade.key, "R~2");
+	assert_string_equal(l.items[254].u.trade.key, "R~255");
+	assert_string_equal(l.items[255].u.trade.key, "R~256");
+	assert_string_equal(l.items[299].u.trade.key, "R~300");
+	trade_list_free(&l);
+}
+
+/* The kind the caller sniffed (ctx.kind, as --file passes it) gives the
+ * same trades as letting parse_trades sniff: a Form 4 reuses it, and the
+ * SGML parser does not hand it to the XML inside a submission. */
+static void test_a_sniffed_kind_gives_the_same_trades(void **state)
+{
+	static const char *const names[] = {
+		"form4/traps_multi_owner_4A.xml", "form4/aff10b5one_director.xml",
+		"form4/undeclared_tool_403.html", "sgml/0001234567-24-000042.txt",
+		"openinsider/listing17.html",     "finviz/insider2026.html",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct trade_list a, b;
+		struct parse_result ra, rb;
+		struct parse_ctx ctx;
+		char path[1024], err[512], err2[512];
+		enum doc_kind ka, kb;
+		size_t len;
+		char *buf;
+		int rca, rcb;
+
+		snprintf(path, sizeof(path), "%s/%s", test_fixtures(), names[i]);
+		buf = test_read_file(path, &len);
+		assert_non_null(buf);
+		trade_list_init(&a);
+		trade_list_init(&b);
+		parse_ctx_init(&ctx);
+		ctx.now = 1777000000;
+		rca = parse_trades(buf, len, NULL, &ctx, &a, &ra, &ka, err, sizeof(err));
+		ctx.kind = doc_sniff(buf, len);
+		rcb = parse_trades(buf, len, NULL, &ctx, &b, &rb, &kb, err2, sizeof(err2));
+		assert_int_equal(rca, rcb);
+		assert_int_equal(ka, kb);
+		assert_int_equal(a.n, b.n);
+		if (rca != 0)
+			assert_string_equal(err, err2);
+		for (size_t k = 0; k < a.n; k++) {
+			char e[256], *ja, *jb;
+			size_t la, lb;
+			assert_int_equal(record_to_json(&a.items[k], &ja, &la, e, sizeof(e)), 0);
+			assert_int_equal(record_to_json(&b.items[k], &jb, &lb, e, sizeof(e)), 0);
+			assert_string_equal(ja, jb);
+			free(ja);
+			free(jb);
+		}
+		if (strstr(names[i], "sgml") != NULL || strstr(names[i], "form4/t") != NULL)
+			assert_true(a.n > 0);
+		trade_list_free(&a);
+		trade_list_free(&b);
+		free(buf);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +355,9 @@ int main(void)
 		cmocka_unit_test(test_summary_counts_skips_and_drops_by_reason),
 		cmocka_unit_test(test_doc_sniff_tells_every_kind_apart),
 		cmocka_unit_test(test_text_cleaning_makes_valid_short_utf8),
+		cmocka_unit_test(test_text_cleaning_cuts_ascii_runs_like_single_bytes),
+		cmocka_unit_test(test_repeated_keys_get_the_first_free_suffix),
+		cmocka_unit_test(test_a_sniffed_kind_gives_the_same_trades),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 #include <msgpack.h>
 
 #include "record.h"
@@ -184,6 +185,31 @@ static void test_huge_array_count_is_refused_before_allocation(void **state)
 	s_expect_reject(arr, sizeof(arr), "array of 4294967295 entries");
 	s_expect_reject(map, sizeof(map), "map of 4294967295 entries");
 	s_expect_reject(arr16, sizeof(arr16), "array of 65535 entries");
+}
+
+/* Nested containers whose counts each fit the bytes left but not all
+ * together (a map of 70 entries holding another of 70 in 150 bytes) are
+ * refused as truncated, without building more tree than the bytes allow
+ * (the decoder's node pool is sized by the message: ASan would see it). */
+static void test_nested_counts_claiming_more_than_the_bytes_are_refused(void **state)
+{
+	unsigned char buf[150], big[400];
+	(void)state;
+	memset(buf, 0, sizeof(buf));
+	buf[0] = 0xde; /* map16 of 70 */
+	buf[2] = 70;
+	buf[3] = 0xa0; /* key "" */
+	buf[4] = 0xde; /* value: map16 of 70, of 0: 0 */
+	buf[6] = 70;
+	s_expect_reject(buf, sizeof(buf), "truncated");
+	/* the same past the stack pool, in the per-thread one */
+	memset(big, 0, sizeof(big));
+	big[0] = 0xde;
+	big[2] = 195;
+	big[3] = 0xa0;
+	big[4] = 0xde;
+	big[6] = 195;
+	s_expect_reject(big, sizeof(big), "truncated");
 }
 
 static void test_deep_nesting_is_refused(void **state)
@@ -378,6 +404,507 @@ static void test_random_bytes_never_crash_the_decoder(void **state)
 	record_free(&r);
 }
 
+/* ---- the codecs against the libraries they replaced ----
+ *
+ * record_from_json used to parse with jansson and pack the tree with
+ * msgpack-c; record_to_msgpack packed with msgpack-c; record_msgpack_to_json
+ * unpacked with msgpack-c.  The references below are those implementations,
+ * kept here so that the hand-written codecs must agree with them: the same
+ * lines accepted and refused, the same bytes out. */
+
+static int s_ref_pack_json(msgpack_packer *pk, const json_t *j, int depth)
+{
+	if (depth > 4)
+		return -1;
+	switch (json_typeof(j)) {
+	case JSON_NULL:
+		return msgpack_pack_nil(pk);
+	case JSON_TRUE:
+		return msgpack_pack_true(pk);
+	case JSON_FALSE:
+		return msgpack_pack_false(pk);
+	case JSON_INTEGER:
+		return msgpack_pack_int64(pk, json_integer_value(j));
+	case JSON_REAL:
+		return msgpack_pack_double(pk, json_real_value(j));
+	case JSON_STRING:
+		msgpack_pack_str(pk, json_string_length(j));
+		return msgpack_pack_str_body(pk, json_string_value(j), json_string_length(j));
+	case JSON_ARRAY: {
+		size_t i;
+		json_t *v;
+		msgpack_pack_array(pk, json_array_size(j));
+		json_array_foreach(j, i, v)
+		{
+			if (s_ref_pack_json(pk, v, depth + 1) != 0)
+				return -1;
+		}
+		return 0;
+	}
+	case JSON_OBJECT: {
+		const char *k;
+		json_t *v;
+		msgpack_pack_map(pk, json_object_size(j));
+		json_object_foreach((json_t *)j, k, v)
+		{
+			msgpack_pack_str(pk, strlen(k));
+			msgpack_pack_str_body(pk, k, strlen(k));
+			if (s_ref_pack_json(pk, v, depth + 1) != 0)
+				return -1;
+		}
+		return 0;
+	}
+	}
+	return -1;
+}
+
+/* The old record_from_json, ending in record_to_msgpack: 0 with *mp, or -1. */
+static int s_ref_json_to_mp(const char *line, size_t len, char **mp, size_t *mplen)
+{
+	char err[256];
+	json_error_t jerr;
+	json_t *root = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	record_t r;
+	int rc = -1;
+
+	if (root == NULL)
+		return -1;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	if (json_is_object(root) && s_ref_pack_json(&pk, root, 1) == 0 &&
+	    record_from_msgpack(sb.data, sb.size, &r, err, sizeof(err)) == 0) {
+		rc = record_to_msgpack(&r, mp, mplen, err, sizeof(err));
+		record_free(&r);
+	}
+	msgpack_sbuffer_destroy(&sb);
+	json_decref(root);
+	return rc;
+}
+
+static void s_expect_same_as_jansson(const char *line, size_t len)
+{
+	char err[256], *mp = NULL, *ref = NULL;
+	size_t mplen = 0, reflen = 0;
+	record_t r;
+	int rc = record_from_json(line, len, &r, err, sizeof(err));
+	int rrc = s_ref_json_to_mp(line, len, &ref, &reflen);
+
+	if (rc == 0) {
+		assert_int_equal(record_to_msgpack(&r, &mp, &mplen, err, sizeof(err)), 0);
+		record_free(&r);
+	}
+	if (rc != rrc)
+		fail_msg("'%.*s': record_from_json %d (%s), jansson %d", (int)len, line, rc,
+		         rc ? err : "", rrc);
+	if (rc == 0) {
+		assert_int_equal(mplen, reflen);
+		assert_memory_equal(mp, ref, mplen);
+	} else {
+	}
+	free(mp);
+	free(ref);
+}
+
+#define TRADE_HEAD                                                                                 \
+	"{\"type\":\"trade\",\"v\":1,\"key\":\"k\",\"source\":\"s\",\"trade_date\":\"2022-12-"     \
+	"01\","                                                                                    \
+	"\"ticker\":\"A\",\"issuer\":\"i\",\"owner\":\"o\",\"code\":\"P\",\"planned\":false,"      \
+	"\"amendment\":false,"
+
+static void test_json_reader_agrees_with_jansson(void **state)
+{
+	static const char *const lines[] = {
+		TRADE_HEAD "\"shares\":1}",
+		" \t" TRADE_HEAD "\"shares\" : 1 } \r\n ",
+		TRADE_HEAD "\"shares\":12.53,\"price\":0.1,\"value\":1e3,\"shares_after\":2E-2}",
+		TRADE_HEAD "\"shares\":1.7976931348623157e308}",
+		TRADE_HEAD "\"shares\":123456789012345678901234567890}",
+		TRADE_HEAD "\"shares\":9223372036854775807}",
+		TRADE_HEAD "\"shares\":9223372036854775808}",
+		TRADE_HEAD "\"shares\":1,\"price\":-9223372036854775808}",
+		TRADE_HEAD "\"shares\":1,\"price\":-9223372036854775809}",
+		TRADE_HEAD "\"shares\":0.30000000000000004,\"price\":4.35,\"value\":0.000001}",
+		TRADE_HEAD "\"shares\":1e-400,\"price\":-0,\"value\":-0.0}",
+		TRADE_HEAD "\"shares\":1.00000000000000000000000000001}",
+		TRADE_HEAD "\"shares\":01}",
+		TRADE_HEAD "\"shares\":1.}",
+		TRADE_HEAD "\"shares\":.5}",
+		TRADE_HEAD "\"shares\":-}",
+		TRADE_HEAD "\"shares\":+1}",
+		TRADE_HEAD "\"shares\":1e}",
+		TRADE_HEAD "\"shares\":1e+}",
+		TRADE_HEAD "\"shares\":NaN}",
+		TRADE_HEAD "\"shares\":1,}",
+		TRADE_HEAD "\"shares\":1",
+		TRADE_HEAD "\"shares\":1}}",
+		TRADE_HEAD "\"shares\":1}x",
+		TRADE_HEAD
+		"\"shares\":1,\"title\":\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\\u00e9\\u20ac\"}",
+		TRADE_HEAD "\"shares\":1,\"title\":\"\\ud83d\\ude00 and \\uD83D\\uDE00\"}",
+		TRADE_HEAD "\"shares\":1,\"title\":\"\\ud83d\"}",
+		TRADE_HEAD "\"shares\":1,\"title\":\"\\ude00\"}",
+		TRADE_HEAD "\"shares\":1,\"title\":\"\\ud83d\\u0041\"}",
+		TRADE_HEAD "\"shares\":1,\"title\":\"\\u12\"}",
+		TRADE_HEAD "\"shares\":1,\"title\":\"\\x\"}",
+		TRADE_HEAD "\"shares\":1,\"title\":\"a\\u0000b\"}",
+		TRADE_HEAD "\"shares\":1,\"title\":\"tab\there\"}",
+		TRADE_HEAD "\"shares\":1,\"title\":\"caf\xc3\xa9 \xe2\x82\xac\"}",
+		TRADE_HEAD "\"shares\":1,\"title\":\"bad \xc3\x28\"}",
+		TRADE_HEAD "\"shares\":1,\"title\":\"surrogate \xed\xa0\x80\"}",
+		TRADE_HEAD "\"shares\":1,\"title\":\"unterminated}",
+		TRADE_HEAD "\"shares\":1,\"title\":\"ends in a backslash\\",
+		TRADE_HEAD "\"shares\":1,\"roles\":[\"director\",\"officer\"],\"direct\":null}",
+		TRADE_HEAD "\"shares\":1,\"roles\":[ ],\"direct\":true}",
+		TRADE_HEAD "\"shares\":1,\"roles\":[\"director\",]}",
+		TRADE_HEAD
+		"\"shares\":1,\"instrument\":{\"figi\":\"BBG000BLNNH6\",\"market_cap\":1.5e9}}",
+		TRADE_HEAD "\"shares\":1,\"instrument\":{\"figi\":\"a\",\"figi\":\"b\"}}",
+		TRADE_HEAD "\"shares\":1,\"instrument\":{\"name\":{\"a\":{\"b\":1}}}}",
+		TRADE_HEAD "\"shares\":1,\"type\":\"trade\"}",
+		TRADE_HEAD "\"shares\":1,\"v\":1}",
+		TRADE_HEAD "\"shares\":1,\"key\":\"again\"}",
+		TRADE_HEAD "\"shares\":1,\"filed_at\":\"2022-01-06T21:05:31Z\"}",
+		TRADE_HEAD "\"shares\":1,\"accession\":\"" /* a long string: a 2-byte header */
+		           "0123456789012345678901234567890123456789\"}",
+		TRADE_HEAD "\"shares\":tru}",
+		TRADE_HEAD "\"shares\":1,\"planned\":true}",
+		TRADE_HEAD "\"shares\":1,\"planned\":nul}",
+		"{\"type\":\"stats\",\"v\":1,\"stage\":\"m\",\"in\":18446744073709551615}",
+		"{\"type\":\"stats\",\"v\":1,\"stage\":\"m\",\"in\":9223372036854775807,\"out\":0}",
+		"{\"type\":\"intent\",\"v\":1,\"id\":\"x\",\"rule\":\"r\",\"side\":\"buy\","
+		"\"ticker\":\"A\",\"notional\":1000,\"reason\":\"r\",\"evidence\":[\"a\",\"b\"]}",
+		"{}",
+		"{\"type\":\"trade\",\"v\":1,\"type\":\"trade\"}",
+		"[1,2,3]",
+		"",
+		"   ",
+		"not json",
+		"\"a string\"",
+		"{\"type\":\"trade\",\"v\":1} trailing",
+		"{\"a\":[[[[1]]]]}",
+		"{\"a\":{\"b\":{\"c\":{}}}}",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		s_expect_same_as_jansson(lines[i], strlen(lines[i]));
+}
+
+/* A valid trade line with bytes changed, removed and inserted at random:
+ * both readers must accept and refuse the same lines, with the same bytes. */
+static void test_json_reader_agrees_with_jansson_on_mutated_lines(void **state)
+{
+	static const char line[] =
+	    "{\"type\":\"trade\",\"v\":1,\"key\":\"bench:00000001\",\"source\":\"edgar\","
+	    "\"accession\":\"0001209191-26-000001\",\"url\":null,\"filed_at\":"
+	    "\"2026-04-24T21:35:59Z\",\"trade_date\":\"2026-04-22\",\"ticker\":\"T0001\","
+	    "\"issuer\":\"Issuer 1 Inc.\",\"issuer_cik\":\"0000001001\",\"owner\":\"Owner 1\","
+	    "\"owner_cik\":\"0002000001\",\"title\":\"CEO \\u00e9\\n\",\"roles\":[\"officer\"],"
+	    "\"code\":\"P\",\"shares\":1001,\"price\":12.51,\"value\":null,\"shares_after\":"
+	    "50001,\"direct\":true,\"planned\":false,\"amendment\":false,\"instrument\":null}";
+	static const char alphabet[] = "{}[]\",:\\ u0123456789.eE-+tfnl\x01\xc3\xa9"
+	                               "ax";
+	unsigned seed = 4242;
+	char buf[sizeof(line) + 8];
+	(void)state;
+	s_expect_same_as_jansson(line, strlen(line));
+	for (int i = 0; i < 30000; i++) {
+		size_t n = strlen(line);
+		memcpy(buf, line, n);
+		for (int k = 0; k < 1 + i % 3; k++) {
+			size_t at;
+			seed = seed * 1103515245 + 12345;
+			at = (seed >> 8) % n;
+			seed = seed * 1103515245 + 12345;
+			switch ((seed >> 8) % 3) {
+			case 0:
+				buf[at] = alphabet[(seed >> 12) % (sizeof(alphabet) - 1)];
+				break;
+			case 1:
+				memmove(buf + at, buf + at + 1, n - at - 1);
+				n--;
+				break;
+			default:
+				if (n + 1 < sizeof(buf)) {
+					memmove(buf + at + 1, buf + at, n - at);
+					buf[at] = alphabet[(seed >> 12) % (sizeof(alphabet) - 1)];
+					n++;
+				}
+			}
+		}
+		s_expect_same_as_jansson(buf, n);
+	}
+}
+
+/* Numbers as people and programs write them: the fast decimal path and
+ * strtod must give the same double. */
+static void test_json_reals_read_as_strtod_reads_them(void **state)
+{
+	unsigned seed = 99;
+	char line[512];
+	(void)state;
+	for (int i = 0; i < 20000; i++) {
+		char num[64];
+		seed = seed * 1103515245 + 12345;
+		switch (i % 4) {
+		case 0:
+			snprintf(num, sizeof(num), "%u.%02u", (seed >> 8) % 100000, seed % 100);
+			break;
+		case 1:
+			snprintf(num, sizeof(num), "%.17g", (double)(seed >> 4) / 997.0);
+			break;
+		case 2:
+			snprintf(num, sizeof(num), "%u.%06ue%d", (seed >> 16) % 1000,
+			         seed % 1000000, (int)(seed >> 24) % 40 - 20);
+			break;
+		default:
+			snprintf(num, sizeof(num), "0.%015u%u", seed % 1000000, seed >> 20);
+		}
+		snprintf(line, sizeof(line), TRADE_HEAD "\"shares\":1,\"price\":%s}", num);
+		s_expect_same_as_jansson(line, strlen(line));
+	}
+}
+
+/* The old record_msgpack_to_json, on msgpack-c's unpacked tree. */
+static void s_ref_put_object(msgpack_sbuffer *b, const msgpack_object *o)
+{
+	char num[40];
+
+	switch (o->type) {
+	case MSGPACK_OBJECT_NIL:
+		msgpack_sbuffer_write(b, "null", 4);
+		break;
+	case MSGPACK_OBJECT_BOOLEAN:
+		msgpack_sbuffer_write(b, o->via.boolean ? "true" : "false", o->via.boolean ? 4 : 5);
+		break;
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		msgpack_sbuffer_write(
+		    b, num,
+		    (size_t)snprintf(num, sizeof(num), "%llu", (unsigned long long)o->via.u64));
+		break;
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		msgpack_sbuffer_write(
+		    b, num, (size_t)snprintf(num, sizeof(num), "%lld", (long long)o->via.i64));
+		break;
+	case MSGPACK_OBJECT_FLOAT32:
+	case MSGPACK_OBJECT_FLOAT64:
+		for (int prec = 15; prec <= 17; prec++) {
+			snprintf(num, sizeof(num), "%.*g", prec, o->via.f64);
+			if (strtod(num, NULL) == o->via.f64)
+				break;
+		}
+		msgpack_sbuffer_write(b, num, strlen(num));
+		break;
+	case MSGPACK_OBJECT_STR:
+		msgpack_sbuffer_write(b, "\"", 1);
+		for (uint32_t i = 0; i < o->via.str.size; i++) {
+			unsigned char c = (unsigned char)o->via.str.ptr[i];
+			if (c == '"' || c == '\\') {
+				msgpack_sbuffer_write(b, "\\", 1);
+				msgpack_sbuffer_write(b, (const char *)&c, 1);
+			} else if (c == '\n' || c == '\r' || c == '\t') {
+				msgpack_sbuffer_write(b,
+				                      c == '\n'   ? "\\n"
+				                      : c == '\r' ? "\\r"
+				                                  : "\\t",
+				                      2);
+			} else if (c < 0x20) {
+				snprintf(num, sizeof(num), "\\u%04x", c);
+				msgpack_sbuffer_write(b, num, 6);
+			} else {
+				msgpack_sbuffer_write(b, (const char *)&c, 1);
+			}
+		}
+		msgpack_sbuffer_write(b, "\"", 1);
+		break;
+	case MSGPACK_OBJECT_ARRAY:
+		msgpack_sbuffer_write(b, "[", 1);
+		for (uint32_t i = 0; i < o->via.array.size; i++) {
+			if (i > 0)
+				msgpack_sbuffer_write(b, ",", 1);
+			s_ref_put_object(b, &o->via.array.ptr[i]);
+		}
+		msgpack_sbuffer_write(b, "]", 1);
+		break;
+	case MSGPACK_OBJECT_MAP:
+		msgpack_sbuffer_write(b, "{", 1);
+		for (uint32_t i = 0; i < o->via.map.size; i++) {
+			if (i > 0)
+				msgpack_sbuffer_write(b, ",", 1);
+			s_ref_put_object(b, &o->via.map.ptr[i].key);
+			msgpack_sbuffer_write(b, ":", 1);
+			s_ref_put_object(b, &o->via.map.ptr[i].val);
+		}
+		msgpack_sbuffer_write(b, "}", 1);
+		break;
+	default:
+		msgpack_sbuffer_write(b, "null", 4);
+	}
+}
+
+static void s_expect_json_as_before(const char *mp, size_t len)
+{
+	char err[256], *js;
+	size_t jlen, off = 0;
+	msgpack_unpacked up;
+	msgpack_sbuffer ref;
+
+	msgpack_unpacked_init(&up);
+	msgpack_sbuffer_init(&ref);
+	assert_int_equal(msgpack_unpack_next(&up, mp, len, &off), MSGPACK_UNPACK_SUCCESS);
+	s_ref_put_object(&ref, &up.data);
+	assert_int_equal(record_msgpack_to_json(mp, len, &js, &jlen, err, sizeof(err)), 0);
+	if (jlen != ref.size || memcmp(js, ref.data, jlen) != 0)
+		fail_msg("json '%s' != reference '%.*s'", js, (int)ref.size, ref.data);
+	assert_int_equal(js[jlen], '\0');
+	free(js);
+	msgpack_sbuffer_destroy(&ref);
+	msgpack_unpacked_destroy(&up);
+}
+
+/* Every number form, negative and positive, and doubles that take the
+ * fast decimal path and doubles that do not, print as they did. */
+static void test_msgpack_to_json_prints_as_msgpack_c_did(void **state)
+{
+	static const double reals[] = { 12.53,      -12.53, 0.1,           0.0001,
+		                        0.00012,    1e-5,   123456.789012, 99999999999999.9,
+		                        1e15 + 0.5, 1e300,  -1e-300,       0.30000000000000004,
+		                        1.0 / 3,    2.5e-4, 4.35,          1e16 };
+	static const int64_t ints[] = { 0,
+		                        1,
+		                        31,
+		                        127,
+		                        128,
+		                        255,
+		                        256,
+		                        65535,
+		                        65536,
+		                        4294967295LL,
+		                        4294967296LL,
+		                        INT64_MAX,
+		                        -1,
+		                        -32,
+		                        -33,
+		                        -128,
+		                        -129,
+		                        -32768,
+		                        -32769,
+		                        -2147483648LL,
+		                        -2147483649LL,
+		                        INT64_MIN };
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	unsigned seed = 7;
+	char s[40];
+	(void)state;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 4);
+	msgpack_pack_str_with_body(&pk, "reals", 5);
+	msgpack_pack_array(&pk, sizeof(reals) / sizeof(reals[0]) + 1);
+	for (size_t i = 0; i < sizeof(reals) / sizeof(reals[0]); i++)
+		msgpack_pack_double(&pk, reals[i]);
+	msgpack_pack_float(&pk, 0.1f);
+	msgpack_pack_str_with_body(&pk, "ints", 4);
+	msgpack_pack_array(&pk, sizeof(ints) / sizeof(ints[0]) + 1);
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+		msgpack_pack_int64(&pk, ints[i]);
+	msgpack_pack_uint64(&pk, UINT64_MAX);
+	msgpack_pack_str_with_body(&pk, "str", 3);
+	for (int c = 0; c < 32; c++)
+		s[c] = (char)(c + 1);
+	s[32] = '"';
+	s[33] = '\\';
+	memcpy(s + 34, "\xc3\xa9/x", 5);
+	msgpack_pack_str_with_body(&pk, s, 39);
+	msgpack_pack_str_with_body(&pk, "nested", 6);
+	msgpack_pack_map(&pk, 2);
+	msgpack_pack_nil(&pk);
+	msgpack_pack_array(&pk, 0);
+	msgpack_pack_true(&pk);
+	msgpack_pack_false(&pk);
+	s_expect_json_as_before(sb.data, sb.size);
+
+	for (int i = 0; i < 20000; i++) {
+		double x;
+		msgpack_sbuffer_clear(&sb);
+		seed = seed * 1103515245 + 12345;
+		if (i % 2)
+			x = (double)(seed >> 4) / 100.0;
+		else
+			x = (double)seed * 1e-9 * (seed % 7 ? 1.0 : -1e9);
+		msgpack_pack_double(&pk, x);
+		s_expect_json_as_before(sb.data, sb.size);
+	}
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/* The encoder writes what msgpack-c's packer wrote: each integer in its
+ * smallest form, other numbers as float64, strings with the smallest
+ * header. */
+static void test_msgpack_encoding_is_msgpack_c_s(void **state)
+{
+	static const double shares[] = { 1,     127,          128,          255,  256, 65535,
+		                         65536, 4294967295.0, 4294967296.0, 1e15, 0.5, 196.356 };
+	char err[256], *mp;
+	size_t len;
+	record_t r;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(shares) / sizeof(shares[0]); i++) {
+		msgpack_sbuffer sb;
+		msgpack_packer pk;
+		char big[300];
+
+		record_init(&r, REC_DROP);
+		memset(big, 'x', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		big[(size_t)shares[i] % 280 + 10] = '\0'; /* strings of 10..289 bytes */
+		r.u.drop.stage = strdup("decider");
+		r.u.drop.key = strdup(big);
+		r.u.drop.reason = strdup(big + 1);
+		assert_int_equal(record_to_msgpack(&r, &mp, &len, err, sizeof(err)), 0);
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		msgpack_pack_map(&pk, 5);
+		msgpack_pack_str_with_body(&pk, "type", 4);
+		msgpack_pack_str_with_body(&pk, "drop", 4);
+		msgpack_pack_str_with_body(&pk, "v", 1);
+		msgpack_pack_int(&pk, 1);
+		msgpack_pack_str_with_body(&pk, "stage", 5);
+		msgpack_pack_str_with_body(&pk, "decider", 7);
+		msgpack_pack_str_with_body(&pk, "key", 3);
+		msgpack_pack_str_with_body(&pk, big, strlen(big));
+		msgpack_pack_str_with_body(&pk, "reason", 6);
+		msgpack_pack_str_with_body(&pk, big + 1, strlen(big + 1));
+		assert_int_equal(len, sb.size);
+		assert_memory_equal(mp, sb.data, len);
+		free(mp);
+		msgpack_sbuffer_destroy(&sb);
+		record_free(&r);
+
+		/* a trade's numbers: find the shares value in the encoding */
+		s_make_trade(&r);
+		r.u.trade.shares = shares[i];
+		assert_int_equal(record_to_msgpack(&r, &mp, &len, err, sizeof(err)), 0);
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		msgpack_pack_str_with_body(&pk, "shares", 6);
+		if (shares[i] == (double)(int64_t)shares[i])
+			msgpack_pack_int64(&pk, (int64_t)shares[i]);
+		else
+			msgpack_pack_double(&pk, shares[i]);
+		msgpack_pack_str_with_body(&pk, "price", 5);
+		msgpack_pack_double(&pk, 12.34);
+		assert_non_null(memmem(mp, len, sb.data, sb.size));
+		free(mp);
+		msgpack_sbuffer_destroy(&sb);
+		record_free(&r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -386,6 +913,7 @@ int main(void)
 		cmocka_unit_test(test_json_prints_whole_numbers_as_integers_and_nulls),
 		cmocka_unit_test(test_huge_array_count_is_refused_before_allocation),
 		cmocka_unit_test(test_deep_nesting_is_refused),
+		cmocka_unit_test(test_nested_counts_claiming_more_than_the_bytes_are_refused),
 		cmocka_unit_test(test_truncation_and_trailing_bytes_are_refused),
 		cmocka_unit_test(test_wrong_types_unknown_version_and_keys_are_refused),
 		cmocka_unit_test(test_invalid_utf8_and_oversized_strings_are_refused),
@@ -393,6 +921,11 @@ int main(void)
 		cmocka_unit_test(test_encoding_an_invalid_record_fails_with_reason),
 		cmocka_unit_test(test_record_copy_is_deep),
 		cmocka_unit_test(test_random_bytes_never_crash_the_decoder),
+		cmocka_unit_test(test_json_reader_agrees_with_jansson),
+		cmocka_unit_test(test_json_reader_agrees_with_jansson_on_mutated_lines),
+		cmocka_unit_test(test_json_reals_read_as_strtod_reads_them),
+		cmocka_unit_test(test_msgpack_to_json_prints_as_msgpack_c_did),
+		cmocka_unit_test(test_msgpack_encoding_is_msgpack_c_s),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
