@@ -21,6 +21,15 @@
  *   - Events are emitted after the journal commit, so a kill in between
  *     loses an event, never an order: the intent, sent again, reports
  *     `duplicate` with what the journal knows.
+ *
+ * Batching (executor_take / executor_flush): the intents read in one turn
+ * of the loop are journalled in one transaction, one fsync for all of
+ * them, and only then does the broker hear of any: every one is on disk
+ * before the first is sent, which is all the write-ahead rule asks.  In a
+ * dry run nothing leaves the process, so the whole batch (journalled,
+ * decided, finished) is one transaction and its events are held back
+ * until it commits: a kill leaves either all of it or none of it, and a
+ * lost batch is simply decided again when its intents come again.
  */
 #include "executor.h"
 
@@ -43,7 +52,8 @@
 #define EXEC_IDLE_TICK_MS          60000 /* longest sleep when nothing is due */
 #define EXEC_EOF_DRAIN_MS          120000
 #define EXEC_DEF_RECHECK_S         300
-#define EXEC_STALE_CLOCK_RECHECK_S 10 /* closed although its next open has passed */
+#define EXEC_STALE_CLOCK_RECHECK_S 10  /* closed although its next open has passed */
+#define EXEC_INTAKE_MAX            256 /* intents journalled in one transaction */
 
 struct executor {
 	struct executor_opts o;
@@ -56,10 +66,24 @@ struct executor {
 	struct broker_clock clock;
 	int64_t clock_until_ms;
 	bool clock_valid;
-	/* in-doubt count, recomputed when dirty */
+	/* in-doubt count, valid while the journal's generation is doubt_gen */
 	int64_t in_doubt;
-	bool doubt_dirty;
+	uint64_t doubt_gen;
+	bool doubt_valid;
+	/* when work is next due (journal_next_due), valid likewise */
+	int64_t due_retry_ms, due_wake_s;
+	uint64_t due_gen;
+	bool due_valid;
 	struct log_limit retry_limit;
+	/* intents taken but not yet journalled (executor_take) */
+	record_t intake[EXEC_INTAKE_MAX];
+	int n_intake;
+	/* order events held back until the dry-run batch that decided them
+	 * commits (s_emit while defer_events) */
+	record_t *held;
+	size_t n_held, cap_held;
+	bool defer_events;
+	volatile sig_atomic_t *stop; /* set: leave journalled intents for later */
 };
 
 const char *executor_client_id(const char *intent_id, char *buf, size_t len)
@@ -90,8 +114,41 @@ static void s_emit(executor_t *ex, const char *id, enum order_status st, const c
 	r.u.order.price = (isfinite(price) && price >= 0) ? price : NAN;
 	r.u.order.reason = why[0] != '\0' ? why : NULL;
 	r.u.order.at = time_now();
-	if (ex->emit != NULL)
-		ex->emit(ex->arg, &r);
+	if (ex->emit == NULL)
+		return;
+	if (ex->defer_events) {
+		if (ex->n_held == ex->cap_held) {
+			size_t cap = ex->cap_held ? ex->cap_held * 2 : 64;
+			record_t *h = realloc(ex->held, cap * sizeof(*h));
+
+			if (h == NULL)
+				goto lost;
+			ex->held = h;
+			ex->cap_held = cap;
+		}
+		if (record_copy(&ex->held[ex->n_held], &r) != 0)
+			goto lost;
+		ex->n_held++;
+		return;
+	lost:
+		/* The decision is journalled; only its event is lost, as if
+		 * killed after the commit: a resend reports `duplicate`. */
+		log_warnx("intent %s: out of memory: order event not sent", id);
+		return;
+	}
+	ex->emit(ex->arg, &r);
+}
+
+/* Send the held events (their batch committed), or drop them (it did
+ * not: what they report never happened). */
+static void s_release_events(executor_t *ex, bool send)
+{
+	for (size_t i = 0; i < ex->n_held; i++) {
+		if (send && ex->emit != NULL)
+			ex->emit(ex->arg, &ex->held[i]);
+		record_free(&ex->held[i]);
+	}
+	ex->n_held = 0;
 }
 
 /* ---- helpers ---- */
@@ -183,7 +240,6 @@ static int s_finish(executor_t *ex, const struct journal_entry *e, enum journal_
 {
 	char err[512];
 
-	ex->doubt_dirty = true;
 	if (journal_finish(ex->j, e->id, st, a, boid, bstatus, qty, price, reason, time_now(), err,
 	                   sizeof(err)) != 0) {
 		/* Not recorded: the entry stays as it was and is retried. */
@@ -238,7 +294,6 @@ static int s_retry(executor_t *ex, const struct journal_entry *e, const struct j
 		delay *= 2;
 	if (delay > ex->o.retry_max_ms)
 		delay = ex->o.retry_max_ms;
-	ex->doubt_dirty = true;
 	if (journal_retry_later(ex->j, e->id, a, time_mono_ms() + delay, reason, time_now(), err,
 	                        sizeof(err)) != 0) {
 		log_warnx("intent %s: %s", e->id, err);
@@ -306,7 +361,6 @@ static int s_resolve_doubt(executor_t *ex, struct journal_entry *e, const char *
 		           : -1;
 	}
 	if (out == BROKER_NOT_FOUND) {
-		ex->doubt_dirty = true;
 		if (journal_clear_doubt(ex->j, e->id, &a, time_now(), err, sizeof(err)) != 0) {
 			log_warnx("intent %s: %s", e->id, err);
 			return -1;
@@ -332,7 +386,6 @@ static int s_send(executor_t *ex, struct journal_entry *e, const struct risk_ord
 	char detail[300], err[512], reason[700];
 	int rc;
 
-	ex->doubt_dirty = true;
 	if (journal_begin_send(ex->j, e->id, day, ro->qty, risk_order_value(ro), time_now(), err,
 	                       sizeof(err)) != 0) {
 		log_warnx("intent %s: %s (not sent)", e->id, err);
@@ -400,7 +453,12 @@ static int s_decide(executor_t *ex, struct journal_entry *e)
 	if (risk_check_order(&ex->o.limits, &ro, why, sizeof(why)) != 0)
 		return s_finish(ex, e, JS_BLOCKED, NULL, NULL, NULL, in->qty, NAN, why);
 	s_day(now, day, sizeof(day));
-	if (journal_usage(ex->j, day, e->id, &orders, &notional, err, sizeof(err)) != 0) {
+	/* The day's usage is a scan of the day's orders: skipped when no
+	 * daily limit would read it (risk_check_day ignores it then). */
+	orders = 0;
+	notional = 0;
+	if ((ex->o.limits.max_orders_per_day > 0 || ex->o.limits.max_notional_per_day > 0) &&
+	    journal_usage(ex->j, day, e->id, &orders, &notional, err, sizeof(err)) != 0) {
 		log_warnx("intent %s: %s", e->id, err);
 		return -1;
 	}
@@ -460,7 +518,6 @@ static int s_decide(executor_t *ex, struct journal_entry *e)
 			wake = in->expires_at;
 		snprintf(why, sizeof(why), "market closed: held until %s",
 		         s_fmt_time(wake, t1, sizeof(t1)));
-		ex->doubt_dirty = true;
 		if (journal_hold(ex->j, e->id, wake, why, now, err, sizeof(err)) != 0) {
 			log_warnx("intent %s: %s", e->id, err);
 			return -1;
@@ -517,7 +574,39 @@ static int s_decide(executor_t *ex, struct journal_entry *e)
 	}
 }
 
-/* Move one entry forward as far as it can go now. */
+/* Move one loaded entry forward as far as it can go now (the caller
+ * frees e). */
+static int s_advance_entry(executor_t *ex, struct journal_entry *e)
+{
+	char err[512];
+	int rc;
+
+	if ((e->state != JS_PENDING && e->state != JS_HELD) || strcmp(e->broker, ex->broker) != 0)
+		return 0;
+	if (e->state == JS_HELD) {
+		if (journal_wake(ex->j, e->id, time_now(), err, sizeof(err)) != 0) {
+			log_warnx("intent %s: %s", e->id, err);
+			return -1;
+		}
+		e->state = JS_PENDING;
+	}
+	if (e->in_doubt) {
+		rc = s_resolve_doubt(ex, e, " (found by lookup)", false);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;
+	}
+	if (ex->o.max_attempts > 0 && e->failures >= ex->o.max_attempts &&
+	    e->intent.u.intent.expires_at == REC_NULL_TIME) {
+		char why[700];
+		snprintf(why, sizeof(why), "gave up after %d tries without an answer: %s",
+		         e->failures, e->reason);
+		return s_finish(ex, e, JS_ERROR, NULL, NULL, NULL, e->intent.u.intent.qty, NAN,
+		                why);
+	}
+	return s_decide(ex, e);
+}
+
+/* Move the entry `id` forward as far as it can go now. */
 static int s_advance(executor_t *ex, const char *id)
 {
 	struct journal_entry e;
@@ -530,35 +619,7 @@ static int s_advance(executor_t *ex, const char *id)
 			log_warnx("intent %.64s: %s", id, err);
 		return rc < 0 ? -1 : 0;
 	}
-	if ((e.state != JS_PENDING && e.state != JS_HELD) || strcmp(e.broker, ex->broker) != 0) {
-		journal_entry_free(&e);
-		return 0;
-	}
-	if (e.state == JS_HELD) {
-		if (journal_wake(ex->j, e.id, time_now(), err, sizeof(err)) != 0) {
-			log_warnx("intent %s: %s", e.id, err);
-			journal_entry_free(&e);
-			return -1;
-		}
-		e.state = JS_PENDING;
-	}
-	if (e.in_doubt) {
-		rc = s_resolve_doubt(ex, &e, " (found by lookup)", false);
-		if (rc != 0) {
-			journal_entry_free(&e);
-			return rc < 0 ? -1 : 0;
-		}
-	}
-	if (ex->o.max_attempts > 0 && e.failures >= ex->o.max_attempts &&
-	    e.intent.u.intent.expires_at == REC_NULL_TIME) {
-		char why[700];
-		snprintf(why, sizeof(why), "gave up after %d tries without an answer: %s",
-		         e.failures, e.reason);
-		rc = s_finish(ex, &e, JS_ERROR, NULL, NULL, NULL, e.intent.u.intent.qty, NAN, why);
-		journal_entry_free(&e);
-		return rc;
-	}
-	rc = s_decide(ex, &e);
+	rc = s_advance_entry(ex, &e);
 	journal_entry_free(&e);
 	return rc;
 }
@@ -577,39 +638,43 @@ static bool s_id_ok(const char *id)
 	return true;
 }
 
-int executor_on_intent(executor_t *ex, const intent_t *in)
+/* Refuse an intent whose id cannot be journalled: an `error` event. */
+static void s_bad_id(executor_t *ex, const intent_t *in)
+{
+	char why[700], shown[JOURNAL_ID_MAX + 1];
+
+	snprintf(why, sizeof(why),
+	         "intent id must be 1-%d printable ASCII characters; not journalled",
+	         JOURNAL_ID_MAX);
+	/* The id is valid UTF-8 (the decoder checked); the event can carry
+	 * it, truncated to what a reader can use, without cutting a UTF-8
+	 * sequence in half. */
+	snprintf(shown, sizeof(shown), "%s", in->id);
+	for (size_t n = strlen(shown); n > 0 && !record_utf8_valid(shown, strlen(shown));)
+		shown[--n] = '\0';
+	s_emit(ex, shown[0] ? shown : "?", ORDER_ERROR, NULL, NAN, NAN, why);
+	log_warnx("intent refused: %s", why);
+}
+
+/*
+ * What follows journal_add's answer add_rc (err: its error) for intent in,
+ * journalled at `now` with client id cid: an `error` event, a `duplicate`
+ * event, or the new entry moved forward.  0, or -1 to count an error.
+ */
+static int s_after_add(executor_t *ex, const intent_t *in, const char *cid, int add_rc,
+                       const char *add_err, int64_t now)
 {
 	struct journal_entry e;
-	char err[512], cid[BROKER_CLIENT_ID_MAX + 1], why[700];
+	char err[512], why[700];
 	int rc;
 
-	if (!s_id_ok(in->id)) {
-		snprintf(why, sizeof(why),
-		         "intent id must be 1-%d printable ASCII characters; not journalled",
-		         JOURNAL_ID_MAX);
-		/* The id is valid UTF-8 (the decoder checked); the event can
-		 * carry it, truncated to what a reader can use. */
-		{
-			char shown[JOURNAL_ID_MAX + 1];
-			snprintf(shown, sizeof(shown), "%s", in->id);
-			/* do not cut a UTF-8 sequence in half */
-			for (size_t n = strlen(shown);
-			     n > 0 && !record_utf8_valid(shown, strlen(shown));)
-				shown[--n] = '\0';
-			s_emit(ex, shown[0] ? shown : "?", ORDER_ERROR, NULL, NAN, NAN, why);
-		}
-		log_warnx("intent refused: %s", why);
-		return -1;
-	}
-	executor_client_id(in->id, cid, sizeof(cid));
-	rc = journal_add(ex->j, in, cid, ex->broker, time_now(), err, sizeof(err));
-	if (rc < 0) {
-		snprintf(why, sizeof(why), "journal: %s; not sent", err);
+	if (add_rc < 0) {
+		snprintf(why, sizeof(why), "journal: %s; not sent", add_err);
 		log_warnx("intent %s: %s", in->id, why);
 		s_emit(ex, in->id, ORDER_ERROR, NULL, in->qty, NAN, why);
 		return -1;
 	}
-	if (rc == 1) {
+	if (add_rc == 1) {
 		if (journal_get(ex->j, in->id, &e, err, sizeof(err)) != 0) {
 			snprintf(why, sizeof(why), "intent already journalled");
 			s_emit(ex, in->id, ORDER_DUPLICATE, NULL, NAN, NAN, why);
@@ -625,23 +690,152 @@ int executor_on_intent(executor_t *ex, const intent_t *in)
 		journal_entry_free(&e);
 		return 0;
 	}
-	return s_advance(ex, in->id);
+	/* The entry just written, built in memory: reading it back would
+	 * decode its JSON payload again. */
+	if (journal_entry_fresh(&e, in, cid, ex->broker, now) != 0)
+		return s_advance(ex, in->id);
+	rc = s_advance_entry(ex, &e);
+	journal_entry_free(&e);
+	return rc;
 }
 
-int64_t executor_tick(executor_t *ex)
+/* One intent in its own transactions: journalled (fsync), then moved on. */
+static int s_intake_one(executor_t *ex, const intent_t *in)
 {
-	char ids[EXEC_DUE_BATCH][JOURNAL_ID_MAX + 1];
-	int64_t now_ms = time_mono_ms(), now_s = time_now(), retry_ms, wake_s, d;
-	int n = journal_due(ex->j, ex->broker, now_ms, now_s, ids, EXEC_DUE_BATCH);
+	char err[512], cid[BROKER_CLIENT_ID_MAX + 1];
+	int64_t now = time_now();
+	int rc;
 
+	executor_client_id(in->id, cid, sizeof(cid));
+	err[0] = '\0';
+	rc = journal_add(ex->j, in, cid, ex->broker, now, err, sizeof(err));
+	return s_after_add(ex, in, cid, rc, err, now);
+}
+
+/*
+ * The intake as one batch (see the top of the file).  Returns the errors
+ * to count, or -1 when the batch could not be journalled as one, in which
+ * case nothing of it was kept and nothing was emitted: the caller goes
+ * through the intents one by one, which reports each one's own failure.
+ */
+static int s_intake_batch(executor_t *ex, int n)
+{
+	char cids[EXEC_INTAKE_MAX][BROKER_CLIENT_ID_MAX + 1], err[512];
+	int rcs[EXEC_INTAKE_MAX], failed = 0;
+	int64_t now = time_now();
+
+	/* A dry run's batch is decided and finished before it commits and
+	 * nothing of it leaves the process, so it need not wait for the disk:
+	 * a kill keeps it (the WAL is written), and a machine crash that
+	 * undoes it undoes decisions no broker saw; those intents are decided
+	 * again when they come again.  A real broker's batch is fsynced: the
+	 * broker hears of its intents right after. */
+	if (journal_batch_begin(ex->j, !ex->o.dry_run, err, sizeof(err)) != 0) {
+		log_warnx("journal: %s", err);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		const intent_t *in = &ex->intake[i].u.intent;
+
+		executor_client_id(in->id, cids[i], sizeof(cids[i]));
+		rcs[i] = journal_add(ex->j, in, cids[i], ex->broker, now, err, sizeof(err));
+		if (rcs[i] < 0) {
+			journal_batch_abort(ex->j);
+			return -1;
+		}
+	}
+	if (!ex->o.dry_run) {
+		if (journal_batch_commit(ex->j, err, sizeof(err)) != 0) {
+			log_warnx("journal: %s", err);
+			return -1;
+		}
+		/* Every intent of the batch is on disk: now the broker may hear
+		 * of them, in their order.  Once one is in doubt, or on a stop,
+		 * the rest stay pending for executor_tick (as after a restart). */
+		for (int i = 0; i < n; i++) {
+			const intent_t *in = &ex->intake[i].u.intent;
+
+			if (rcs[i] == 0 &&
+			    ((ex->stop != NULL && *ex->stop) || !executor_input_ready(ex)))
+				continue;
+			failed += s_after_add(ex, in, cids[i], rcs[i], "", now) != 0;
+		}
+		return failed;
+	}
+	/* Dry run: decided inside the batch, reported once it commits. */
+	ex->defer_events = true;
 	for (int i = 0; i < n; i++)
-		s_advance(ex, ids[i]);
-	if (n == EXEC_DUE_BATCH)
+		failed += s_after_add(ex, &ex->intake[i].u.intent, cids[i], rcs[i], "", now) != 0;
+	ex->defer_events = false;
+	if (journal_batch_commit(ex->j, err, sizeof(err)) != 0) {
+		log_warnx("journal: %s; deciding the %d intents one by one", err, n);
+		s_release_events(ex, false);
+		return -1;
+	}
+	s_release_events(ex, true);
+	return failed;
+}
+
+int executor_flush(executor_t *ex)
+{
+	int n = ex->n_intake, failed = -1;
+
+	if (n == 0)
 		return 0;
-	journal_next_due(ex->j, ex->broker, &retry_ms, &wake_s);
-	now_ms = time_mono_ms();
-	now_s = time_now();
-	d = EXEC_IDLE_TICK_MS;
+	if (n > 1 || ex->o.dry_run)
+		failed = s_intake_batch(ex, n);
+	if (failed < 0) {
+		failed = 0;
+		for (int i = 0; i < n; i++)
+			failed += s_intake_one(ex, &ex->intake[i].u.intent) != 0;
+	}
+	for (int i = 0; i < n; i++)
+		record_free(&ex->intake[i]);
+	ex->n_intake = 0;
+	return failed;
+}
+
+int executor_take(executor_t *ex, record_t *r)
+{
+	int failed = 0;
+
+	if (r->type != REC_INTENT)
+		return -1;
+	if (!s_id_ok(r->u.intent.id)) {
+		/* Reported in its place among the intents around it. */
+		failed = executor_flush(ex);
+		s_bad_id(ex, &r->u.intent);
+		return failed + 1;
+	}
+	ex->intake[ex->n_intake++] = *r;
+	record_init(r, REC_INTENT);
+	if (ex->n_intake == EXEC_INTAKE_MAX)
+		failed = executor_flush(ex);
+	return failed;
+}
+
+int executor_on_intent(executor_t *ex, const intent_t *in)
+{
+	record_t r = { .type = REC_INTENT }, copy;
+
+	r.u.intent = *in;
+	if (!s_id_ok(in->id)) {
+		executor_flush(ex); /* what was taken before goes first */
+		s_bad_id(ex, in);
+		return -1;
+	}
+	if (record_copy(&copy, &r) != 0) {
+		log_warnx("intent %s: out of memory", in->id);
+		return -1;
+	}
+	return executor_take(ex, &copy) + executor_flush(ex) > 0 ? -1 : 0;
+}
+
+/* Milliseconds until the next retry_ms (mono) or wake_s (UTC s). */
+static int64_t s_until(int64_t retry_ms, int64_t wake_s)
+{
+	int64_t now_ms = time_mono_ms(), now_s = time_now(), d = EXEC_IDLE_TICK_MS;
+
 	if (retry_ms != INT64_MAX)
 		d = retry_ms - now_ms < d ? retry_ms - now_ms : d;
 	if (wake_s != INT64_MAX && (wake_s - now_s) < d / 1000)
@@ -649,11 +843,41 @@ int64_t executor_tick(executor_t *ex)
 	return d < 0 ? 0 : d;
 }
 
+int64_t executor_tick(executor_t *ex)
+{
+	char ids[EXEC_DUE_BATCH][JOURNAL_ID_MAX + 1];
+	int64_t now_ms, now_s, d;
+	int n;
+
+	if (ex->n_intake > 0)
+		executor_flush(ex);
+	/* The loop ticks once per turn, i.e. per few intents: while the
+	 * journal is unchanged since the last look, its next due times still
+	 * hold and nothing is due before them. */
+	if (ex->due_valid && ex->due_gen == journal_generation(ex->j)) {
+		d = s_until(ex->due_retry_ms, ex->due_wake_s);
+		if (d > 0)
+			return d;
+	}
+	now_ms = time_mono_ms();
+	now_s = time_now();
+	n = journal_due(ex->j, ex->broker, now_ms, now_s, ids, EXEC_DUE_BATCH);
+	for (int i = 0; i < n; i++)
+		s_advance(ex, ids[i]);
+	if (n == EXEC_DUE_BATCH)
+		return 0;
+	journal_next_due(ex->j, ex->broker, &ex->due_retry_ms, &ex->due_wake_s);
+	ex->due_gen = journal_generation(ex->j);
+	ex->due_valid = n >= 0;
+	return s_until(ex->due_retry_ms, ex->due_wake_s);
+}
+
 bool executor_input_ready(executor_t *ex)
 {
-	if (ex->doubt_dirty) {
+	if (!ex->doubt_valid || ex->doubt_gen != journal_generation(ex->j)) {
 		ex->in_doubt = journal_in_doubt(ex->j, ex->broker);
-		ex->doubt_dirty = false;
+		ex->doubt_gen = journal_generation(ex->j);
+		ex->doubt_valid = ex->in_doubt >= 0;
 	}
 	return ex->in_doubt == 0;
 }
@@ -699,7 +923,6 @@ executor_t *executor_new(const struct executor_opts *o, broker_t *b, executor_em
 	ex->broker = b->ops->name;
 	ex->emit = emit;
 	ex->arg = arg;
-	ex->doubt_dirty = true;
 	ex->retry_limit = (struct log_limit)LOG_LIMIT_INIT(10, 10);
 	ex->j = journal_open(o->state_dir, err, errlen);
 	if (ex->j == NULL) {
@@ -724,6 +947,12 @@ void executor_free(executor_t **ex)
 {
 	if (ex == NULL || *ex == NULL)
 		return;
+	/* Intents taken and not flushed were never journalled: a resend
+	 * brings them again. */
+	for (int i = 0; i < (*ex)->n_intake; i++)
+		record_free(&(*ex)->intake[i]);
+	s_release_events(*ex, false);
+	free((*ex)->held);
 	journal_close(&(*ex)->j);
 	broker_free(&(*ex)->b);
 	free(*ex);
@@ -743,6 +972,13 @@ static void s_wire_emit(void *arg, const record_t *r)
 	wire_emit(arg, r);
 }
 
+/* Count n errors of work done outside on_record (a flushed batch). */
+static void s_count_errors(struct run_ctx *rc, int n)
+{
+	for (int i = 0; i < n; i++)
+		wire_count_error(rc->w);
+}
+
 static int s_on_record(void *ctx, record_t *r)
 {
 	struct run_ctx *rc = ctx;
@@ -752,13 +988,25 @@ static int s_on_record(void *ctx, record_t *r)
 		          record_type_name(r->type));
 		return 0;
 	}
-	return executor_on_intent(rc->ex, &r->u.intent);
+	/* Journalled with the others of this turn at on_idle (or when the
+	 * intake is full). */
+	s_count_errors(rc, executor_take(rc->ex, r));
+	return 0;
+}
+
+static void s_on_idle(void *ctx)
+{
+	struct run_ctx *rc = ctx;
+
+	s_count_errors(rc, executor_flush(rc->ex));
 }
 
 static int64_t s_on_tick(void *ctx)
 {
 	struct run_ctx *rc = ctx;
 
+	/* A turn that filled the wire's receive batch calls no on_idle. */
+	s_count_errors(rc, executor_flush(rc->ex));
 	return executor_tick(rc->ex);
 }
 
@@ -807,7 +1055,10 @@ static void s_reconcile_at_start(executor_t *ex, volatile sig_atomic_t *stop)
 static void s_on_eof(void *ctx)
 {
 	struct run_ctx *rc = ctx;
-	int64_t left = executor_drain(rc->ex, EXEC_EOF_DRAIN_MS, wire_stop_flag(rc->w));
+	int64_t left;
+
+	s_count_errors(rc, executor_flush(rc->ex));
+	left = executor_drain(rc->ex, EXEC_EOF_DRAIN_MS, wire_stop_flag(rc->w));
 
 	if (left > 0)
 		log_warnx(
@@ -897,6 +1148,7 @@ int executor_run(conf_t *c, const struct stage_args *a, wire_t *w)
 	const struct stage_ops ops = {
 		.on_record = s_on_record,
 		.on_tick = s_on_tick,
+		.on_idle = s_on_idle,
 		.on_eof = s_on_eof,
 		.input_ready = s_input_ready,
 	};
@@ -947,6 +1199,7 @@ int executor_run(conf_t *c, const struct stage_args *a, wire_t *w)
 		log_warnx("%s", err);
 		return 1;
 	}
+	rc.ex->stop = wire_stop_flag(w);
 	log_info("broker %s%s; halt file %s; journal: %lld pending (%lld in doubt), %lld held",
 	         b->ops->name, o.dry_run ? " (dry run: nothing is sent)" : "", halt_path,
 	         (long long)journal_pending(rc.ex->j, rc.ex->broker),

@@ -8,7 +8,8 @@
  *
  * What happens to one intent (executor.c has the details):
  *   1. an intent id already in the journal -> `duplicate`, nothing else;
- *   2. journal it as pending (fsync) before any broker call;
+ *   2. journal it as pending (fsync; the intents that arrive together
+ *      share one) before any broker call;
  *   3. expired, halted, limits, dry run -> `blocked` / `dry_run`;
  *   4. market closed -> held until the open (or `blocked`, per
  *      executor.market_closed); not tradable, position, account -> `blocked`;
@@ -64,9 +65,27 @@ executor_t *executor_new(const struct executor_opts *o, broker_t *b, executor_em
                          void *arg, char *err, size_t errlen);
 void executor_free(executor_t **ex);
 
-/* Handle one intent (steps 1-6 above).  Returns 0, or -1 when something
- * went wrong that the caller should count (an `error` or nothing emitted). */
+/* Handle one intent now (steps 1-6 above; what was taken before it goes
+ * first).  Returns 0, or -1 when something went wrong that the caller
+ * should count (an `error` or nothing emitted). */
 int executor_on_intent(executor_t *ex, const intent_t *in);
+
+/*
+ * Take the intent r (REC_INTENT) for the next executor_flush, which runs
+ * by itself when the intake is full: its contents are taken over and r is
+ * left empty.  A bad id is refused at once (an `error` event) and r is
+ * left as it was, for the caller to free.  Returns the number of errors
+ * to count (of the refusal, or of a flush).
+ */
+int executor_take(executor_t *ex, record_t *r);
+
+/*
+ * Handle every intent taken, in order: all journalled in one transaction
+ * (one fsync) before the broker hears of any; in a dry run decided in that
+ * same transaction too, their events sent once it committed.  Returns the
+ * number of errors to count.
+ */
+int executor_flush(executor_t *ex);
 
 /* Do the work that is due (lookups, retries, held intents whose time has
  * come); returns the milliseconds until more is due. */

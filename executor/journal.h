@@ -85,7 +85,32 @@ enum order_status journal_state_order_status(enum journal_state s);
 
 /* Open or create state_dir/executor.sqlite; NULL with err filled. */
 journal_t *journal_open(const char *state_dir, char *err, size_t errlen);
+/* Closes; an open batch is rolled back. */
 void journal_close(journal_t **j);
+
+/*
+ * A batch: one transaction (one fsync at its commit) around any number of
+ * the calls below.  Inside it each call is a savepoint: a call that fails
+ * leaves nothing behind and the batch goes on; nothing is durable, or
+ * visible to another connection, until journal_batch_commit returns 0.
+ * A failed commit rolls the whole batch back.  The caller must not talk to
+ * a broker about anything first journalled in an open batch: the
+ * write-ahead rule needs the entry on disk first.
+ *
+ * durable false: the commit is not fsynced (synchronous = NORMAL for this
+ * one transaction).  It survives a kill of the process, not a crash of the
+ * machine, which may undo the batch (and only it and later ones: what was
+ * committed durably before stays).  Only for what no broker ever hears
+ * of: a dry run's decisions.
+ */
+int journal_batch_begin(journal_t *j, bool durable, char *err, size_t errlen);
+int journal_batch_commit(journal_t *j, char *err, size_t errlen);
+void journal_batch_abort(journal_t *j);
+bool journal_in_batch(const journal_t *j);
+
+/* A number that changes whenever the journal may have been written, so a
+ * caller can keep answers (what is due, what is in doubt) until it moves. */
+uint64_t journal_generation(const journal_t *j);
 
 /*
  * Journal a new intent as pending (committed with fsync before returning).
@@ -98,6 +123,13 @@ int journal_add(journal_t *j, const intent_t *in, const char *client_id, const c
 /* Load an entry; 0, 1 when absent, -1 on an error.  Release with
  * journal_entry_free(). */
 int journal_get(journal_t *j, const char *id, struct journal_entry *e, char *err, size_t errlen);
+
+/* Fill e as journal_get would read the entry journal_add(in, client_id,
+ * broker, now) has just created, without reading it back (the intent is
+ * copied, not decoded from its JSON payload).  0, or -1 out of memory.
+ * Release with journal_entry_free(). */
+int journal_entry_fresh(struct journal_entry *e, const intent_t *in, const char *client_id,
+                        const char *broker, int64_t now);
 void journal_entry_free(struct journal_entry *e);
 
 /*

@@ -26,9 +26,16 @@
 #define PAPER_MAX_QTY   1e9
 #define PAPER_MAX_PRICE 1e7
 
+/* Statements kept prepared, keyed by their SQL text (the ledger has 12). */
+#define PAPER_STMTS 24
+
 struct paper {
 	sqlite3 *db;
 	bool allow_short;
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} stmts[PAPER_STMTS];
 };
 
 static const char *const s_migrations[] = {
@@ -80,12 +87,50 @@ static double s_units(int64_t u)
 	return (double)u / 1e6;
 }
 
+/*
+ * The prepared statement for sql (a string that outlives the ledger: a
+ * literal), prepared on first use and kept, since parsing was most of the
+ * ledger's CPU per order.  It comes reset with no bindings; give it back
+ * with s_put.  NULL when it does not prepare, or when the cache is full
+ * (more distinct statements than PAPER_STMTS: every test would show it).
+ */
+static sqlite3_stmt *s_stmt(struct paper *p, const char *sql)
+{
+	int i;
+
+	for (i = 0; i < PAPER_STMTS && p->stmts[i].sql != NULL; i++)
+		if (p->stmts[i].sql == sql || strcmp(p->stmts[i].sql, sql) == 0)
+			return p->stmts[i].st;
+	if (i == PAPER_STMTS) {
+		log_warnx("paper: statement cache full");
+		return NULL;
+	}
+	if (sqlite3_prepare_v3(p->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &p->stmts[i].st, NULL) !=
+	    SQLITE_OK) {
+		sqlite3_finalize(p->stmts[i].st);
+		p->stmts[i].st = NULL;
+		return NULL;
+	}
+	p->stmts[i].sql = sql;
+	return p->stmts[i].st;
+}
+
+static void s_put(sqlite3_stmt *st)
+{
+	if (st != NULL) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+}
+
 static int s_exec(struct paper *p, const char *sql)
 {
-	char err[512];
+	sqlite3_stmt *st = s_stmt(p, sql);
+	int rc = st != NULL ? sqlite3_step(st) : SQLITE_ERROR;
 
-	if (store_exec(p->db, sql, err, sizeof(err)) != 0) {
-		log_warnx("paper: %s", err);
+	s_put(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("paper: %s: %s", sql, sqlite3_errmsg(p->db));
 		return -1;
 	}
 	return 0;
@@ -98,15 +143,14 @@ static int s_apply_fill(struct paper *p, const char *ticker, int64_t d_u, int64_
 	sqlite3_stmt *st = NULL;
 	int64_t q = 0, c = 0, realized = 0, value, close_u, removed, rest;
 
-	if (sqlite3_prepare_v2(p->db, "SELECT qty_u, cost_u FROM positions WHERE ticker = ?1", -1,
-	                       &st, NULL) != SQLITE_OK)
+	if ((st = s_stmt(p, "SELECT qty_u, cost_u FROM positions WHERE ticker = ?1")) == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, ticker, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		q = sqlite3_column_int64(st, 0);
 		c = sqlite3_column_int64(st, 1);
 	}
-	sqlite3_finalize(st);
+	s_put(st);
 
 	value = paper_value(d_u, price_u); /* signed: what the trade moves */
 	if (q == 0 || (q > 0) == (d_u > 0)) {
@@ -128,32 +172,30 @@ static int s_apply_fill(struct paper *p, const char *ticker, int64_t d_u, int64_
 			c += paper_value(rest, price_u);
 		}
 	}
-	if (sqlite3_prepare_v2(
-	        p->db, "UPDATE account SET cash_u = cash_u - ?1, realized_u = realized_u + ?2", -1,
-	        &st, NULL) != SQLITE_OK)
+	if ((st = s_stmt(
+	         p, "UPDATE account SET cash_u = cash_u - ?1, realized_u = realized_u + ?2")) ==
+	    NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, value);
 	sqlite3_bind_int64(st, 2, realized);
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		sqlite3_finalize(st);
+		s_put(st);
 		return -1;
 	}
-	sqlite3_finalize(st);
+	s_put(st);
 	if (q == 0)
 		c = 0;
-	if (sqlite3_prepare_v2(p->db,
-	                       "INSERT INTO positions (ticker, qty_u, cost_u) VALUES (?1, ?2, ?3) "
-	                       "ON CONFLICT (ticker) DO UPDATE SET qty_u = ?2, cost_u = ?3",
-	                       -1, &st, NULL) != SQLITE_OK)
+	if ((st = s_stmt(p, "INSERT INTO positions (ticker, qty_u, cost_u) VALUES (?1, ?2, ?3) "
+	                    "ON CONFLICT (ticker) DO UPDATE SET qty_u = ?2, cost_u = ?3")) == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, ticker, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, q);
 	sqlite3_bind_int64(st, 3, c);
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		sqlite3_finalize(st);
+		s_put(st);
 		return -1;
 	}
-	sqlite3_finalize(st);
+	s_put(st);
 	return 0;
 }
 
@@ -165,10 +207,8 @@ static enum broker_outcome s_find(struct paper *p, const char *client_id, struct
 	enum broker_outcome rc;
 	int step;
 
-	if (sqlite3_prepare_v2(p->db,
-	                       "SELECT id, client_id, qty_u, price_u, status FROM orders "
-	                       "WHERE client_id = ?1",
-	                       -1, &st, NULL) != SQLITE_OK) {
+	if ((st = s_stmt(p, "SELECT id, client_id, qty_u, price_u, status FROM orders "
+	                    "WHERE client_id = ?1")) == NULL) {
 		snprintf(o->reason, sizeof(o->reason), "paper: %s", sqlite3_errmsg(p->db));
 		return BROKER_AMBIGUOUS;
 	}
@@ -190,7 +230,7 @@ static enum broker_outcome s_find(struct paper *p, const char *client_id, struct
 		snprintf(o->reason, sizeof(o->reason), "paper: %s", sqlite3_errmsg(p->db));
 		rc = BROKER_AMBIGUOUS;
 	}
-	sqlite3_finalize(st);
+	s_put(st);
 	return rc;
 }
 
@@ -252,17 +292,16 @@ static enum broker_outcome s_submit(void *self, const struct broker_req *rq, str
 		goto fail;
 	memset(o, 0, sizeof(*o));
 	o->qty = o->price = NAN;
-	if (sqlite3_prepare_v2(p->db,
-	                       "SELECT (SELECT cash_u FROM account), "
-	                       "COALESCE((SELECT qty_u FROM positions WHERE ticker = ?1), 0)",
-	                       -1, &st, NULL) != SQLITE_OK)
+	if ((st = s_stmt(p, "SELECT (SELECT cash_u FROM account), "
+	                    "COALESCE((SELECT qty_u FROM positions WHERE ticker = ?1), 0)")) ==
+	    NULL)
 		goto fail;
 	sqlite3_bind_text(st, 1, ticker, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		cash_u = sqlite3_column_int64(st, 0);
 		q = sqlite3_column_int64(st, 1);
 	}
-	sqlite3_finalize(st);
+	s_put(st);
 	st = NULL;
 	value = paper_value(qty_u, price_u);
 	if (rq->side == SIDE_BUY && value > cash_u) {
@@ -277,11 +316,9 @@ static enum broker_outcome s_submit(void *self, const struct broker_req *rq, str
 	}
 	if (s_apply_fill(p, ticker, rq->side == SIDE_BUY ? qty_u : -qty_u, price_u) != 0)
 		goto fail;
-	if (sqlite3_prepare_v2(p->db,
-	                       "INSERT INTO orders (id, client_id, ticker, side, qty_u, price_u, "
-	                       "status, created_at) VALUES ('paper-' || (SELECT COALESCE(MAX(seq), "
-	                       "0) + 1 FROM orders), ?1, ?2, ?3, ?4, ?5, 'filled', ?6)",
-	                       -1, &st, NULL) != SQLITE_OK)
+	if ((st = s_stmt(p, "INSERT INTO orders (id, client_id, ticker, side, qty_u, price_u, "
+	                    "status, created_at) VALUES ('paper-' || (SELECT COALESCE(MAX(seq), "
+	                    "0) + 1 FROM orders), ?1, ?2, ?3, ?4, ?5, 'filled', ?6)")) == NULL)
 		goto fail;
 	sqlite3_bind_text(st, 1, rq->client_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, ticker, -1, SQLITE_TRANSIENT);
@@ -291,14 +328,14 @@ static enum broker_outcome s_submit(void *self, const struct broker_req *rq, str
 	sqlite3_bind_int64(st, 6, time_now());
 	if (sqlite3_step(st) != SQLITE_DONE)
 		goto fail;
-	sqlite3_finalize(st);
+	s_put(st);
 	st = NULL;
 	if (s_exec(p, "COMMIT") != 0)
 		goto fail;
 	return s_find(p, rq->client_id, o);
 fail:
 	snprintf(o->reason, sizeof(o->reason), "paper: ledger error: %s", sqlite3_errmsg(p->db));
-	sqlite3_finalize(st);
+	s_put(st);
 	s_exec(p, "ROLLBACK");
 	/* Nothing was committed: the order does not exist. */
 	o->st = ORDER_REJECTED;
@@ -314,15 +351,19 @@ static enum broker_outcome s_lookup(void *self, const struct broker_req *rq, str
 
 static int s_account(void *self, struct broker_account *a, char *err, size_t errlen)
 {
-	struct paper_account pa;
-	broker_t b = { .self = self };
+	struct paper *p = self;
+	sqlite3_stmt *st = s_stmt(p, "SELECT cash_u FROM account WHERE id = 1");
+	int step = st != NULL ? sqlite3_step(st) : SQLITE_ERROR;
 
+	/* Cash alone: paper_get_account also counts every order ever made. */
 	memset(a, 0, sizeof(*a));
-	if (paper_get_account(&b, &pa) != 0) {
+	if (step == SQLITE_ROW)
+		a->buying_power = s_units(sqlite3_column_int64(st, 0));
+	s_put(st);
+	if (step != SQLITE_ROW) {
 		snprintf(err, errlen, "paper: cannot read the account");
 		return -1;
 	}
-	a->buying_power = pa.cash;
 	snprintf(a->currency, sizeof(a->currency), "USD");
 	return 0;
 }
@@ -369,6 +410,8 @@ static void s_destroy(void *self)
 {
 	struct paper *p = self;
 
+	for (int i = 0; i < PAPER_STMTS; i++)
+		sqlite3_finalize(p->stmts[i].st);
 	store_close(&p->db);
 	free(p);
 }
@@ -424,8 +467,7 @@ broker_t *paper_broker_new(const struct paper_opts *o, char *err, size_t errlen)
 fail:
 	sqlite3_finalize(st);
 	if (p != NULL)
-		store_close(&p->db);
-	free(p);
+		s_destroy(p); /* frees p */
 	free(b);
 	return NULL;
 }
@@ -437,11 +479,8 @@ int paper_get_account(broker_t *b, struct paper_account *a)
 	int rc = -1;
 
 	memset(a, 0, sizeof(*a));
-	if (sqlite3_prepare_v2(
-	        p->db,
-	        "SELECT cash_u, starting_u, realized_u, (SELECT COUNT(*) FROM orders) "
-	        "FROM account WHERE id = 1",
-	        -1, &st, NULL) != SQLITE_OK)
+	if ((st = s_stmt(p, "SELECT cash_u, starting_u, realized_u, (SELECT COUNT(*) FROM orders) "
+	                    "FROM account WHERE id = 1")) == NULL)
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		a->cash = s_units(sqlite3_column_int64(st, 0));
@@ -450,7 +489,7 @@ int paper_get_account(broker_t *b, struct paper_account *a)
 		a->orders = sqlite3_column_int64(st, 3);
 		rc = 0;
 	}
-	sqlite3_finalize(st);
+	s_put(st);
 	return rc;
 }
 
@@ -461,8 +500,7 @@ int paper_get_position(broker_t *b, const char *ticker, struct paper_position *p
 	int step;
 
 	memset(pp, 0, sizeof(*pp));
-	if (sqlite3_prepare_v2(p->db, "SELECT qty_u, cost_u FROM positions WHERE ticker = ?1", -1,
-	                       &st, NULL) != SQLITE_OK)
+	if ((st = s_stmt(p, "SELECT qty_u, cost_u FROM positions WHERE ticker = ?1")) == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, ticker, -1, SQLITE_TRANSIENT);
 	step = sqlite3_step(st);
@@ -470,6 +508,6 @@ int paper_get_position(broker_t *b, const char *ticker, struct paper_position *p
 		pp->qty = s_units(sqlite3_column_int64(st, 0));
 		pp->cost = s_units(sqlite3_column_int64(st, 1));
 	}
-	sqlite3_finalize(st);
+	s_put(st);
 	return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : -1;
 }

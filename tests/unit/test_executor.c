@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,38 @@ struct mock {
 	int64_t next_open;
 	journal_t *watch; /* checked at each submit */
 	bool journalled_first;
+	const char *dir;             /* state_dir: read by another connection */
+	int64_t committed_at_submit; /* intents another reader saw at the first submit */
 };
+
+/* What another connection sees (only what is committed): the state of
+ * intent id ("" when absent), and the number of intents. */
+static int64_t s_committed(const char *dir, const char *id, char *state, size_t len)
+{
+	char path[4200];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t n = -1;
+
+	snprintf(path, sizeof(path), "%s/executor.sqlite", dir);
+	if (state != NULL)
+		snprintf(state, len, "%s", "");
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "SELECT (SELECT COUNT(*) FROM intents), "
+	                                    "(SELECT state FROM intents WHERE id = ?1)",
+	                                    -1, &st, NULL),
+	                 SQLITE_OK);
+	sqlite3_bind_text(st, 1, id != NULL ? id : "", -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		n = sqlite3_column_int64(st, 0);
+		if (state != NULL && sqlite3_column_text(st, 1) != NULL)
+			snprintf(state, len, "%s", (const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
 
 static int s_find(struct mock *m, const char *cid)
 {
@@ -72,6 +104,8 @@ static enum broker_outcome m_submit(void *self, const struct broker_req *rq, str
 	int i;
 
 	m->submits++;
+	if (m->dir != NULL && m->submits == 1)
+		m->committed_at_submit = s_committed(m->dir, NULL, NULL, 0);
 	if (m->watch != NULL) {
 		struct journal_entry e;
 		char err[128];
@@ -195,6 +229,7 @@ struct fx {
 	executor_t *ex;
 	record_t ev[64];
 	int n_ev;
+	char ev_committed[64][16]; /* the intent's state another reader saw at its event */
 };
 
 static void s_emit(void *arg, const record_t *r)
@@ -202,7 +237,22 @@ static void s_emit(void *arg, const record_t *r)
 	struct fx *f = arg;
 
 	assert_true(f->n_ev < 64);
+	s_committed(f->dir, r->u.order.intent, f->ev_committed[f->n_ev],
+	            sizeof(f->ev_committed[0]));
 	assert_int_equal(record_copy(&f->ev[f->n_ev++], r), 0);
+}
+
+/* Take intent in as the stage's loop does (executor_take owns a copy). */
+static int s_take(struct fx *f, const intent_t *in)
+{
+	record_t r = { .type = REC_INTENT }, copy;
+	int n;
+
+	r.u.intent = *in;
+	assert_int_equal(record_copy(&copy, &r), 0);
+	n = executor_take(f->ex, &copy);
+	record_free(&copy); /* what was not taken (a refused intent) */
+	return n;
 }
 
 static void s_start(struct fx *f)
@@ -216,6 +266,7 @@ static void s_start(struct fx *f)
 	if (f->ex == NULL)
 		fail_msg("%s", err);
 	f->m.watch = executor_journal(f->ex);
+	f->m.dir = f->dir;
 }
 
 static int s_setup(void **state)
@@ -574,6 +625,122 @@ static void test_a_bad_id_is_an_error_event_and_not_journalled(void **state)
 	assert_int_equal(journal_count(executor_journal(f->ex), JS_PENDING), 0);
 }
 
+static void test_a_batch_is_on_disk_whole_before_the_broker_hears_of_any(void **state)
+{
+	struct fx *f = *state;
+	intent_t a = s_intent("a"), b = s_intent("b"), c = s_intent("c");
+
+	assert_int_equal(s_take(f, &a) + s_take(f, &b) + s_take(f, &c), 0);
+	assert_int_equal(f->m.submits, 0); /* taken, not yet handled */
+	assert_int_equal(s_committed(f->dir, NULL, NULL, 0), 0);
+	assert_int_equal(executor_flush(f->ex), 0);
+	/* Another reader saw all three committed at the first submit. */
+	assert_int_equal(f->m.committed_at_submit, 3);
+	assert_int_equal(f->m.submits, 3);
+	assert_int_equal(f->n_ev, 3);
+	assert_string_equal(f->ev[0].u.order.intent, "a");
+	assert_string_equal(f->ev[1].u.order.intent, "b");
+	assert_string_equal(f->ev[2].u.order.intent, "c");
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(f->ev[i].u.order.status, ORDER_SUBMITTED);
+		assert_string_equal(f->ev_committed[i], "submitted");
+	}
+}
+
+static void test_a_dry_run_batch_reports_only_what_it_committed(void **state)
+{
+	struct fx *f = *state;
+	intent_t a = s_intent("a"), b = s_intent("b");
+
+	executor_free(&f->ex);
+	f->o.dry_run = true;
+	f->o.limits.max_orders_per_day = 1;
+	s_start(f);
+	s_take(f, &a);
+	s_take(f, &b);
+	assert_int_equal(f->n_ev, 0);
+	assert_int_equal(executor_flush(f->ex), 0);
+	assert_int_equal(f->n_ev, 2);
+	/* Each event came after the batch's commit: another reader saw the
+	 * state it reports.  The limit counted the first within the batch. */
+	assert_int_equal(f->ev[0].u.order.status, ORDER_DRY_RUN);
+	assert_string_equal(f->ev_committed[0], "dry_run");
+	assert_int_equal(f->ev[1].u.order.status, ORDER_BLOCKED);
+	assert_string_equal(f->ev[1].u.order.reason, "max_orders_per_day 1 reached");
+	assert_string_equal(f->ev_committed[1], "blocked");
+	assert_int_equal(f->m.submits + f->m.lookups, 0);
+}
+
+static void test_a_dry_run_killed_before_its_batch_commits_leaves_nothing(void **state)
+{
+	struct fx *f = *state;
+	intent_t a = s_intent("a");
+
+	executor_free(&f->ex);
+	f->o.dry_run = true;
+	s_start(f);
+	s_take(f, &a);
+	/* Freed without a flush, as a kill before the commit would: nothing
+	 * journalled, nothing reported; the intent, sent again, is new. */
+	executor_free(&f->ex);
+	assert_int_equal(f->n_ev, 0);
+	assert_int_equal(s_committed(f->dir, "a", NULL, 0), 0);
+	s_start(f);
+	assert_int_equal(executor_on_intent(f->ex, &a), 0);
+	assert_int_equal(s_last(f)->status, ORDER_DRY_RUN);
+}
+
+static void test_the_same_intent_twice_in_a_batch_is_sent_once(void **state)
+{
+	struct fx *f = *state;
+	intent_t a = s_intent("a");
+
+	s_take(f, &a);
+	s_take(f, &a);
+	assert_int_equal(executor_flush(f->ex), 0);
+	assert_int_equal(f->m.submits, 1);
+	assert_int_equal(f->n_ev, 2);
+	assert_int_equal(f->ev[0].u.order.status, ORDER_SUBMITTED);
+	assert_int_equal(f->ev[1].u.order.status, ORDER_DUPLICATE);
+	assert_string_equal(f->ev[1].u.order.broker_order_id, "mock-1");
+}
+
+static void test_once_one_of_a_batch_is_in_doubt_the_rest_wait_for_it(void **state)
+{
+	struct fx *f = *state;
+	intent_t a = s_intent("a"), b = s_intent("b");
+
+	f->m.script[f->m.n_script++] = M_LOST_AFTER;
+	f->m.lookup_failures = 2;
+	s_take(f, &a);
+	s_take(f, &b);
+	executor_flush(f->ex);
+	/* a is in doubt: b is journalled but not sent. */
+	assert_int_equal(f->m.submits, 1);
+	assert_false(executor_input_ready(f->ex));
+	assert_int_equal(s_state(f, "b"), JS_PENDING);
+	s_settle(f);
+	assert_int_equal(f->m.submits, 2);
+	assert_int_equal(f->m.n_orders, 2);
+	assert_int_equal(s_state(f, "a"), JS_SUBMITTED);
+	assert_int_equal(s_state(f, "b"), JS_SUBMITTED);
+}
+
+static void test_a_bad_id_keeps_its_place_among_the_intents_around_it(void **state)
+{
+	struct fx *f = *state;
+	intent_t a = s_intent("a"), bad = s_intent("has space"), b = s_intent("b");
+
+	assert_int_equal(s_take(f, &a), 0);
+	assert_int_equal(s_take(f, &bad), 1);
+	assert_int_equal(s_take(f, &b), 0);
+	executor_flush(f->ex);
+	assert_int_equal(f->n_ev, 3);
+	assert_string_equal(f->ev[0].u.order.intent, "a");
+	assert_int_equal(f->ev[1].u.order.status, ORDER_ERROR);
+	assert_string_equal(f->ev[2].u.order.intent, "b");
+}
+
 static void test_the_paper_broker_fills_through_the_executor(void **state)
 {
 	struct fx *f = *state;
@@ -618,6 +785,12 @@ int main(void)
 		T(test_without_expiry_it_gives_up_after_max_attempts),
 		T(test_a_bad_id_is_an_error_event_and_not_journalled),
 		T(test_the_paper_broker_fills_through_the_executor),
+		T(test_a_batch_is_on_disk_whole_before_the_broker_hears_of_any),
+		T(test_a_dry_run_batch_reports_only_what_it_committed),
+		T(test_a_dry_run_killed_before_its_batch_commits_leaves_nothing),
+		T(test_the_same_intent_twice_in_a_batch_is_sent_once),
+		T(test_once_one_of_a_batch_is_in_doubt_the_rest_wait_for_it),
+		T(test_a_bad_id_keeps_its_place_among_the_intents_around_it),
 #undef T
 	};
 

@@ -372,6 +372,192 @@ static void test_the_file_is_wal_and_readable_by_its_owner_only(void **state)
 	}
 }
 
+/* Intents another connection sees: only what is committed. */
+static int64_t s_committed(const char *dir)
+{
+	char path[4200];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
+	snprintf(path, sizeof(path), "%s/executor.sqlite", dir);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM intents", -1, &st, NULL),
+	                 SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+static void test_a_batch_is_seen_by_others_only_once_it_commits(void **state)
+{
+	struct fx *f = *state;
+	struct journal_entry e;
+	char err[256];
+
+	for (int durable = 1; durable >= 0; durable--) {
+		const char *a = durable ? "a1" : "a2", *b = durable ? "b1" : "b2";
+		int64_t before = s_committed(f->dir);
+
+		assert_int_equal(journal_batch_begin(f->j, durable, err, sizeof(err)), 0);
+		assert_true(journal_in_batch(f->j));
+		s_add(f->j, a);
+		s_add(f->j, b);
+		assert_int_equal(journal_finish(f->j, a, JS_DRY_RUN, NULL, NULL, NULL, 1, NAN,
+		                                "dry", NOW, err, sizeof(err)),
+		                 0);
+		/* this connection sees its own batch; another does not yet */
+		e = s_get(f->j, a);
+		assert_int_equal(e.state, JS_DRY_RUN);
+		journal_entry_free(&e);
+		assert_int_equal(s_committed(f->dir), before);
+		assert_int_equal(journal_batch_commit(f->j, err, sizeof(err)), 0);
+		assert_false(journal_in_batch(f->j));
+		assert_int_equal(s_committed(f->dir), before + 2);
+	}
+	/* after a batch the journal works on its own again */
+	s_add(f->j, "after");
+	assert_int_equal(s_committed(f->dir), 5);
+}
+
+static void test_a_failed_step_inside_a_batch_undoes_only_itself(void **state)
+{
+	struct fx *f = *state;
+	struct journal_answer a = { "submit", "ok", 200, "ord-1 accepted" };
+	struct journal_entry e;
+	char err[256];
+
+	assert_int_equal(journal_batch_begin(f->j, true, err, sizeof(err)), 0);
+	s_add(f->j, "i1");
+	/* no such entry: the step fails, its answer row is rolled back */
+	assert_int_equal(journal_finish(f->j, "nope", JS_FILLED, &a, "ord-1", "filled", 1, 1, "x",
+	                                NOW, err, sizeof(err)),
+	                 -1);
+	s_add(f->j, "i2");
+	assert_int_equal(journal_batch_commit(f->j, err, sizeof(err)), 0);
+	assert_int_equal(s_committed(f->dir), 2);
+	assert_int_equal(journal_answer_count(f->j, "nope"), 0);
+	e = s_get(f->j, "i2");
+	assert_int_equal(e.state, JS_PENDING);
+	journal_entry_free(&e);
+	/* a second begin while one is open is refused */
+	assert_int_equal(journal_batch_begin(f->j, true, err, sizeof(err)), 0);
+	assert_int_equal(journal_batch_begin(f->j, true, err, sizeof(err)), -1);
+	journal_batch_abort(f->j);
+}
+
+static void test_an_aborted_batch_leaves_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct journal_entry e;
+	char err[256];
+
+	assert_int_equal(journal_batch_begin(f->j, false, err, sizeof(err)), 0);
+	s_add(f->j, "i1");
+	journal_batch_abort(f->j);
+	assert_int_equal(journal_get(f->j, "i1", &e, err, sizeof(err)), 1);
+	/* and one left open at close is rolled back too */
+	assert_int_equal(journal_batch_begin(f->j, true, err, sizeof(err)), 0);
+	s_add(f->j, "i2");
+	journal_close(&f->j);
+	f->j = journal_open(f->dir, err, sizeof(err));
+	assert_non_null(f->j);
+	assert_int_equal(journal_get(f->j, "i2", &e, err, sizeof(err)), 1);
+	assert_int_equal(journal_batch_commit(f->j, err, sizeof(err)), -1); /* none open */
+}
+
+static void test_a_fresh_entry_is_what_get_reads_back(void **state)
+{
+	struct fx *f = *state;
+	intent_t in = s_intent("i1");
+	struct journal_entry g, m;
+
+	s_add(f->j, "i1");
+	g = s_get(f->j, "i1");
+	assert_int_equal(journal_entry_fresh(&m, &in, "i1", "paper", NOW), 0);
+	assert_string_equal(m.id, g.id);
+	assert_string_equal(m.client_id, g.client_id);
+	assert_string_equal(m.broker, g.broker);
+	assert_int_equal(m.state, g.state);
+	assert_int_equal(m.attempts, g.attempts);
+	assert_int_equal(m.failures, g.failures);
+	assert_int_equal(m.in_doubt, g.in_doubt);
+	assert_true(isnan(m.qty) && isnan(g.qty) && isnan(m.notional) && isnan(g.notional));
+	assert_true(isnan(m.price) && isnan(g.price));
+	assert_string_equal(m.day, g.day);
+	assert_string_equal(m.reason, g.reason);
+	assert_int_equal(m.wake_at, g.wake_at);
+	assert_int_equal(m.received_at, g.received_at);
+	assert_string_equal(m.intent.u.intent.ticker, g.intent.u.intent.ticker);
+	assert_string_equal(m.intent.u.intent.evidence[1], g.intent.u.intent.evidence[1]);
+	assert_true(m.intent.u.intent.qty == g.intent.u.intent.qty);
+	assert_true(m.intent.u.intent.ref_price == g.intent.u.intent.ref_price);
+	assert_int_equal(m.intent.u.intent.expires_at, g.intent.u.intent.expires_at);
+	journal_entry_free(&m);
+	journal_entry_free(&g);
+}
+
+static void test_the_generation_moves_with_every_write_and_only_then(void **state)
+{
+	struct fx *f = *state;
+	char ids[4][JOURNAL_ID_MAX + 1], err[256];
+	int64_t r, w, n;
+	double v;
+	uint64_t g;
+
+	g = journal_generation(f->j);
+	s_add(f->j, "i1");
+	assert_true(journal_generation(f->j) != g);
+	g = journal_generation(f->j);
+	journal_due(f->j, "paper", INT64_MAX, NOW, ids, 4);
+	journal_next_due(f->j, "paper", &r, &w);
+	journal_in_doubt(f->j, "paper");
+	journal_usage(f->j, "2026-04-22", NULL, &n, &v, err, sizeof(err));
+	assert_true(journal_generation(f->j) == g); /* reads */
+	journal_begin_send(f->j, "i1", "2026-04-22", 1, 1, NOW, err, sizeof(err));
+	assert_true(journal_generation(f->j) != g);
+	g = journal_generation(f->j);
+	journal_hold(f->j, "i1", NOW, "x", NOW, err, sizeof(err)); /* refused: in doubt */
+	assert_true(journal_generation(f->j) != g); /* may have written: moves anyway */
+}
+
+static void test_a_version_1_journal_loses_its_unused_client_index(void **state)
+{
+	struct fx *f = *state;
+	char path[4200], err[256];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	/* Put the schema back to version 1 by hand, as an old file has it. */
+	s_add(f->j, "i1");
+	journal_close(&f->j);
+	snprintf(path, sizeof(path), "%s/executor.sqlite", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	                              "CREATE INDEX intents_client ON intents(client_id);"
+	                              "PRAGMA user_version = 1;",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	f->j = journal_open(f->dir, err, sizeof(err));
+	assert_non_null(f->j);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "SELECT (SELECT COUNT(*) FROM sqlite_schema WHERE "
+	                                    "name = 'intents_client'), (SELECT user_version FROM "
+	                                    "pragma_user_version), (SELECT COUNT(*) FROM intents)",
+	                                    -1, &st, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 0);
+	assert_int_equal(sqlite3_column_int(st, 1), 2);
+	assert_int_equal(sqlite3_column_int(st, 2), 1);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, s_setup, s_teardown)
@@ -389,6 +575,12 @@ int main(void)
 		T(test_entries_of_another_broker_are_left_alone),
 		T(test_state_names_round_trip),
 		T(test_the_file_is_wal_and_readable_by_its_owner_only),
+		T(test_a_batch_is_seen_by_others_only_once_it_commits),
+		T(test_a_failed_step_inside_a_batch_undoes_only_itself),
+		T(test_an_aborted_batch_leaves_nothing),
+		T(test_a_fresh_entry_is_what_get_reads_back),
+		T(test_the_generation_moves_with_every_write_and_only_then),
+		T(test_a_version_1_journal_loses_its_unused_client_index),
 #undef T
 	};
 

@@ -305,6 +305,27 @@ static void test_the_ledger_persists_and_keeps_its_own_starting_cash(void **stat
 	assert_true(held == 7);
 }
 
+static void test_buying_power_is_the_cash_left_after_every_fill(void **state)
+{
+	struct fx *f = *state;
+	struct broker_order o;
+	struct broker_account a;
+	char err[64];
+
+	/* Many orders through the kept statements: each answer is fresh. */
+	for (int i = 1; i <= 20; i++) {
+		assert_int_equal(s_trade(f, SIDE_BUY, "AAPL", 1, NAN, 10, &o), BROKER_OK);
+		assert_int_equal(f->b->ops->account(f->b->self, &a, err, sizeof(err)), 0);
+		assert_true(a.buying_power == 10000 - 10.0 * i);
+		assert_string_equal(a.currency, "USD");
+	}
+	assert_int_equal(s_trade(f, SIDE_SELL, "AAPL", 5, NAN, 12, &o), BROKER_OK);
+	assert_int_equal(f->b->ops->account(f->b->self, &a, err, sizeof(err)), 0);
+	assert_true(a.buying_power == 10000 - 200 + 60);
+	s_expect_pos(f->b, "AAPL", 15, 150);
+	assert_string_equal(o.id, "paper-21");
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, s_setup, s_teardown)
@@ -321,6 +342,7 @@ int main(void)
 		T(test_market_orders_fill_only_in_the_nyse_session),
 		T(test_no_price_no_fill),
 		T(test_the_ledger_persists_and_keeps_its_own_starting_cash),
+		T(test_buying_power_is_the_cash_left_after_every_fill),
 #undef T
 	};
 
