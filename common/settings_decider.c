@@ -149,9 +149,10 @@ const struct conf_setting conf_settings_decider[] = {
 	  .doc = "judge and commit after this many waiting trades even when input is busy" },
 	{ .path = "decider.window.max_trades",
 	  .type = CONF_INT,
-	  .def = "200000",
+	  .def = "10000",
 	  .min = 1000,
 	  .max = 100000000,
-	  .doc = "trades kept in memory (about 1.3 KB each); past it the oldest are forgotten" },
+	  .doc = "trades kept in memory (at most about 1 KB each, less when a filing's rows "
+	         "share strings); past it the oldest are forgotten early" },
 	{ .type = CONF_END },
 };

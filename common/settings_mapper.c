@@ -126,6 +126,13 @@ const struct conf_setting conf_settings_mapper[] = {
 	  .min = 0,
 	  .max = 31536000,
 	  .doc = "how long \"No identifier found.\" and error answers are reused (1 day)" },
+	{ .path = "mapper.cache_memo_entries",
+	  .type = CONF_INT,
+	  .def = "8192",
+	  .min = 0,
+	  .max = 1000000,
+	  .doc = "found answers (FIGI rows, share counts) also kept in memory, each until its "
+	         "cached row expires, so a warm trade costs no SQLite read; 0: off" },
 	{ .path = "mapper.sec_data_url",
 	  .type = CONF_STRING,
 	  .def = "https://data.sec.gov",

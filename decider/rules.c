@@ -32,6 +32,9 @@
 #define DAY_SECONDS 86400
 /* Hex digits of SHA-256 in an intent id. */
 #define ID_HEX 32
+/* Waiting-list entries kept allocated between flushes; a larger list (a
+ * burst of up to batch_max) is given back after its flush. */
+#define PEND_KEEP 1024
 /* Rows of one group judged at most; a filing has a few dozen at most. */
 #define GROUP_MAX 1000
 /* How often the window is pruned, in seconds of `now`. */
@@ -45,12 +48,12 @@
 struct pend {
 	struct win_trade *row; /* in the window; row->tag points back here at the flush */
 	/* set by the flush */
-	bool judged;    /* group stage done; the row is marked in the window */
-	bool dup;       /* a copy or repeat of a trade already seen */
-	bool used;      /* evidence of an intent emitted by this flush */
-	double gvalue;  /* its group's value */
-	char *reason;   /* why the group stage made no intent of it */
-	char note[192]; /* what cluster_buy made of it */
+	bool judged;   /* group stage done; the row is marked in the window */
+	bool dup;      /* a copy or repeat of a trade already seen */
+	bool used;     /* evidence of an intent emitted by this flush */
+	double gvalue; /* its group's value */
+	char *reason;  /* why the group stage made no intent of it */
+	char note[80]; /* what cluster_buy made of it (its longest note is ~60) */
 };
 
 struct decider {
@@ -285,7 +288,8 @@ static int s_cmp_str(const void *a, const void *b)
 
 /* The intent id: SHA-256 of rule, side and the evidence keys, which must
  * be sorted; the first ID_HEX hex digits. */
-static void s_make_id(const char *rule, int side, char *const *keys, size_t n, char out[ID_HEX + 1])
+static void s_make_id(const char *rule, int side, const char *const *keys, size_t n,
+                      char out[ID_HEX + 1])
 {
 	uint8_t dig[SHA256_DIGEST_LEN];
 	const char *sname = side_name((enum side)side);
@@ -331,7 +335,7 @@ void decider_opts_defaults(struct decider_opts *o)
 	o->validity_hours = 48;
 	o->retention_days = 14;
 	o->batch_max = 10000;
-	o->max_trades = 200000;
+	o->max_trades = 10000;
 }
 
 int decider_opts_check(const struct decider_opts *o, char *err, size_t errlen)
@@ -891,7 +895,7 @@ static void s_ratio_words(const struct decider_opts *o, const struct group_sum *
 /* Fill the parts of an intent every rule shares, and emit it.  keys must
  * be sorted; they are all hashed into the id, at most RECORD_MAX_EVIDENCE
  * listed.  *emitted is false when the window already holds that id. */
-static int s_emit_intent(decider_t *d, const char *rule, int side, char **keys, size_t n,
+static int s_emit_intent(decider_t *d, const char *rule, int side, const char **keys, size_t n,
                          const struct win_trade *like, double ref_price, const char *reason,
                          int64_t now, const struct decision_sink *sink, char id[ID_HEX + 1],
                          bool *emitted, char *err, size_t errlen)
@@ -911,15 +915,17 @@ static int s_emit_intent(decider_t *d, const char *rule, int side, char **keys, 
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	/* The intent is only encoded by the sink, never changed or freed:
+	 * it borrows the window's (interned, const) strings. */
 	in.id = id;
 	in.rule = rule_buf;
 	in.side = (enum side)side;
-	in.ticker = like->vticker != NULL ? like->vticker : like->ticker;
-	in.figi = like->figi;
-	in.isin = like->isin;
+	in.ticker = (char *)(like->vticker != NULL ? like->vticker : like->ticker);
+	in.figi = (char *)like->figi;
+	in.isin = (char *)like->isin;
 	sizing_apply(&d->o.sizing, &in);
 	in.ref_price = ref_price;
-	in.evidence = keys;
+	in.evidence = (char **)keys;
 	in.n_evidence = n < RECORD_MAX_EVIDENCE ? n : RECORD_MAX_EVIDENCE;
 	in.reason = reason_buf;
 	in.created_at = now;
@@ -945,8 +951,11 @@ static int s_emit_intent(decider_t *d, const char *rule, int side, char **keys, 
 	free(reason_buf);
 	if (rc == 0) {
 		*emitted = true;
-		log_info("decider: intent %s %s %s: %s", id, rule, side_name((enum side)side),
-		         reason);
+		/* debug: the stage logs each intent it sends at info already
+		 * (decider.c); a second line per intent was a second write to
+		 * stderr on the hot path. */
+		log_debug("decider: intent %s %s %s: %s", id, rule, side_name((enum side)side),
+		          reason);
 	}
 	return rc;
 }
@@ -968,7 +977,7 @@ static int s_judge_group(decider_t *d, size_t lo, int64_t now, const struct deci
 	struct win_group *mem;
 	struct group_sum g;
 	bool *live = NULL;
-	char **keys = NULL;
+	const char **keys = NULL;
 	char *reason = NULL;
 	char buf[REASON_MAX], a[96], b[96], id[ID_HEX + 1] = "";
 	int64_t ref_time = INT64_MIN;
@@ -1006,7 +1015,7 @@ static int s_judge_group(decider_t *d, size_t lo, int64_t now, const struct deci
 		mem = window_group_copy(d->w, grp, r0->accession, r0->side, r0->owner_cik,
 		                        r0->owner_key);
 		if (mem != NULL) {
-			if (mem->intent[0] != '\0')
+			if (mem->intent != NULL)
 				snprintf(
 				    buf, sizeof(buf),
 				    "already used: same transaction seen via %s (intent %.12s)",
@@ -1029,7 +1038,7 @@ static int s_judge_group(decider_t *d, size_t lo, int64_t now, const struct deci
 		}
 		/* A group that already made its intent: later rows add nothing. */
 		mem = window_group_get(d->w, grp);
-		if (mem != NULL && mem->intent[0] != '\0') {
+		if (mem != NULL && mem->intent != NULL) {
 			snprintf(id, sizeof(id), "%.32s", mem->intent);
 			for (size_t i = 0; i < n; i++) {
 				struct pend *p = s_pend_of(rows[i]);
@@ -1227,7 +1236,7 @@ static int s_emit_cluster(decider_t *d, struct win_trade **c, size_t lo, size_t 
 	char buf[REASON_MAX];
 	const struct win_trade *latest = c[hi - 1], *like = NULL;
 	struct owner_set seen = { 0 };
-	char **keys = calloc(hi - lo, sizeof(*keys));
+	const char **keys = calloc(hi - lo, sizeof(*keys));
 	double ref_price = NAN;
 	size_t n = 0, shown = 0, off;
 	bool emitted;
@@ -1547,6 +1556,11 @@ int decider_flush(decider_t *d, int64_t now, const struct decision_sink *sink)
 			goto out;
 	}
 	s_pend_clear(d, true);
+	if (d->cap > PEND_KEEP) {
+		free(d->pend);
+		d->pend = NULL;
+		d->cap = 0;
+	}
 	/* Clusters are tiny and outlive their members' rows by one more
 	 * retention, so old members never form the same cluster again. */
 	if (prune &&

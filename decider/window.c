@@ -20,8 +20,17 @@
 #include "store.h"
 
 #define WINDOW_FILE "decider.sqlite"
-/* SQLite page cache of the connection, in KiB: a commit writes a batch. */
-#define WINDOW_CACHE_KIB "16384"
+/*
+ * SQLite page cache of the connection, in KiB.  The window is read from
+ * the file once, at start (and after a rollback); afterwards the file is
+ * only written, a batch at a time, and a commit touches a few B-tree
+ * paths, so a small cache costs little (pages it lacks come from the
+ * kernel's page cache) while a large one grows with the file to its limit:
+ * it was 16 MiB, most of the stage's memory after a long run.  A batch
+ * larger than the cache spills to the WAL before its commit, which is
+ * still atomic.
+ */
+#define WINDOW_CACHE_KIB "1024"
 
 static const char *const s_migrations[] = {
 	/* 0 -> 1 */
@@ -155,20 +164,20 @@ static const char *const s_sql[ST_COUNT] = {
 	[ST_ROLLBACK] = "ROLLBACK",
 };
 
-/* ---- a string-keyed hash table (chained) ----------------------------- */
+/* ---- a string-keyed hash table ------------------------------------------ */
 
-struct ment {
-	struct ment *next;
-	uint64_t h;
-	const char *key; /* the value's own string, or an owned copy */
-	bool owned;
-	void *val;
-};
-
+/*
+ * Open addressing over the values themselves: a slot is one pointer, and a
+ * value's key is read from the value (m->key), so an entry costs 8 bytes
+ * at most half full, not a node of its own.  The key is the value's own
+ * string and must not change while it is stored; a value replaced by
+ * another (a list's new head) has an equal key.  Deletion shifts later
+ * members of the probe run back, so there are no tombstones.
+ */
 struct map {
-	struct ment **b;
-	size_t nb, n;
-	bool copy_keys; /* keys are copied (list heads whose head changes) */
+	void **b;
+	size_t nb, n;                        /* nb a power of two, or 0 */
+	const char *(*key)(const void *val); /* the value's key */
 };
 
 static uint64_t s_hash(const char *s)
@@ -179,107 +188,82 @@ static uint64_t s_hash(const char *s)
 		h ^= (unsigned char)*s;
 		h *= 0x100000001b3ULL;
 	}
-	return h;
+	return h ^ (h >> 29);
 }
 
-static struct ment *s_map_find(const struct map *m, const char *key, uint64_t h)
+/* The slot holding key, or the empty slot where it would go (nb > 0). */
+static size_t s_map_slot(const struct map *m, const char *key)
 {
-	if (m->nb == 0)
-		return NULL;
-	for (struct ment *e = m->b[h & (m->nb - 1)]; e != NULL; e = e->next)
-		if (e->h == h && strcmp(e->key, key) == 0)
-			return e;
-	return NULL;
+	size_t mask = m->nb - 1, i = (size_t)s_hash(key) & mask;
+
+	for (; m->b[i] != NULL; i = (i + 1) & mask)
+		if (strcmp(m->key(m->b[i]), key) == 0)
+			break;
+	return i;
 }
 
 static void *s_map_get(const struct map *m, const char *key)
 {
-	struct ment *e = s_map_find(m, key, s_hash(key));
-
-	return e != NULL ? e->val : NULL;
+	return m->nb == 0 ? NULL : m->b[s_map_slot(m, key)];
 }
 
 static int s_map_grow(struct map *m)
 {
 	size_t nb = m->nb == 0 ? 64 : m->nb * 2;
-	struct ment **b = calloc(nb, sizeof(*b));
+	void **b = calloc(nb, sizeof(*b));
 
 	if (b == NULL)
 		return -1;
-	for (size_t i = 0; i < m->nb; i++)
-		for (struct ment *e = m->b[i], *next; e != NULL; e = next) {
-			next = e->next;
-			e->next = b[e->h & (nb - 1)];
-			b[e->h & (nb - 1)] = e;
-		}
+	for (size_t i = 0; i < m->nb; i++) {
+		size_t j;
+
+		if (m->b[i] == NULL)
+			continue;
+		for (j = (size_t)s_hash(m->key(m->b[i])) & (nb - 1); b[j] != NULL;
+		     j = (j + 1) & (nb - 1))
+			;
+		b[j] = m->b[i];
+	}
 	free(m->b);
 	m->b = b;
 	m->nb = nb;
 	return 0;
 }
 
-/* Set key's value (inserting it).  A borrowed key must live as long as
- * the entry: callers pass the value's own string. */
+/* Set key's value (inserting it); key must equal m->key(val). */
 static int s_map_set(struct map *m, const char *key, void *val)
 {
-	uint64_t h = s_hash(key);
-	struct ment *e = s_map_find(m, key, h);
+	size_t i;
 
-	if (e != NULL) {
-		e->val = val;
-		if (!e->owned)
-			e->key = key; /* the new value's string */
-		return 0;
-	}
-	if (m->n >= m->nb && s_map_grow(m) < 0)
+	if ((m->n + 1) * 2 > m->nb && s_map_grow(m) < 0)
 		return -1;
-	e = calloc(1, sizeof(*e));
-	if (e == NULL)
-		return -1;
-	e->h = h;
-	e->val = val;
-	e->owned = m->copy_keys;
-	e->key = m->copy_keys ? strdup(key) : key;
-	if (e->key == NULL) {
-		free(e);
-		return -1;
-	}
-	e->next = m->b[h & (m->nb - 1)];
-	m->b[h & (m->nb - 1)] = e;
-	m->n++;
+	i = s_map_slot(m, key);
+	if (m->b[i] == NULL)
+		m->n++;
+	m->b[i] = val;
 	return 0;
 }
 
 static void s_map_del(struct map *m, const char *key)
 {
-	uint64_t h = s_hash(key);
-	struct ment **pp;
+	size_t i, j, mask = m->nb - 1;
 
-	if (m->nb == 0)
+	if (m->nb == 0 || m->b[i = s_map_slot(m, key)] == NULL)
 		return;
-	for (pp = &m->b[h & (m->nb - 1)]; *pp != NULL; pp = &(*pp)->next) {
-		struct ment *e = *pp;
+	for (j = (i + 1) & mask; m->b[j] != NULL; j = (j + 1) & mask) {
+		size_t k = (size_t)s_hash(m->key(m->b[j])) & mask;
 
-		if (e->h == h && strcmp(e->key, key) == 0) {
-			*pp = e->next;
-			if (e->owned)
-				free((char *)e->key);
-			free(e);
-			m->n--;
-			return;
+		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+			m->b[i] = m->b[j];
+			i = j;
 		}
 	}
+	m->b[i] = NULL;
+	m->n--;
 }
 
 static void s_map_free(struct map *m)
 {
-	for (size_t i = 0; i < m->nb; i++)
-		for (struct ment *e = m->b[i], *next; e != NULL; e = next) {
-			next = e->next;
-			if (e->owned)
-				free((char *)e->key);
-			free(e);
-		}
 	free(m->b);
 	m->b = NULL;
 	m->nb = m->n = 0;
@@ -294,8 +278,8 @@ static void **s_map_values(const struct map *m, size_t *n)
 	if (v == NULL)
 		return NULL;
 	for (size_t i = 0; i < m->nb; i++)
-		for (struct ment *e = m->b[i]; e != NULL; e = e->next)
-			v[k++] = e->val;
+		if (m->b[i] != NULL)
+			v[k++] = m->b[i];
 	*n = k;
 	return v;
 }
@@ -322,15 +306,141 @@ static int s_ptrs_push(struct ptrs *p, void *x)
 	return 0;
 }
 
+/* ---- interned strings -------------------------------------------------- */
+
+/*
+ * One reference-counted copy of each distinct string the window holds:
+ * rows of one filing, one owner or one company share theirs, and an
+ * intent id is shared by the signal, its group and its evidence rows.  A
+ * pointer handed out is the string itself; s_istr() finds its header.
+ * The set is open-addressed (linear probing, deletion by backward shift),
+ * at most three quarters full: a probe compares the stored hash before the
+ * string, so a longer run costs little, and the table is most of the
+ * pool's overhead.
+ */
+struct istr {
+	uint32_t refs;
+	uint32_t h; /* low bits of the string's hash */
+	char s[];
+};
+
+struct strpool {
+	struct istr **b;
+	size_t nb, n; /* nb a power of two, or 0 */
+};
+
+static struct istr *s_istr(const char *s)
+{
+	return (struct istr *)(void *)(s - offsetof(struct istr, s));
+}
+
+static int s_pool_grow(struct strpool *p)
+{
+	size_t nb = p->nb == 0 ? 256 : p->nb * 2;
+	struct istr **b = calloc(nb, sizeof(*b));
+
+	if (b == NULL)
+		return -1;
+	for (size_t i = 0; i < p->nb; i++) {
+		struct istr *x = p->b[i];
+		size_t j;
+
+		if (x == NULL)
+			continue;
+		for (j = x->h & (nb - 1); b[j] != NULL; j = (j + 1) & (nb - 1))
+			;
+		b[j] = x;
+	}
+	free(p->b);
+	p->b = b;
+	p->nb = nb;
+	return 0;
+}
+
+/* A new reference to the pooled copy of s.  NULL when s is NULL, or (s
+ * not NULL) when out of memory. */
+static const char *s_intern(struct strpool *p, const char *s)
+{
+	uint32_t h;
+	size_t i, len;
+	struct istr *x;
+
+	if (s == NULL)
+		return NULL;
+	if ((p->n + 1) * 4 > p->nb * 3 && s_pool_grow(p) < 0)
+		return NULL;
+	h = (uint32_t)s_hash(s);
+	for (i = h & (p->nb - 1); (x = p->b[i]) != NULL; i = (i + 1) & (p->nb - 1))
+		if (x->h == h && strcmp(x->s, s) == 0) {
+			x->refs++;
+			return x->s;
+		}
+	len = strlen(s);
+	x = malloc(sizeof(*x) + len + 1);
+	if (x == NULL)
+		return NULL;
+	x->refs = 1;
+	x->h = h;
+	memcpy(x->s, s, len + 1);
+	p->b[i] = x;
+	p->n++;
+	return x->s;
+}
+
+/* Drop a reference taken by s_intern (NULL: nothing). */
+static void s_release(struct strpool *p, const char *s)
+{
+	struct istr *x;
+	size_t i, j, mask = p->nb - 1;
+
+	if (s == NULL)
+		return;
+	x = s_istr(s);
+	if (--x->refs > 0)
+		return;
+	for (i = x->h & mask; p->b[i] != x; i = (i + 1) & mask)
+		;
+	/* backward shift: pull later members of the probe run into the gap */
+	for (j = (i + 1) & mask; p->b[j] != NULL; j = (j + 1) & mask) {
+		size_t k = p->b[j]->h & mask;
+
+		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+			p->b[i] = p->b[j];
+			i = j;
+		}
+	}
+	p->b[i] = NULL;
+	p->n--;
+	free(x);
+}
+
+/* Free every pooled string at once (every holder is being forgotten). */
+static void s_pool_free(struct strpool *p)
+{
+	for (size_t i = 0; i < p->nb; i++)
+		free(p->b[i]);
+	free(p->b);
+	p->b = NULL;
+	p->nb = p->n = 0;
+}
+
 /* ---- the window --------------------------------------------------------- */
 
 struct win_signal {
-	char *id;
+	const char *id;                          /* interned */
 	char *rule, *ticker, *reason, *evidence; /* NULL once written */
 	int side;
 	int64_t created_at, expires_at;
 	int64_t resent_at; /* `now` of the last copy sent again (0: none) */
 	bool fresh;        /* not written yet */
+};
+
+/* An outbox row waiting for the commit. */
+struct win_out {
+	int64_t created_at;
+	size_t len;
+	char *id;
+	unsigned char rec[];
 };
 
 struct win_cl {
@@ -352,12 +462,14 @@ struct window {
 	struct map accs;     /* accession -> first registered group */
 	struct map signals;  /* id -> struct win_signal */
 	struct map clusters; /* ticker -> first struct win_cl */
+	struct strpool pool; /* every string of rows, groups and signals */
 	struct win_trade *oldest, *newest;
 	size_t nrows;
 
 	/* since the last commit */
 	struct ptrs dirty_rows, dirty_groups, fresh_signals, graveyard, dead_groups;
 	struct ptrs evicted;           /* keys (owned) deleted from the file at the commit */
+	struct ptrs outbox;            /* struct win_out: outbox rows written at the commit */
 	int64_t prune_time, prune_day; /* INT64_MIN: no prune */
 	size_t evicted_warned;
 };
@@ -403,64 +515,58 @@ static int s_done(window_t *w, int which, char *err, size_t errlen)
 	return 0;
 }
 
-static char *s_col_dup(sqlite3_stmt *st, int i, bool *oom)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-	char *d;
-
-	if (s == NULL)
-		return NULL;
-	d = strdup((const char *)s);
-	if (d == NULL)
-		*oom = true;
-	return d;
-}
-
 static double s_col_num(sqlite3_stmt *st, int i)
 {
 	return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
 }
 
-/* Replace *dst by a copy of src; false when out of memory. */
-static bool s_set_str(char **dst, const char *src)
+/* Replace *dst by the pooled copy of src (src may be *dst itself); false
+ * when out of memory (*dst is then unchanged). */
+static bool s_set_str(window_t *w, const char **dst, const char *src)
 {
-	char *d = NULL;
+	const char *d = s_intern(&w->pool, src);
 
-	if (src != NULL && (d = strdup(src)) == NULL)
+	if (src != NULL && d == NULL)
 		return false;
-	free(*dst);
+	s_release(&w->pool, *dst);
 	*dst = d;
 	return true;
 }
 
-static void s_trade_strings_free(struct win_trade *t)
+/* A stored row with room for its key; its other strings NULL. */
+static struct win_trade *s_trade_new(const char *key)
 {
-	free(t->key);
-	free(t->source);
-	free(t->accession);
-	free(t->grp);
-	free(t->owner);
-	free(t->owner_cik);
-	free(t->owner_key);
-	free(t->title);
-	free(t->ticker);
-	free(t->issuer);
-	free(t->vticker);
-	free(t->figi);
-	free(t->isin);
-	free(t->fp);
-	free(t->dup_of);
-	free(t->used_by);
-	free(t->outcome);
+	size_t len = strlen(key);
+	struct win_trade *r = calloc(1, sizeof(*r) + len + 1);
+
+	if (r == NULL)
+		return NULL;
+	memcpy(r + 1, key, len + 1);
+	r->key = (const char *)(r + 1);
+	return r;
 }
 
-static void s_group_free(struct win_group *g)
+/* Free a stored row and its references. */
+static void s_trade_free(window_t *w, struct win_trade *t)
 {
-	free(g->grp);
-	free(g->source);
-	free(g->accession);
-	free(g->owner_cik);
-	free(g->owner_key);
+	const char **strs[] = { &t->source,    &t->accession, &t->grp,     &t->owner,
+		                &t->owner_cik, &t->owner_key, &t->title,   &t->ticker,
+		                &t->issuer,    &t->vticker,   &t->figi,    &t->isin,
+		                &t->fp,        &t->dup_of,    &t->used_by, &t->outcome };
+
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		s_release(&w->pool, *strs[i]);
+	free(t);
+}
+
+static void s_group_free(window_t *w, struct win_group *g)
+{
+	s_release(&w->pool, g->grp);
+	s_release(&w->pool, g->source);
+	s_release(&w->pool, g->accession);
+	s_release(&w->pool, g->owner_cik);
+	s_release(&w->pool, g->owner_key);
+	s_release(&w->pool, g->intent);
 	free(g);
 }
 
@@ -528,10 +634,11 @@ static struct win_group *s_group_of(window_t *w, const struct win_trade *r)
 		return NULL;
 	g->side = r->side;
 	g->ref_time = r->ref_time;
-	if (!s_set_str(&g->grp, r->grp) || !s_set_str(&g->source, r->source) ||
-	    !s_set_str(&g->accession, r->accession) || !s_set_str(&g->owner_cik, r->owner_cik) ||
-	    !s_set_str(&g->owner_key, r->owner_key) || s_map_set(&w->groups, g->grp, g) < 0) {
-		s_group_free(g);
+	if (!s_set_str(w, &g->grp, r->grp) || !s_set_str(w, &g->source, r->source) ||
+	    !s_set_str(w, &g->accession, r->accession) ||
+	    !s_set_str(w, &g->owner_cik, r->owner_cik) ||
+	    !s_set_str(w, &g->owner_key, r->owner_key) || s_map_set(&w->groups, g->grp, g) < 0) {
+		s_group_free(w, g);
 		return NULL;
 	}
 	return g;
@@ -559,7 +666,7 @@ static void s_group_maybe_free(window_t *w, struct win_group *g)
 	if (g->dirty)
 		s_ptrs_push(&w->dead_groups, g); /* freed after the commit */
 	else
-		s_group_free(g);
+		s_group_free(w, g);
 }
 
 /* Link r into the group, fp and ticker indexes; -1 when out of memory. */
@@ -635,43 +742,86 @@ static void s_remove(window_t *w, struct win_trade *r)
 	w->nrows--;
 	if (s_ptrs_push(&w->graveyard, r) < 0) {
 		/* cannot defer: only safe to free when nothing lists it */
-		if (!r->dirty) {
-			s_trade_strings_free(r);
-			free(r);
-		}
+		if (!r->dirty)
+			s_trade_free(w, r);
 	}
 }
 
 /* ---- life cycle --------------------------------------------------------- */
+
+static void s_outbox_clear(window_t *w)
+{
+	for (size_t i = 0; i < w->outbox.n; i++) {
+		struct win_out *o = w->outbox.v[i];
+
+		free(o->id);
+		free(o);
+	}
+	w->outbox.n = 0;
+}
+
+/* The maps' keys, read from their values. */
+static const char *s_key_row(const void *v)
+{
+	return ((const struct win_trade *)v)->key;
+}
+
+static const char *s_key_fp(const void *v)
+{
+	return ((const struct win_trade *)v)->fp;
+}
+
+static const char *s_key_ticker(const void *v)
+{
+	return ((const struct win_trade *)v)->ticker;
+}
+
+static const char *s_key_grp(const void *v)
+{
+	return ((const struct win_group *)v)->grp;
+}
+
+static const char *s_key_acc(const void *v)
+{
+	return ((const struct win_group *)v)->accession;
+}
+
+static const char *s_key_signal(const void *v)
+{
+	return ((const struct win_signal *)v)->id;
+}
+
+static const char *s_key_cluster(const void *v)
+{
+	return ((const struct win_cl *)v)->c.ticker;
+}
 
 static void s_forget_all(window_t *w)
 {
 	size_t n = 0;
 	void **v;
 
+	/* Every string goes with the pool, at the end: rows, groups and
+	 * signals are freed without releasing theirs. */
 	for (struct win_trade *r = w->oldest, *next; r != NULL; r = next) {
 		next = r->anext;
-		s_trade_strings_free(r);
 		free(r);
 	}
 	w->oldest = w->newest = NULL;
 	w->nrows = 0;
-	for (size_t i = 0; i < w->graveyard.n; i++) {
-		s_trade_strings_free(w->graveyard.v[i]);
+	for (size_t i = 0; i < w->graveyard.n; i++)
 		free(w->graveyard.v[i]);
-	}
 	if ((v = s_map_values(&w->groups, &n)) != NULL) {
 		for (size_t i = 0; i < n; i++)
-			s_group_free(v[i]);
+			free(v[i]);
 		free(v);
 	}
 	for (size_t i = 0; i < w->dead_groups.n; i++)
-		s_group_free(w->dead_groups.v[i]);
+		free(w->dead_groups.v[i]);
 	if ((v = s_map_values(&w->signals, &n)) != NULL) {
 		for (size_t i = 0; i < n; i++) {
 			struct win_signal *s = v[i];
 
-			free(s->id);
 			free(s->rule);
 			free(s->ticker);
 			free(s->reason);
@@ -690,6 +840,7 @@ static void s_forget_all(window_t *w)
 	}
 	for (size_t i = 0; i < w->evicted.n; i++)
 		free(w->evicted.v[i]);
+	s_outbox_clear(w);
 	s_map_free(&w->keys);
 	s_map_free(&w->groups);
 	s_map_free(&w->fps);
@@ -697,36 +848,47 @@ static void s_forget_all(window_t *w)
 	s_map_free(&w->accs);
 	s_map_free(&w->signals);
 	s_map_free(&w->clusters);
+	s_pool_free(&w->pool);
 	w->dirty_rows.n = w->dirty_groups.n = w->fresh_signals.n = 0;
 	w->graveyard.n = w->dead_groups.n = w->evicted.n = 0;
 	w->prune_time = w->prune_day = INT64_MIN;
 }
 
-/* Read one row of TRADE_COLS into a new in-memory row. */
-static struct win_trade *s_read_trade(sqlite3_stmt *st)
+/* The pooled copy of column i (NULL for NULL); *oom set when out of memory. */
+static const char *s_col_str(window_t *w, sqlite3_stmt *st, int i, bool *oom)
 {
-	struct win_trade *t = calloc(1, sizeof(*t));
-	bool oom = false;
-	const unsigned char *date;
+	const char *s = (const char *)sqlite3_column_text(st, i);
+	const char *d = s_intern(&w->pool, s);
 
-	if (t == NULL)
+	if (s != NULL && d == NULL)
+		*oom = true;
+	return d;
+}
+
+/* Read one row of TRADE_COLS into a new in-memory row. */
+static struct win_trade *s_read_trade(window_t *w, sqlite3_stmt *st)
+{
+	const unsigned char *key = sqlite3_column_text(st, 0), *date;
+	struct win_trade *t;
+	bool oom = false;
+
+	if (key == NULL || (t = s_trade_new((const char *)key)) == NULL)
 		return NULL;
-	t->key = s_col_dup(st, 0, &oom);
 	t->chash = (uint64_t)sqlite3_column_int64(st, 1);
-	t->source = s_col_dup(st, 2, &oom);
-	t->srank = sqlite3_column_int(st, 3);
-	t->accession = s_col_dup(st, 4, &oom);
-	t->grp = s_col_dup(st, 5, &oom);
-	t->side = sqlite3_column_int(st, 6);
-	t->owner = s_col_dup(st, 7, &oom);
-	t->owner_cik = s_col_dup(st, 8, &oom);
-	t->owner_key = s_col_dup(st, 9, &oom);
-	t->title = s_col_dup(st, 10, &oom);
-	t->ticker = s_col_dup(st, 11, &oom);
-	t->issuer = s_col_dup(st, 12, &oom);
-	t->vticker = s_col_dup(st, 13, &oom);
-	t->figi = s_col_dup(st, 14, &oom);
-	t->isin = s_col_dup(st, 15, &oom);
+	t->source = s_col_str(w, st, 2, &oom);
+	t->srank = (int8_t)sqlite3_column_int(st, 3);
+	t->accession = s_col_str(w, st, 4, &oom);
+	t->grp = s_col_str(w, st, 5, &oom);
+	t->side = (int8_t)sqlite3_column_int(st, 6);
+	t->owner = s_col_str(w, st, 7, &oom);
+	t->owner_cik = s_col_str(w, st, 8, &oom);
+	t->owner_key = s_col_str(w, st, 9, &oom);
+	t->title = s_col_str(w, st, 10, &oom);
+	t->ticker = s_col_str(w, st, 11, &oom);
+	t->issuer = s_col_str(w, st, 12, &oom);
+	t->vticker = s_col_str(w, st, 13, &oom);
+	t->figi = s_col_str(w, st, 14, &oom);
+	t->isin = s_col_str(w, st, 15, &oom);
 	date = sqlite3_column_text(st, 16);
 	snprintf(t->trade_date, sizeof(t->trade_date), "%s",
 	         date != NULL ? (const char *)date : "");
@@ -735,20 +897,19 @@ static struct win_trade *s_read_trade(sqlite3_stmt *st)
 	t->price = s_col_num(st, 19);
 	t->value = s_col_num(st, 20);
 	t->shares_after = s_col_num(st, 21);
-	t->direct = sqlite3_column_int(st, 22);
+	t->direct = (int8_t)sqlite3_column_int(st, 22);
 	t->amendment = sqlite3_column_int(st, 23) != 0;
-	t->fp = s_col_dup(st, 24, &oom);
+	t->fp = s_col_str(w, st, 24, &oom);
 	t->ref_time = sqlite3_column_int64(st, 25);
 	t->pending = false; /* only judged rows are ever written */
 	t->gvalue = s_col_num(st, 27);
-	t->dup_of = s_col_dup(st, 28, &oom);
-	t->used_by = s_col_dup(st, 29, &oom);
-	t->outcome = s_col_dup(st, 30, &oom);
+	t->dup_of = s_col_str(w, st, 28, &oom);
+	t->used_by = s_col_str(w, st, 29, &oom);
+	t->outcome = s_col_str(w, st, 30, &oom);
 	t->first_batch = sqlite3_column_int64(st, 31);
-	if (oom || t->key == NULL || t->source == NULL || t->grp == NULL || t->owner == NULL ||
+	if (oom || t->source == NULL || t->grp == NULL || t->owner == NULL ||
 	    t->owner_key == NULL || t->ticker == NULL || t->issuer == NULL || t->fp == NULL) {
-		s_trade_strings_free(t);
-		free(t);
+		s_trade_free(w, t);
 		return NULL;
 	}
 	return t;
@@ -763,13 +924,12 @@ static int s_load(window_t *w, char *err, size_t errlen)
 	w->batch = 1;
 	st = s_st(w, ST_LOAD_TRADES);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct win_trade *r = s_read_trade(st);
+		struct win_trade *r = s_read_trade(w, st);
 
 		if (r == NULL)
 			goto oom;
 		if (s_map_set(&w->keys, r->key, r) < 0) {
-			s_trade_strings_free(r);
-			free(r);
+			s_trade_free(w, r);
 			goto oom;
 		}
 		s_age_append(w, r);
@@ -811,10 +971,10 @@ static int s_load(window_t *w, char *err, size_t errlen)
 
 		if (s == NULL)
 			goto oom;
-		s->id = s_col_dup(st, 0, &oom);
+		s->id = s_col_str(w, st, 0, &oom);
 		s->created_at = sqlite3_column_int64(st, 6);
 		if (oom || s->id == NULL || s_map_set(&w->signals, s->id, s) < 0) {
-			free(s->id);
+			s_release(&w->pool, s->id);
 			free(s);
 			goto oom;
 		}
@@ -868,8 +1028,13 @@ window_t *window_open(const char *state_dir, size_t max_trades, char *err, size_
 		return NULL;
 	}
 	w->max_trades = max_trades > 0 ? max_trades : SIZE_MAX;
-	w->fps.copy_keys = w->tickers.copy_keys = w->accs.copy_keys = true;
-	w->clusters.copy_keys = true;
+	w->keys.key = s_key_row;
+	w->groups.key = s_key_grp;
+	w->fps.key = s_key_fp;
+	w->tickers.key = s_key_ticker;
+	w->accs.key = s_key_acc;
+	w->signals.key = s_key_signal;
+	w->clusters.key = s_key_cluster;
 	w->prune_time = w->prune_day = INT64_MIN;
 	w->db = store_open(state_dir, WINDOW_FILE, s_migrations, false, err, errlen);
 	if (w->db == NULL) {
@@ -903,6 +1068,7 @@ void window_close(window_t **wp)
 	free(w->dirty_rows.v);
 	free(w->dirty_groups.v);
 	free(w->fresh_signals.v);
+	free(w->outbox.v);
 	free(w->graveyard.v);
 	free(w->dead_groups.v);
 	free(w->evicted.v);
@@ -974,7 +1140,7 @@ static int s_write_group(window_t *w, const struct win_group *g, char *err, size
 	sqlite3_bind_int(st, 4, g->side);
 	s_bind_text(st, 5, g->owner_cik);
 	s_bind_text(st, 6, g->owner_key);
-	s_bind_text(st, 7, g->intent[0] != '\0' ? g->intent : NULL);
+	s_bind_text(st, 7, g->intent);
 	sqlite3_bind_int64(st, 8, g->ref_time);
 	return s_done(w, ST_PUT_GROUP, err, errlen);
 }
@@ -1058,6 +1224,16 @@ static int s_write_all(window_t *w, char *err, size_t errlen)
 	for (size_t i = 0; i < w->fresh_signals.n; i++)
 		if (s_write_signal(w, w->fresh_signals.v[i], err, errlen) < 0)
 			return -1;
+	for (size_t i = 0; i < w->outbox.n; i++) {
+		const struct win_out *o = w->outbox.v[i];
+		sqlite3_stmt *st = s_st(w, ST_PUT_OUTBOX);
+
+		s_bind_text(st, 1, o->id);
+		sqlite3_bind_blob(st, 2, o->rec, (int)o->len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, o->created_at);
+		if (s_done(w, ST_PUT_OUTBOX, err, errlen) < 0)
+			return -1;
+	}
 	return s_write_clusters(w, err, errlen);
 }
 
@@ -1066,12 +1242,10 @@ int window_commit(window_t *w, char *err, size_t errlen)
 	char why[512];
 
 	if (w->dirty_rows.n == 0 && w->dirty_groups.n == 0 && w->fresh_signals.n == 0 &&
-	    w->evicted.n == 0 && w->prune_time == INT64_MIN) {
+	    w->evicted.n == 0 && w->outbox.n == 0 && w->prune_time == INT64_MIN) {
 		/* nothing to write; still a new batch */
-		for (size_t i = 0; i < w->graveyard.n; i++) {
-			s_trade_strings_free(w->graveyard.v[i]);
-			free(w->graveyard.v[i]);
-		}
+		for (size_t i = 0; i < w->graveyard.n; i++)
+			s_trade_free(w, w->graveyard.v[i]);
 		w->graveyard.n = 0;
 		w->batch++;
 		return 0;
@@ -1104,14 +1278,13 @@ int window_commit(window_t *w, char *err, size_t errlen)
 				c->dirty = false;
 		free(v);
 	}
-	for (size_t i = 0; i < w->graveyard.n; i++) {
-		s_trade_strings_free(w->graveyard.v[i]);
-		free(w->graveyard.v[i]);
-	}
+	for (size_t i = 0; i < w->graveyard.n; i++)
+		s_trade_free(w, w->graveyard.v[i]);
 	for (size_t i = 0; i < w->dead_groups.n; i++)
-		s_group_free(w->dead_groups.v[i]);
+		s_group_free(w, w->dead_groups.v[i]);
 	for (size_t i = 0; i < w->evicted.n; i++)
 		free(w->evicted.v[i]);
+	s_outbox_clear(w);
 	w->dirty_rows.n = w->dirty_groups.n = w->fresh_signals.n = 0;
 	w->graveyard.n = w->dead_groups.n = w->evicted.n = 0;
 	w->prune_time = w->prune_day = INT64_MIN;
@@ -1133,15 +1306,15 @@ struct win_trade *window_lookup(window_t *w, const char *key)
 
 /* Copy t's content into r (strings duplicated); false when out of memory
  * (r then keeps what it had, possibly partly replaced). */
-static bool s_fill(struct win_trade *r, const struct win_trade *t)
+static bool s_fill(window_t *w, struct win_trade *r, const struct win_trade *t)
 {
-	if (!s_set_str(&r->source, t->source) || !s_set_str(&r->accession, t->accession) ||
-	    !s_set_str(&r->grp, t->grp) || !s_set_str(&r->owner, t->owner) ||
-	    !s_set_str(&r->owner_cik, t->owner_cik) || !s_set_str(&r->owner_key, t->owner_key) ||
-	    !s_set_str(&r->title, t->title) || !s_set_str(&r->ticker, t->ticker) ||
-	    !s_set_str(&r->issuer, t->issuer) || !s_set_str(&r->vticker, t->vticker) ||
-	    !s_set_str(&r->figi, t->figi) || !s_set_str(&r->isin, t->isin) ||
-	    !s_set_str(&r->fp, t->fp))
+	if (!s_set_str(w, &r->source, t->source) || !s_set_str(w, &r->accession, t->accession) ||
+	    !s_set_str(w, &r->grp, t->grp) || !s_set_str(w, &r->owner, t->owner) ||
+	    !s_set_str(w, &r->owner_cik, t->owner_cik) ||
+	    !s_set_str(w, &r->owner_key, t->owner_key) || !s_set_str(w, &r->title, t->title) ||
+	    !s_set_str(w, &r->ticker, t->ticker) || !s_set_str(w, &r->issuer, t->issuer) ||
+	    !s_set_str(w, &r->vticker, t->vticker) || !s_set_str(w, &r->figi, t->figi) ||
+	    !s_set_str(w, &r->isin, t->isin) || !s_set_str(w, &r->fp, t->fp))
 		return false;
 	r->chash = t->chash;
 	r->srank = t->srank;
@@ -1188,12 +1361,12 @@ struct win_trade *window_put(window_t *w, const struct win_trade *t)
 	if (r != NULL) {
 		/* the same key again, with other content: re-index it */
 		s_unindex(w, r);
-		if (!s_fill(r, t)) {
+		if (!s_fill(w, r, t)) {
 			s_index(w, r);
 			return NULL;
 		}
-		free(r->dup_of);
-		free(r->outcome);
+		s_release(&w->pool, r->dup_of);
+		s_release(&w->pool, r->outcome);
 		r->dup_of = r->outcome = NULL;
 		r->pending = true;
 		if (s_index(w, r) < 0)
@@ -1201,13 +1374,11 @@ struct win_trade *window_put(window_t *w, const struct win_trade *t)
 		s_mark_dirty(w, r);
 		return r;
 	}
-	r = calloc(1, sizeof(*r));
+	r = s_trade_new(t->key);
 	if (r == NULL)
 		return NULL;
-	if ((r->key = strdup(t->key)) == NULL || !s_fill(r, t) ||
-	    s_map_set(&w->keys, r->key, r) < 0) {
-		s_trade_strings_free(r);
-		free(r);
+	if (!s_fill(w, r, t) || s_map_set(&w->keys, r->key, r) < 0) {
+		s_trade_free(w, r);
 		return NULL;
 	}
 	r->gvalue = NAN;
@@ -1257,11 +1428,11 @@ int window_group_rows(window_t *w, const char *grp, struct win_trade ***rows, si
 int window_mark(window_t *w, struct win_trade *r, double gvalue, const char *dup_of,
                 const char *outcome, const char *id)
 {
-	if (!s_set_str(&r->dup_of, dup_of) || !s_set_str(&r->outcome, outcome))
+	if (!s_set_str(w, &r->dup_of, dup_of) || !s_set_str(w, &r->outcome, outcome))
 		return -1;
 	r->pending = false;
 	r->gvalue = gvalue;
-	if (id != NULL && r->used_by == NULL && (r->used_by = strdup(id)) == NULL)
+	if (id != NULL && r->used_by == NULL && !s_set_str(w, &r->used_by, id))
 		return -1;
 	s_mark_dirty(w, r);
 	return 0;
@@ -1271,7 +1442,7 @@ int window_use(window_t *w, struct win_trade *r, const char *id)
 {
 	if (r->used_by != NULL)
 		return 0;
-	if ((r->used_by = strdup(id)) == NULL)
+	if (!s_set_str(w, &r->used_by, id))
 		return -1;
 	s_mark_dirty(w, r);
 	return 0;
@@ -1336,8 +1507,8 @@ struct win_group *window_group_copy(window_t *w, const char *grp, const char *ac
 			same = strcmp(owner_key, g->owner_key) == 0;
 		if (!same)
 			continue;
-		if (best == NULL || (best->intent[0] == '\0' && g->intent[0] != '\0') ||
-		    ((best->intent[0] == '\0') == (g->intent[0] == '\0') &&
+		if (best == NULL || (best->intent == NULL && g->intent != NULL) ||
+		    ((best->intent == NULL) == (g->intent == NULL) &&
 		     strcmp(g->grp, best->grp) < 0))
 			best = g;
 	}
@@ -1356,10 +1527,12 @@ int window_group_put(window_t *w, const char *grp, const char *source, const cha
 		g = calloc(1, sizeof(*g));
 		if (g == NULL)
 			return -1;
-		if (!s_set_str(&g->grp, grp) || !s_set_str(&g->source, source) ||
-		    !s_set_str(&g->accession, accession) || !s_set_str(&g->owner_cik, owner_cik) ||
-		    !s_set_str(&g->owner_key, owner_key) || s_map_set(&w->groups, g->grp, g) < 0) {
-			s_group_free(g);
+		if (!s_set_str(w, &g->grp, grp) || !s_set_str(w, &g->source, source) ||
+		    !s_set_str(w, &g->accession, accession) ||
+		    !s_set_str(w, &g->owner_cik, owner_cik) ||
+		    !s_set_str(w, &g->owner_key, owner_key) ||
+		    s_map_set(&w->groups, g->grp, g) < 0) {
+			s_group_free(w, g);
 			return -1;
 		}
 		g->side = side;
@@ -1376,8 +1549,8 @@ int window_group_put(window_t *w, const char *grp, const char *source, const cha
 			head->acc_prev = g;
 		g->registered = true;
 	}
-	if (intent != NULL && g->intent[0] == '\0')
-		snprintf(g->intent, sizeof(g->intent), "%s", intent);
+	if (intent != NULL && g->intent == NULL && !s_set_str(w, &g->intent, intent))
+		return -1;
 	if (ref_time > g->ref_time)
 		g->ref_time = ref_time;
 	s_group_dirty(w, g);
@@ -1386,18 +1559,37 @@ int window_group_put(window_t *w, const char *grp, const char *source, const cha
 
 /* ---- signals ------------------------------------------------------------ */
 
-/* The outbox is written at once (autocommit, or inside the batch's
- * transaction when one is open): a row whose batch is rolled back names an
- * intent the same trades will make again, with the same id. */
+/*
+ * The outbox row is kept in memory and written with the batch, in the
+ * commit's one transaction (it was its own autocommit transaction, a
+ * second WAL commit for every intent, which stalled the loop: with every
+ * trade qualifying, a flush of 1,400 intents took up to a second).  Still
+ * safe: the outbox only serves repeats of trades the window remembers as
+ * used, and the window remembers that in the same commit, so the file
+ * never holds a used row without its outbox row; a batch lost to a kill or
+ * a rollback loses both, its trades come again and make the same intent
+ * (same id) again, which the executor journalled if it got the first.
+ */
 int window_outbox_put(window_t *w, const char *id, const void *rec, size_t len, int64_t created_at,
                       char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s_st(w, ST_PUT_OUTBOX);
+	struct win_out *o = malloc(sizeof(*o) + len);
 
-	s_bind_text(st, 1, id);
-	sqlite3_bind_blob(st, 2, rec, (int)len, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 3, created_at);
-	return s_done(w, ST_PUT_OUTBOX, err, errlen);
+	if (o == NULL || (o->id = strdup(id)) == NULL) {
+		free(o);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	o->created_at = created_at;
+	o->len = len;
+	memcpy(o->rec, rec, len);
+	if (s_ptrs_push(&w->outbox, o) < 0) {
+		free(o->id);
+		free(o);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 int window_outbox_get(window_t *w, const char *id, void **rec, size_t *len, char *err,
@@ -1408,6 +1600,19 @@ int window_outbox_get(window_t *w, const char *id, void **rec, size_t *len, char
 
 	*rec = NULL;
 	*len = 0;
+	for (size_t i = w->outbox.n; i > 0; i--) {
+		const struct win_out *o = w->outbox.v[i - 1];
+
+		if (strcmp(o->id, id) != 0)
+			continue;
+		if ((*rec = malloc(o->len ? o->len : 1)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		memcpy(*rec, o->rec, o->len);
+		*len = o->len;
+		return 1;
+	}
 	s_bind_text(st, 1, id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
@@ -1457,7 +1662,7 @@ int window_signal_put(window_t *w, const intent_t *in)
 	for (size_t i = 0; i < in->n_evidence; i++)
 		len += strlen(in->evidence[i]) + 1;
 	s->evidence = malloc(len);
-	s->id = strdup(in->id);
+	s->id = s_intern(&w->pool, in->id);
 	s->rule = strdup(in->rule);
 	s->ticker = strdup(in->ticker);
 	s->reason = strdup(in->reason);
@@ -1479,7 +1684,7 @@ int window_signal_put(window_t *w, const intent_t *in)
 	return 0;
 oom:
 	free(s->evidence);
-	free(s->id);
+	s_release(&w->pool, s->id);
 	free(s->rule);
 	free(s->ticker);
 	free(s->reason);
@@ -1610,7 +1815,7 @@ int window_prune(window_t *w, int64_t cutoff_time, int64_t cutoff_day, char *err
 		if (s->created_at >= cutoff_time || s->fresh)
 			continue;
 		s_map_del(&w->signals, s->id);
-		free(s->id);
+		s_release(&w->pool, s->id);
 		free(s);
 	}
 	free(v);
@@ -1622,6 +1827,10 @@ int window_prune(window_t *w, int64_t cutoff_time, int64_t cutoff_day, char *err
 		char ticker[64];
 
 		snprintf(ticker, sizeof(ticker), "%s", head->c.ticker);
+		/* Out of the map while its head is alive: the map reads a key
+		 * from each value it probes.  Put back below when any is left
+		 * (the slot it left is free, so that cannot fail). */
+		s_map_del(&w->clusters, ticker);
 		while (*pp != NULL) {
 			struct win_cl *c = *pp;
 
@@ -1632,9 +1841,7 @@ int window_prune(window_t *w, int64_t cutoff_time, int64_t cutoff_day, char *err
 				pp = &c->next;
 			}
 		}
-		if (head == NULL)
-			s_map_del(&w->clusters, ticker);
-		else
+		if (head != NULL)
 			s_map_set(&w->clusters, ticker, head);
 	}
 	free(v);

@@ -24,7 +24,13 @@
  *
  * Rows older than the retention are pruned by window_prune().  Beyond
  * max_trades rows the oldest judged rows are evicted early (with a warning):
- * memory stays bounded, at the price of forgetting.
+ * memory stays bounded, at the price of forgetting (a forgotten row's group
+ * and intent are still remembered, so nothing is decided twice; cluster_buy
+ * sees fewer purchases).  Memory per row, measured with every row its own
+ * filing, owner and intent (the benchmark's worst case): ~330 bytes of row,
+ * ~350 of interned strings and their table, ~130 of index slots, ~90 of
+ * group and ~100 of signal, about 1 KB; rows of one filing share most of
+ * it.  SQLite's page cache is capped at WINDOW_CACHE_KIB.
  */
 #ifndef COATTAIL_WINDOW_H
 #define COATTAIL_WINDOW_H
@@ -38,31 +44,40 @@
 typedef struct window window_t;
 struct win_group;
 
-/* One stored trade.  Strings are owned by the window. */
+/*
+ * One stored trade.  The window keeps about 10^4 of these for weeks, so
+ * a stored row is compact: every string but the key is interned (one
+ * reference-counted copy per distinct value, shared by every row, group
+ * and signal that holds it: the rows of one filing share their source,
+ * accession, group, owner, title, ticker and outcome), the key lives in
+ * the row's own allocation, and small fields are packed.  A caller passes
+ * its own strings in (window_put copies them); the stored row's strings
+ * belong to the window and are never freed or changed by a caller.
+ */
 struct win_trade {
-	char *key;
+	const char *key;
 	uint64_t chash; /* hash of the transaction's content: a changed row is re-judged */
-	char *source;
-	int srank;       /* source preference, lower first: edgar 0, openinsider 1, ... */
-	char *accession; /* NULL when the source did not show it */
-	char *grp;       /* the signal group (see rules.c) */
-	int side;        /* SIDE_BUY or SIDE_SELL */
-	char *owner, *owner_cik, *owner_key, *title;
-	char *ticker, *issuer;
-	char *vticker, *figi, *isin; /* from the instrument, or NULL */
-	char trade_date[11];
-	int64_t trade_day;                         /* days since 1970-01-01 */
+	const char *source;
+	const char *accession; /* NULL when the source did not show it */
+	const char *grp;       /* the signal group (see rules.c) */
+	const char *owner, *owner_cik, *owner_key, *title;
+	const char *ticker, *issuer;
+	const char *vticker, *figi, *isin; /* from the instrument, or NULL */
+	const char *fp;      /* ticker|owner key|date|code|shares|price: finds 4/A repeats */
+	const char *dup_of;  /* why this row is a copy of another, or NULL */
+	const char *used_by; /* id of an intent this row is evidence of, or NULL */
+	const char *outcome; /* the drop reason it got, or NULL */
 	double shares, price, value, shares_after; /* NAN = unknown */
-	int direct;                                /* -1 unknown, 0 indirect, 1 direct */
-	bool amendment;
-	char *fp;            /* ticker|owner key|date|code|shares|price: finds 4/A repeats */
-	int64_t ref_time;    /* filed_at, else the trade date's midnight UTC: ages the row */
-	bool pending;        /* received since the last flush, not judged yet */
 	double gvalue;       /* value of the row's whole group, NAN = unknown */
-	char *dup_of;        /* why this row is a copy of another, or NULL */
-	char *used_by;       /* id of an intent this row is evidence of, or NULL */
-	char *outcome;       /* the drop reason it got, or NULL */
+	int64_t trade_day;   /* days since 1970-01-01 */
+	int64_t ref_time;    /* filed_at, else the trade date's midnight UTC: ages the row */
 	int64_t first_batch; /* the batch it was first stored in (kept by upserts) */
+	char trade_date[11];
+	int8_t srank;  /* source preference, lower first: edgar 0, openinsider 1, ... */
+	int8_t side;   /* SIDE_BUY or SIDE_SELL */
+	int8_t direct; /* -1 unknown, 0 indirect, 1 direct */
+	bool amendment;
+	bool pending; /* received since the last flush, not judged yet */
 
 	void *tag; /* the caller's, never stored; NULL when a row is loaded or created */
 
@@ -78,19 +93,19 @@ struct win_trade {
 };
 
 /* A signal group: the rows sharing a grp, and, once judged as an original,
- * its memory (registered) and the intent it made. */
+ * its memory (registered) and the intent it made.  Strings interned. */
 struct win_group {
-	char *grp;
-	char *source;
-	char *accession; /* NULL for an accession-less single-row group */
-	int side;
-	char *owner_cik, *owner_key;
-	char intent[40]; /* "" when it made none */
+	const char *grp;
+	const char *source;
+	const char *accession; /* NULL for an accession-less single-row group */
+	const char *owner_cik, *owner_key;
+	const char *intent; /* NULL when it made none */
 	int64_t ref_time;
-	bool registered; /* remembered in filing_owner */
 	struct win_trade *rows;
-	size_t nrows;
 	struct win_group *acc_prev, *acc_next; /* registered groups of one accession */
+	uint32_t nrows;
+	int8_t side;
+	bool registered; /* remembered in filing_owner */
 	bool dirty;
 };
 
@@ -168,8 +183,10 @@ long window_signal_count(window_t *w);
 /* The outbox: each intent as it was sent (record bytes, msgpack), so a
  * repeat of its evidence can send it again (a kill may have lost it in a
  * ZeroMQ queue; the executor journals by id, so a copy is harmless).
- * Pruned with the signals.  put: 0 or -1; get: 1 found (*rec malloc'd),
- * 0 none, -1 error. */
+ * put keeps the row for the next window_commit, which writes it in the
+ * batch's transaction (a rollback forgets it); get also finds rows not
+ * committed yet.  Pruned with the signals.  put: 0 or -1; get: 1 found
+ * (*rec malloc'd), 0 none, -1 error. */
 int window_outbox_put(window_t *w, const char *id, const void *rec, size_t len, int64_t created_at,
                       char *err, size_t errlen);
 int window_outbox_get(window_t *w, const char *id, void **rec, size_t *len, char *err,

@@ -4,6 +4,13 @@
  * Statements are prepared once and reset after each use.  A database error
  * never costs a trade: a failed read is a miss (the job goes to OpenFIGI),
  * a failed write only means the answer is asked for again next time.
+ *
+ * Found answers (a FIGI row, a share count) are also kept in two bounded
+ * in-process memos (memo.h) until the expiry of the row they copy, so a warm
+ * trade costs no SQLite read.  Only found, live answers are memoised:
+ * "not found", errors, "SEC has no figure" and misses always go to SQLite,
+ * so another mapper's fresh answer is seen as soon as it is written.  Our
+ * own writes drop the key from the memo.
  */
 #include "figi_cache.h"
 
@@ -14,6 +21,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "memo.h"
 #include "store.h"
 
 static const char *const s_migrations[] = {
@@ -55,9 +63,10 @@ enum {
 };
 
 static const char *const s_sql[ST_N] = {
-	[ST_FIGI_GET] = "SELECT status, message, figi, name, ticker, exch_code, composite_figi,"
-	                " security_type, market_sector, share_class_figi, security_type2,"
-	                " security_description FROM figi WHERE job = ?1 AND expires_at > ?2",
+	[ST_FIGI_GET] =
+	    "SELECT status, message, figi, name, ticker, exch_code, composite_figi,"
+	    " security_type, market_sector, share_class_figi, security_type2,"
+	    " security_description, expires_at FROM figi WHERE job = ?1 AND expires_at > ?2",
 	[ST_FIGI_PUT] = "INSERT OR REPLACE INTO figi (job, status, message, figi, name, ticker,"
 	                " exch_code, composite_figi, security_type, market_sector,"
 	                " share_class_figi, security_type2, security_description, fetched_at,"
@@ -69,7 +78,8 @@ static const char *const s_sql[ST_N] = {
 	[ST_TICKER_DEL] = "DELETE FROM sec_ticker",
 	[ST_TICKER_PUT] = "INSERT OR REPLACE INTO sec_ticker (ticker, cik) VALUES (?1, ?2)",
 	[ST_TICKER_GET] = "SELECT cik FROM sec_ticker WHERE ticker = ?1",
-	[ST_SHARES_GET] = "SELECT shares FROM sec_shares WHERE cik = ?1 AND expires_at > ?2",
+	[ST_SHARES_GET] = ("SELECT shares, expires_at FROM sec_shares WHERE cik = ?1"
+	                   " AND expires_at > ?2"),
 	[ST_SHARES_PUT] = ("INSERT OR REPLACE INTO sec_shares (cik, shares, as_of, fetched_at,"
 	                   " expires_at) VALUES (?1, ?2, ?3, ?4, ?5)"),
 };
@@ -77,8 +87,19 @@ static const char *const s_sql[ST_N] = {
 struct figi_cache {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_N];
-	int in_tx; /* figi_cache_begin depth */
+	int in_tx;           /* figi_cache_begin depth */
+	memo_t *memo_figi;   /* job key -> found row (s_row_pack), or NULL: off */
+	memo_t *memo_shares; /* CIK -> share count (a double), or NULL: off */
 };
+
+/* The fields of a figi_row, in the order s_row_pack writes them. */
+#define ROW_FIELDS(r)                                                                              \
+	{                                                                                          \
+		&(r)->figi, &(r)->name, &(r)->ticker, &(r)->exch_code, &(r)->composite_figi,       \
+		    &(r)->security_type, &(r)->market_sector, &(r)->share_class_figi,              \
+		    &(r)->security_type2, &(r)->security_description                               \
+	}
+#define ROW_NFIELDS 10
 
 static void s_db_warn(figi_cache_t *c, const char *what)
 {
@@ -108,6 +129,11 @@ figi_cache_t *figi_cache_open(const char *state_dir, int64_t now, char *err, siz
 			return NULL;
 		}
 	}
+	if (figi_cache_set_memo(c, FIGI_CACHE_MEMO_DEFAULT) != 0) {
+		snprintf(err, errlen, "out of memory");
+		figi_cache_close(&c);
+		return NULL;
+	}
 	/* Expired answers are misses anyway; drop them so the file stays the
 	 * size of what is in use. */
 	{
@@ -134,8 +160,31 @@ void figi_cache_close(figi_cache_t **cp)
 	for (int i = 0; i < ST_N; i++)
 		sqlite3_finalize(c->st[i]);
 	store_close(&c->db);
+	memo_free(&c->memo_figi);
+	memo_free(&c->memo_shares);
 	free(c);
 	*cp = NULL;
+}
+
+int figi_cache_set_memo(figi_cache_t *c, size_t entries)
+{
+	memo_free(&c->memo_figi);
+	memo_free(&c->memo_shares);
+	if (entries == 0)
+		return 0;
+	c->memo_figi = memo_new(entries);
+	c->memo_shares = memo_new(entries);
+	if (c->memo_figi == NULL || c->memo_shares == NULL) {
+		memo_free(&c->memo_figi);
+		memo_free(&c->memo_shares);
+		return -1;
+	}
+	return 0;
+}
+
+size_t figi_cache_memo_count(const figi_cache_t *c)
+{
+	return memo_count(c->memo_figi) + memo_count(c->memo_shares);
 }
 
 int figi_cache_begin(figi_cache_t *c)
@@ -197,15 +246,100 @@ static int s_col_dup(sqlite3_stmt *st, int i, char **out)
 	return *out == NULL ? -1 : 0;
 }
 
+/*
+ * A found row as one memo value: per field a byte (1 present, 0 null), then
+ * for a present field its text and NUL.  *out is malloc'd; 0 or -1.
+ */
+static int s_row_pack(const struct figi_row *row, char **out, size_t *outlen)
+{
+	char *const *f[ROW_NFIELDS] = ROW_FIELDS(row);
+	size_t n = 0, o = 0;
+	char *buf;
+
+	for (int i = 0; i < ROW_NFIELDS; i++)
+		n += 1 + (*f[i] != NULL ? strlen(*f[i]) + 1 : 0);
+	buf = malloc(n);
+	if (buf == NULL)
+		return -1;
+	for (int i = 0; i < ROW_NFIELDS; i++) {
+		buf[o++] = *f[i] != NULL;
+		if (*f[i] != NULL) {
+			size_t k = strlen(*f[i]) + 1;
+
+			memcpy(buf + o, *f[i], k);
+			o += k;
+		}
+	}
+	*out = buf;
+	*outlen = n;
+	return 0;
+}
+
+/*
+ * The row s_row_pack wrote, copied whole into one allocation (row->block)
+ * that its strings point into: one malloc per memo hit instead of one per
+ * field.  0, or -1 (out of memory or a value of the wrong shape; row then
+ * zeroed).
+ */
+static int s_row_unpack(const char *buf, size_t len, struct figi_row *row)
+{
+	char **f[ROW_NFIELDS] = ROW_FIELDS(row);
+	size_t o = 0;
+	char *b;
+
+	memset(row, 0, sizeof(*row));
+	b = malloc(len > 0 ? len : 1);
+	if (b == NULL)
+		return -1;
+	memcpy(b, buf, len);
+	row->block = b;
+	for (int i = 0; i < ROW_NFIELDS; i++) {
+		const char *e;
+
+		if (o >= len)
+			goto bad;
+		if (b[o++] == 0)
+			continue;
+		e = memchr(b + o, '\0', len - o);
+		if (e == NULL)
+			goto bad;
+		*f[i] = b + o;
+		o = (size_t)(e - b) + 1;
+	}
+	return 0;
+bad:
+	figi_row_free(row);
+	return -1;
+}
+
+/* Remember a found row until its expiry; a failure only costs the memo. */
+static void s_memo_row(figi_cache_t *c, const char *job_key, const struct figi_row *row,
+                       int64_t expires_at)
+{
+	char *buf;
+	size_t len;
+
+	if (c->memo_figi == NULL || s_row_pack(row, &buf, &len) != 0)
+		return;
+	(void)memo_put(c->memo_figi, job_key, buf, len, expires_at);
+	free(buf);
+}
+
 int figi_cache_get(figi_cache_t *c, const char *job_key, int64_t now, struct figi_row *row,
                    char *msg, size_t msglen)
 {
-	sqlite3_stmt *st = s_stmt(c, ST_FIGI_GET);
+	sqlite3_stmt *st;
+	const char *memo;
+	size_t memolen;
 	int rc, status;
 
 	memset(row, 0, sizeof(*row));
 	if (msglen > 0)
 		msg[0] = '\0';
+	memo = memo_get(c->memo_figi, job_key, now, &memolen);
+	if (memo != NULL && s_row_unpack(memo, memolen, row) == 0)
+		return FIGI_FOUND;
+	st = s_stmt(c, ST_FIGI_GET);
 	s_bind_text(st, 1, job_key);
 	sqlite3_bind_int64(st, 2, now);
 	rc = sqlite3_step(st);
@@ -238,6 +372,8 @@ int figi_cache_get(figi_cache_t *c, const char *job_key, int64_t now, struct fig
 			/* Not written by us: ignore it, ask again. */
 			figi_row_free(row);
 			status = 0;
+		} else {
+			s_memo_row(c, job_key, row, sqlite3_column_int64(st, 12));
 		}
 	} else if (status != FIGI_NOT_FOUND && status != FIGI_ERROR) {
 		status = 0;
@@ -256,6 +392,8 @@ int figi_cache_put(figi_cache_t *c, const char *job_key, enum figi_answer kind,
 
 	if (kind == FIGI_FOUND && (row == NULL || row->figi == NULL))
 		return -1;
+	/* The row is rewritten: what the memo holds of it is stale. */
+	memo_forget(c->memo_figi, job_key);
 	s_bind_text(st, 1, job_key);
 	sqlite3_bind_int(st, 2, (int)kind);
 	s_bind_text(st, 3, msg);
@@ -365,9 +503,17 @@ int figi_cache_cik_of(figi_cache_t *c, const char *ticker, char cik[11])
 
 int figi_cache_shares_get(figi_cache_t *c, const char *cik, int64_t now, double *shares)
 {
-	sqlite3_stmt *st = s_stmt(c, ST_SHARES_GET);
+	sqlite3_stmt *st;
+	const void *memo;
+	size_t memolen;
 	int rc, found = 0;
 
+	memo = memo_get(c->memo_shares, cik, now, &memolen);
+	if (memo != NULL && memolen == sizeof(*shares)) {
+		memcpy(shares, memo, sizeof(*shares));
+		return 1;
+	}
+	st = s_stmt(c, ST_SHARES_GET);
 	s_bind_text(st, 1, cik);
 	sqlite3_bind_int64(st, 2, now);
 	rc = sqlite3_step(st);
@@ -375,6 +521,10 @@ int figi_cache_shares_get(figi_cache_t *c, const char *cik, int64_t now, double 
 		*shares =
 		    sqlite3_column_type(st, 0) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 0);
 		found = 1;
+		/* A figure, not "SEC has none": that stays a SQLite read. */
+		if (!isnan(*shares))
+			(void)memo_put(c->memo_shares, cik, shares, sizeof(*shares),
+			               sqlite3_column_int64(st, 1));
 	} else if (rc != SQLITE_DONE) {
 		s_db_warn(c, "reading shares outstanding");
 		found = -1;
@@ -389,6 +539,7 @@ int figi_cache_shares_put(figi_cache_t *c, const char *cik, double shares, const
 	sqlite3_stmt *st = s_stmt(c, ST_SHARES_PUT);
 	int rc;
 
+	memo_forget(c->memo_shares, cik);
 	s_bind_text(st, 1, cik);
 	if (isnan(shares))
 		sqlite3_bind_null(st, 2);

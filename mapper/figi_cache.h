@@ -20,6 +20,8 @@
 #include "openfigi.h"
 
 #define FIGI_CACHE_FILE "mapper.sqlite"
+/* Found answers kept in memory per kind until set otherwise (memo.h). */
+#define FIGI_CACHE_MEMO_DEFAULT 8192
 
 typedef struct figi_cache figi_cache_t;
 
@@ -27,6 +29,16 @@ typedef struct figi_cache figi_cache_t;
  * with err on failure. */
 figi_cache_t *figi_cache_open(const char *state_dir, int64_t now, char *err, size_t errlen);
 void figi_cache_close(figi_cache_t **c);
+
+/*
+ * Keep up to `entries` found answers of each kind (FIGI rows, share counts)
+ * in memory until their rows expire, so that a repeated lookup costs no
+ * SQLite read (0: off).  Replaces the memo, empty.  0, or -1 when out of
+ * memory (the memo is then off).
+ */
+int figi_cache_set_memo(figi_cache_t *c, size_t entries);
+/* Answers the memo holds now (tests). */
+size_t figi_cache_memo_count(const figi_cache_t *c);
 
 /* Group many writes in one transaction (one commit per OpenFIGI answer).
  * 0 or -1 (logged). */

@@ -115,6 +115,7 @@ struct pend {
 	struct figi_row row; /* the answer so far: US composite, then the venue listing */
 	struct mjob *job;    /* the job it waits on, or NULL */
 	struct pend *next;   /* in its job's waiters, or in the SEC queue */
+	bool held;           /* in m->pending (parked at least once) */
 };
 
 /* One distinct OpenFIGI job, queued or in flight. */
@@ -165,7 +166,7 @@ struct mapper {
 
 static void s_pend_free(struct mapper *m, struct pend *p)
 {
-	if (p->rec.type == REC_TRADE && p->rec.u.trade.key != NULL &&
+	if (p->held && p->rec.type == REC_TRADE && p->rec.u.trade.key != NULL &&
 	    strmap_get(m->pending, p->rec.u.trade.key) == p)
 		strmap_remove(m->pending, p->rec.u.trade.key);
 	record_free(&p->rec);
@@ -192,53 +193,40 @@ static char *s_strdup_or_null(const char *s)
 	return s != NULL ? strdup(s) : NULL;
 }
 
-/* *dst = a copy of src (NULL stays NULL); 1 when out of memory. */
-static int s_dup_field(char **dst, const char *src)
-{
-	*dst = src != NULL ? strdup(src) : NULL;
-	return src != NULL && *dst == NULL;
-}
-
-/* Attach the instrument and send the trade on. */
+/*
+ * Attach the instrument and send the trade on.  The instrument borrows the
+ * strings of p->row and lives on the stack: wire_emit encodes the record
+ * before it returns and keeps no pointer into it, and the instrument is
+ * detached again before p is freed, so nothing is copied or freed twice.
+ */
 static void s_emit(struct mapper *m, struct pend *p, double shares)
 {
 	trade_t *t = &p->rec.u.trade;
 	const struct figi_row *r = &p->row;
-	instrument_t *ins = calloc(1, sizeof(*ins));
-	int nomem = 0;
+	instrument_t ins;
 
-	if (ins == NULL) {
-		s_drop(m, p, "out of memory");
-		return;
-	}
-	instrument_init(ins);
-	nomem |= s_dup_field(&ins->figi, r->figi);
-	nomem |= s_dup_field(&ins->composite_figi, r->composite_figi);
-	nomem |= s_dup_field(&ins->share_class_figi, r->share_class_figi);
-	nomem |= s_dup_field(&ins->ticker, r->ticker);
-	nomem |= s_dup_field(&ins->exch_code, r->exch_code);
-	nomem |= s_dup_field(&ins->name, r->name);
-	nomem |= s_dup_field(&ins->security_type,
-	                     r->security_type != NULL ? r->security_type : r->security_type2);
-	nomem |= s_dup_field(&ins->market_sector, r->market_sector);
-	ins->isin = NULL; /* OpenFIGI never gives ISINs */
+	instrument_init(&ins);
+	ins.figi = r->figi;
+	ins.composite_figi = r->composite_figi;
+	ins.share_class_figi = r->share_class_figi;
+	ins.ticker = r->ticker;
+	ins.exch_code = r->exch_code;
+	ins.name = r->name;
+	ins.security_type = r->security_type != NULL ? r->security_type : r->security_type2;
+	ins.market_sector = r->market_sector;
+	ins.isin = NULL; /* OpenFIGI never gives ISINs */
 	if (!rec_num_is_null(shares)) {
-		ins->shares_outstanding = shares;
+		ins.shares_outstanding = shares;
 		if (!rec_num_is_null(t->price) && t->price > 0)
-			ins->market_cap = shares * t->price;
-	}
-	if (nomem) {
-		instrument_free(ins);
-		free(ins);
-		s_drop(m, p, "out of memory");
-		return;
+			ins.market_cap = shares * t->price;
 	}
 	if (t->instrument != NULL) {
 		instrument_free(t->instrument);
 		free(t->instrument);
 	}
-	t->instrument = ins;
+	t->instrument = &ins;
 	wire_emit(m->w, &p->rec);
+	t->instrument = NULL;
 	s_pend_free(m, p);
 }
 
@@ -411,6 +399,22 @@ static void s_sec_push(struct mapper *m, struct pend *p)
 }
 
 /*
+ * Enter p in the pending map (by trade key) before it is parked, so that a
+ * copy arriving meanwhile is recognised and max_pending counts it.  A trade
+ * the caches resolve at once never enters it: it is gone before the next
+ * record is read.  0, or -1 when out of memory.
+ */
+static int s_hold(struct mapper *m, struct pend *p)
+{
+	if (p->held)
+		return 0;
+	if (strmap_put(m->pending, p->rec.u.trade.key, p) != 0)
+		return -1;
+	p->held = true;
+	return 0;
+}
+
+/*
  * Take p as far as the caches allow: it is emitted, dropped, or parked on a
  * job or in the SEC queue.  p may be freed on return.
  */
@@ -431,6 +435,10 @@ static void s_advance(struct mapper *m, struct pend *p)
 			    marketcap_shares(m->mc, p->rec.u.trade.ticker,
 			                     p->rec.u.trade.issuer_cik, false, time_now(),
 			                     time_mono_ms(), &shares) == 0) {
+				if (s_hold(m, p) != 0) {
+					s_drop(m, p, "out of memory");
+					return;
+				}
 				s_sec_push(m, p);
 				return;
 			}
@@ -453,7 +461,7 @@ static void s_advance(struct mapper *m, struct pend *p)
 			s_drop_answer(m, p, (enum figi_answer)st, msg);
 			return;
 		}
-		if (s_wait_on(m, p, &job, key) != 0)
+		if (s_hold(m, p) != 0 || s_wait_on(m, p, &job, key) != 0)
 			s_drop(m, p, "out of memory");
 		return;
 	}
@@ -839,12 +847,6 @@ static int s_on_record(void *ctx, record_t *r)
 	p->rec = *r;
 	memset(r, 0, sizeof(*r));
 	p->step = STEP_US;
-	if (strmap_put(m->pending, p->rec.u.trade.key, p) != 0) {
-		wire_drop(m->w, p->rec.u.trade.key, "out of memory");
-		record_free(&p->rec);
-		free(p);
-		return -1;
-	}
 	s_advance(m, p);
 	return 0;
 }
@@ -1061,6 +1063,11 @@ int mapper_run(conf_t *c, const struct stage_args *a, wire_t *w)
 	m.cache = figi_cache_open(conf_str(c, "state_dir"), time_now(), err, sizeof(err));
 	if (m.cache == NULL) {
 		log_warnx("FIGI cache: %s", err);
+		s_teardown(&m);
+		return 1;
+	}
+	if (figi_cache_set_memo(m.cache, (size_t)conf_int(c, "mapper.cache_memo_entries")) != 0) {
+		log_warnx("FIGI cache: out of memory for the memo");
 		s_teardown(&m);
 		return 1;
 	}

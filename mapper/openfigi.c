@@ -12,20 +12,44 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Append n bytes of s at *o in buf of len; false when they do not fit
+ * (with room left for the final NUL). */
+static bool s_key_add(char *buf, size_t len, size_t *o, const char *s, size_t n)
+{
+	if (n >= len - *o)
+		return false;
+	memcpy(buf + *o, s, n);
+	*o += n;
+	return true;
+}
+
+/* Built with memcpy, not snprintf: it runs for every trade. */
 int openfigi_job_key(const struct figi_job *job, char *buf, size_t len)
 {
-	int n;
+	const char *tag = "", *code = "";
+	size_t o = 0, taglen = 0;
 
-	if (job->id_type == NULL || job->id_value == NULL)
+	if (job->id_type == NULL || job->id_value == NULL || len == 0)
 		return -1;
-	if (job->mic_code != NULL)
-		n = snprintf(buf, len, "%s|%s|mic=%s", job->id_type, job->id_value, job->mic_code);
-	else if (job->exch_code != NULL)
-		n = snprintf(buf, len, "%s|%s|exch=%s", job->id_type, job->id_value,
-		             job->exch_code);
-	else
-		n = snprintf(buf, len, "%s|%s|", job->id_type, job->id_value);
-	return (n < 0 || (size_t)n >= len) ? -1 : 0;
+	if (job->mic_code != NULL) {
+		tag = "|mic=";
+		code = job->mic_code;
+	} else if (job->exch_code != NULL) {
+		tag = "|exch=";
+		code = job->exch_code;
+	} else {
+		tag = "|";
+	}
+	taglen = strlen(tag);
+	if (!s_key_add(buf, len, &o, job->id_type, strlen(job->id_type)) ||
+	    !s_key_add(buf, len, &o, "|", 1) ||
+	    !s_key_add(buf, len, &o, job->id_value, strlen(job->id_value)) ||
+	    !s_key_add(buf, len, &o, tag, taglen) || !s_key_add(buf, len, &o, code, strlen(code))) {
+		buf[0] = '\0';
+		return -1;
+	}
+	buf[o] = '\0';
+	return 0;
 }
 
 int openfigi_request_body(const struct figi_job *jobs, size_t n, char **body, size_t *len,
@@ -87,6 +111,11 @@ void figi_row_free(struct figi_row *r)
 {
 	if (r == NULL)
 		return;
+	if (r->block != NULL) {
+		free(r->block);
+		memset(r, 0, sizeof(*r));
+		return;
+	}
 	free(r->figi);
 	free(r->name);
 	free(r->ticker);

@@ -41,6 +41,8 @@ struct figi_row {
 	char *share_class_figi;
 	char *security_type2;
 	char *security_description;
+	char *block; /* NULL: each string is its own allocation; else every string
+	                points into this one allocation (figi_row_free frees it) */
 };
 
 enum figi_answer {

@@ -1,7 +1,9 @@
 /*
  * test_figi_cache.c - the mapper's SQLite cache: answers live exactly as
  * long as their TTL, survive a restart, and are shared between handles (two
- * mappers on one file); SEC's ticker map and share counts likewise.
+ * mappers on one file); SEC's ticker map and share counts likewise.  Found
+ * answers are served from memory until their row's expiry, never longer;
+ * negative answers always come from the file.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +12,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,6 +214,134 @@ static void test_share_counts_and_no_figure_live_their_ttl(void **state)
 	figi_cache_close(&c);
 }
 
+/* Run sql on the cache file behind the handles' backs (another process). */
+static void s_behind(void **state, const char *sql)
+{
+	char path[4200];
+	sqlite3 *db = NULL;
+
+	snprintf(path, sizeof(path), "%s/%s", (char *)*state, FIGI_CACHE_FILE);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void test_a_found_answer_is_served_from_memory_until_its_row_expires(void **state)
+{
+	figi_cache_t *c = s_open(state, T0);
+	struct figi_row ibm = s_ibm(), got;
+	char msg[64];
+
+	assert_int_equal(figi_cache_put(c, JOB, FIGI_FOUND, &ibm, NULL, T0, WEEK), 0);
+	assert_int_equal(figi_cache_get(c, JOB, T0, &got, msg, sizeof(msg)), FIGI_FOUND);
+	figi_row_free(&got);
+	assert_int_equal(figi_cache_memo_count(c), 1);
+	/* The row is gone from the file: the memo still answers, whole... */
+	s_behind(state, "DELETE FROM figi");
+	assert_int_equal(figi_cache_get(c, JOB, T0 + WEEK - 1, &got, msg, sizeof(msg)), FIGI_FOUND);
+	assert_string_equal(got.figi, "BBG000BLNNH6");
+	assert_string_equal(got.name, "INTL BUSINESS MACHINES CORP");
+	assert_string_equal(got.share_class_figi, "BBG001S5S399");
+	assert_string_equal(got.security_description, "IBM");
+	figi_row_free(&got);
+	/* ...but never past the row's own expiry. */
+	assert_int_equal(figi_cache_get(c, JOB, T0 + WEEK, &got, msg, sizeof(msg)), 0);
+	assert_null(got.figi);
+	/* With the memo off, every answer comes from the file. */
+	assert_int_equal(figi_cache_put(c, JOB, FIGI_FOUND, &ibm, NULL, T0, WEEK), 0);
+	assert_int_equal(figi_cache_set_memo(c, 0), 0);
+	assert_int_equal(figi_cache_get(c, JOB, T0, &got, msg, sizeof(msg)), FIGI_FOUND);
+	figi_row_free(&got);
+	assert_int_equal(figi_cache_memo_count(c), 0);
+	s_behind(state, "DELETE FROM figi");
+	assert_int_equal(figi_cache_get(c, JOB, T0, &got, msg, sizeof(msg)), 0);
+	figi_cache_close(&c);
+}
+
+static void test_a_null_field_stays_null_through_the_memo(void **state)
+{
+	figi_cache_t *c = s_open(state, T0);
+	struct figi_row ibm = s_ibm(), got;
+	char msg[64];
+
+	ibm.share_class_figi = NULL;
+	ibm.security_description = NULL;
+	assert_int_equal(figi_cache_put(c, JOB, FIGI_FOUND, &ibm, NULL, T0, WEEK), 0);
+	assert_int_equal(figi_cache_get(c, JOB, T0, &got, msg, sizeof(msg)), FIGI_FOUND);
+	figi_row_free(&got);
+	assert_int_equal(figi_cache_get(c, JOB, T0 + 1, &got, msg, sizeof(msg)), FIGI_FOUND);
+	assert_int_equal(figi_cache_memo_count(c), 1);
+	assert_null(got.share_class_figi);
+	assert_null(got.security_description);
+	assert_string_equal(got.security_type2, "Common Stock");
+	figi_row_free(&got);
+	figi_cache_close(&c);
+}
+
+static void test_negative_answers_are_not_memoised(void **state)
+{
+	figi_cache_t *a = s_open(state, T0), *b = s_open(state, T0);
+	struct figi_row ibm = s_ibm(), got;
+	char msg[64];
+
+	assert_int_equal(
+	    figi_cache_put(a, JOB, FIGI_NOT_FOUND, NULL, "No identifier found.", T0, DAY), 0);
+	assert_int_equal(figi_cache_get(b, JOB, T0, &got, msg, sizeof(msg)), FIGI_NOT_FOUND);
+	assert_int_equal(figi_cache_memo_count(b), 0);
+	/* Another mapper's newer answer is seen at once. */
+	assert_int_equal(figi_cache_put(a, JOB, FIGI_FOUND, &ibm, NULL, T0 + 1, WEEK), 0);
+	assert_int_equal(figi_cache_get(b, JOB, T0 + 2, &got, msg, sizeof(msg)), FIGI_FOUND);
+	figi_row_free(&got);
+	figi_cache_close(&a);
+	figi_cache_close(&b);
+}
+
+static void test_our_own_new_answer_replaces_the_memoised_one(void **state)
+{
+	figi_cache_t *c = s_open(state, T0);
+	struct figi_row ibm = s_ibm(), got;
+	char msg[64];
+
+	assert_int_equal(figi_cache_put(c, JOB, FIGI_FOUND, &ibm, NULL, T0, WEEK), 0);
+	assert_int_equal(figi_cache_get(c, JOB, T0, &got, msg, sizeof(msg)), FIGI_FOUND);
+	figi_row_free(&got);
+	ibm.name = "IBM RENAMED";
+	assert_int_equal(figi_cache_put(c, JOB, FIGI_FOUND, &ibm, NULL, T0 + 5, WEEK), 0);
+	assert_int_equal(figi_cache_get(c, JOB, T0 + 6, &got, msg, sizeof(msg)), FIGI_FOUND);
+	assert_string_equal(got.name, "IBM RENAMED");
+	figi_row_free(&got);
+	/* The new row's expiry, not the old one's, bounds it now. */
+	assert_int_equal(figi_cache_get(c, JOB, T0 + WEEK + 1, &got, msg, sizeof(msg)), FIGI_FOUND);
+	figi_row_free(&got);
+	assert_int_equal(
+	    figi_cache_put(c, JOB, FIGI_NOT_FOUND, NULL, "No identifier found.", T0 + 7, DAY), 0);
+	assert_int_equal(figi_cache_get(c, JOB, T0 + 8, &got, msg, sizeof(msg)), FIGI_NOT_FOUND);
+	figi_cache_close(&c);
+}
+
+static void test_share_counts_are_memoised_and_no_figure_is_not(void **state)
+{
+	figi_cache_t *c = s_open(state, T0);
+	double v = 0;
+
+	assert_int_equal(figi_cache_shares_put(c, "0000320193", 15e9, "2024-10-18", T0, WEEK), 0);
+	assert_int_equal(figi_cache_shares_put(c, "0000000007", NAN, NULL, T0, DAY), 0);
+	assert_int_equal(figi_cache_shares_get(c, "0000320193", T0, &v), 1);
+	assert_int_equal(figi_cache_shares_get(c, "0000000007", T0, &v), 1);
+	assert_int_equal(figi_cache_memo_count(c), 1);
+	s_behind(state, "DELETE FROM sec_shares");
+	assert_int_equal(figi_cache_shares_get(c, "0000320193", T0 + WEEK - 1, &v), 1);
+	assert_true(v == 15e9);
+	assert_int_equal(figi_cache_shares_get(c, "0000000007", T0 + 1, &v), 0);
+	assert_int_equal(figi_cache_shares_get(c, "0000320193", T0 + WEEK, &v), 0);
+	/* Our own write replaces what the memo holds. */
+	assert_int_equal(figi_cache_shares_put(c, "0000320193", 16e9, NULL, T0, WEEK), 0);
+	assert_int_equal(figi_cache_shares_get(c, "0000320193", T0 + 1, &v), 1);
+	assert_true(v == 16e9);
+	figi_cache_close(&c);
+}
+
 static void test_an_unwritable_state_dir_is_an_error_not_a_crash(void **state)
 {
 	char err[512] = "";
@@ -240,6 +371,17 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_the_ticker_map_is_replaced_whole, s_setup,
 		                                s_teardown),
 		cmocka_unit_test_setup_teardown(test_share_counts_and_no_figure_live_their_ttl,
+		                                s_setup, s_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_found_answer_is_served_from_memory_until_its_row_expires, s_setup,
+		    s_teardown),
+		cmocka_unit_test_setup_teardown(test_a_null_field_stays_null_through_the_memo,
+		                                s_setup, s_teardown),
+		cmocka_unit_test_setup_teardown(test_negative_answers_are_not_memoised, s_setup,
+		                                s_teardown),
+		cmocka_unit_test_setup_teardown(test_our_own_new_answer_replaces_the_memoised_one,
+		                                s_setup, s_teardown),
+		cmocka_unit_test_setup_teardown(test_share_counts_are_memoised_and_no_figure_is_not,
 		                                s_setup, s_teardown),
 		cmocka_unit_test(test_an_unwritable_state_dir_is_an_error_not_a_crash),
 	};

@@ -85,6 +85,11 @@ static void test_job_key_names_the_venue(void **state)
 	assert_int_equal(openfigi_job_key(&none, k, sizeof(k)), 0);
 	assert_string_equal(k, "TICKER|IBM|");
 	assert_int_equal(openfigi_job_key(&us, small, sizeof(small)), -1);
+	/* 18 characters and the NUL fit in 19 bytes, not in 18. */
+	assert_int_equal(openfigi_job_key(&us, k, 19), 0);
+	assert_string_equal(k, "TICKER|IBM|exch=US");
+	assert_int_equal(openfigi_job_key(&us, k, 18), -1);
+	assert_int_equal(openfigi_job_key(&us, k, 0), -1);
 }
 
 static void test_one_us_composite_row_is_found(void **state)

@@ -240,7 +240,7 @@ static void test_group_copy_matches_cik_else_name(void **state)
 	g = window_group_copy(w, "oi|A-1|P|name:doe john", "A-1", SIDE_BUY, NULL, "doe john");
 	assert_non_null(g);
 	assert_string_equal(g->source, "edgar");
-	assert_string_equal(g->intent, "");
+	assert_null(g->intent);
 	assert_null(
 	    window_group_copy(w, "oi|A-1|P|name:roe jane", "A-1", SIDE_BUY, NULL, "roe jane"));
 	/* CIKs on both sides: the CIK decides, the name does not matter */
@@ -380,6 +380,142 @@ static void test_eviction_keeps_memory_bounded(void **state)
 	free(dir);
 }
 
+/* Rows of one filing share one copy of each string (the window is meant
+ * to hold 10^4 rows in a few MB), and a shared string outlives the rows
+ * that go before the others. */
+static void test_rows_of_a_filing_share_their_strings(void **state)
+{
+	char *dir = test_tmpdir();
+	window_t *w = s_open(dir, 0);
+	char owner[16], acc[16];
+	struct win_trade *a, *b, *c;
+
+	(void)state;
+	/* the caller's strings are copies in distinct buffers */
+	snprintf(owner, sizeof(owner), "Doe John");
+	snprintf(acc, sizeof(acc), "A-1");
+	a = s_put_judged(w, s_row("k1", acc, "g1", "fp1", false, 20000));
+	b = s_put_judged(w, s_row("k2", "A-1", "g1", "fp2", false, 20000));
+	assert_ptr_not_equal(a->accession, acc);
+	assert_ptr_equal(a->accession, b->accession);
+	assert_ptr_equal(a->grp, b->grp);
+	assert_ptr_equal(a->owner, b->owner);
+	assert_ptr_equal(a->ticker, b->ticker);
+	assert_ptr_equal(a->group->grp, a->grp);
+	assert_int_equal(window_use(w, a, "intent-1"), 0);
+	assert_int_equal(window_use(w, b, "intent-1"), 0);
+	assert_ptr_equal(a->used_by, b->used_by);
+	s_commit(w);
+	/* a later row with other content in its own buffer */
+	c = s_put_judged(w, s_row("k3", "A-2", "g2", "fp3", false, 20010));
+	c->ref_time = 20010 * 86400;
+	s_commit(w);
+	/* the first two go: what the third shares with them stays */
+	assert_int_equal(window_prune(w, 20005 * 86400, 0, err, sizeof(err)), 0);
+	s_commit(w);
+	assert_null(window_lookup(w, "k1"));
+	assert_null(window_lookup(w, "k2"));
+	c = window_lookup(w, "k3");
+	assert_non_null(c);
+	assert_string_equal(c->owner, owner);
+	assert_string_equal(c->ticker, "ACME");
+	assert_string_equal(c->accession, "A-2");
+	window_close(&w);
+	w = s_open(dir, 0);
+	c = window_lookup(w, "k3");
+	assert_non_null(c);
+	assert_string_equal(c->owner, "Doe John");
+	window_close(&w);
+	free(dir);
+}
+
+/* The indexes survive many deletions: after pruning every other day,
+ * every kept key, group and fingerprint is still found, and no pruned one. */
+static void test_indexes_survive_heavy_pruning(void **state)
+{
+	char *dir = test_tmpdir();
+	window_t *w = s_open(dir, 0);
+	char key[32], grp[32], fp[32], acc[32];
+
+	(void)state;
+	for (int i = 0; i < 3000; i++) {
+		struct win_trade *r;
+
+		snprintf(key, sizeof(key), "k%05d", i);
+		snprintf(grp, sizeof(grp), "g%05d", i / 3);
+		snprintf(fp, sizeof(fp), "fp%05d", i / 2);
+		snprintf(acc, sizeof(acc), "A-%d", i);
+		r = s_put_judged(w, s_row(key, acc, grp, fp, i % 2 == 1, 20000 + i % 2));
+		/* odd rows are newer (and amendments repeating even rows) */
+		r->ref_time = (int64_t)(20000 + i % 2) * 86400;
+		if (i % 500 == 499)
+			s_commit(w);
+	}
+	s_commit(w);
+	/* each amendment repeats the row before it */
+	for (int i = 1; i < 3000; i += 2) {
+		struct win_trade *q;
+
+		snprintf(key, sizeof(key), "k%05d", i);
+		q = window_find_repeat(w, window_lookup(w, key));
+		assert_non_null(q);
+		snprintf(key, sizeof(key), "k%05d", i - 1);
+		assert_string_equal(q->key, key);
+	}
+	assert_int_equal(window_prune(w, 20001 * 86400, 0, err, sizeof(err)), 0);
+	s_commit(w);
+	assert_int_equal(window_size(w), 1500);
+	for (int i = 0; i < 3000; i++) {
+		struct win_trade *r;
+
+		snprintf(key, sizeof(key), "k%05d", i);
+		r = window_lookup(w, key);
+		if (i % 2 == 0) {
+			assert_null(r);
+			continue;
+		}
+		assert_non_null(r);
+		assert_string_equal(r->key, key);
+		snprintf(grp, sizeof(grp), "g%05d", i / 3);
+		assert_string_equal(r->group->grp, grp);
+		/* the even row it repeated is gone: nothing earlier */
+		assert_null(window_find_repeat(w, r));
+	}
+	window_close(&w);
+	free(dir);
+}
+
+/* The outbox row waits in memory for the batch's commit: found at once,
+ * forgotten by a rollback, on disk after a commit. */
+static void test_outbox_is_written_with_the_batch(void **state)
+{
+	char *dir = test_tmpdir();
+	window_t *w = s_open(dir, 0);
+	void *rec = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(window_outbox_put(w, "id-1", "abc", 3, 100, err, sizeof(err)), 0);
+	assert_int_equal(window_outbox_get(w, "id-1", &rec, &len, err, sizeof(err)), 1);
+	assert_int_equal(len, 3);
+	assert_memory_equal(rec, "abc", 3);
+	free(rec);
+	assert_int_equal(window_rollback(w, err, sizeof(err)), 0);
+	assert_int_equal(window_outbox_get(w, "id-1", &rec, &len, err, sizeof(err)), 0);
+
+	assert_int_equal(window_outbox_put(w, "id-2", "xy", 2, 100, err, sizeof(err)), 0);
+	s_commit(w);
+	window_close(&w);
+	w = s_open(dir, 0);
+	assert_int_equal(window_outbox_get(w, "id-2", &rec, &len, err, sizeof(err)), 1);
+	assert_int_equal(len, 2);
+	assert_memory_equal(rec, "xy", 2);
+	free(rec);
+	assert_int_equal(window_outbox_get(w, "id-1", &rec, &len, err, sizeof(err)), 0);
+	window_close(&w);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +527,9 @@ int main(void)
 		cmocka_unit_test(test_group_copy_matches_cik_else_name),
 		cmocka_unit_test(test_signals_clusters_and_pruning_persist),
 		cmocka_unit_test(test_eviction_keeps_memory_bounded),
+		cmocka_unit_test(test_rows_of_a_filing_share_their_strings),
+		cmocka_unit_test(test_indexes_survive_heavy_pruning),
+		cmocka_unit_test(test_outbox_is_written_with_the_batch),
 	};
 
 	log_init("test", 1);
