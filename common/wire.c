@@ -26,13 +26,16 @@
 #define MAX_LOCKS    4
 #define STDIN_BUFSZ  (2 * RECORD_MAX_BYTES + 2)
 #define STATS_LOG_MS 60000
+#define TAP_CHECK_MS 20 /* see s_tap_listened */
 
 struct wire {
 	struct wire_opts o;
 	void *ctx;
-	void *in;  /* PULL, or NULL */
-	void *out; /* PUSH, or NULL */
-	void *tap; /* PUB, or NULL */
+	void *in;               /* PULL, or NULL */
+	void *out;              /* PUSH, or NULL */
+	void *tap;              /* XPUB, or NULL */
+	int tap_topics;         /* subscriptions the tap holds: 0 means nobody listens */
+	int64_t tap_checked_ms; /* when s_tap_listened last read subscriptions */
 	bool in_stdin, out_stdout;
 	FILE *stdout_f;
 	int lock_fds[MAX_LOCKS];
@@ -276,7 +279,9 @@ wire_t *wire_new(const struct wire_opts *o, char *err, size_t errlen)
 		}
 	}
 	if (o->tap != NULL && o->tap[0] != '\0') {
-		w->tap = s_socket(w, ZMQ_PUB, o->tap_hwm, err, errlen);
+		/* XPUB rather than PUB: it tells us whether anyone subscribes,
+		 * so a tap nobody watches costs no encoding (s_tap_read). */
+		w->tap = s_socket(w, ZMQ_XPUB, o->tap_hwm, err, errlen);
 		if (w->tap == NULL || s_bind(w, w->tap, o->tap, err, errlen) != 0)
 			goto fail;
 		s_setopt_int(w->tap, ZMQ_LINGER, 0);
@@ -300,8 +305,15 @@ void wire_free(wire_t **wp)
 		zmq_close(w->in);
 	}
 	if (w->out != NULL) {
-		/* Queued output gets drain_ms to reach the next stage. */
-		s_setopt_int(w->out, ZMQ_LINGER, w->o.drain_ms);
+		/* Queued output gets drain_ms to reach the next stage, counted
+		 * from the stop request: time s_push already waited for a full
+		 * queue is not granted twice. */
+		int linger = w->o.drain_ms;
+		if (w->stop_deadline_ms != 0) {
+			int64_t left = w->stop_deadline_ms - time_mono_ms();
+			linger = left <= 0 ? 0 : left < linger ? (int)left : linger;
+		}
+		s_setopt_int(w->out, ZMQ_LINGER, linger);
 		zmq_close(w->out);
 	}
 	if (w->tap != NULL)
@@ -318,10 +330,50 @@ void wire_free(wire_t **wp)
 
 /* ---- output ---- */
 
+static void s_tap_read(wire_t *w);
+
+/* Whether anyone subscribes to the tap.  Subscriptions are read in the
+ * loop's poll, and here too at most every TAP_CHECK_MS, so a tap that
+ * connects while a stage is busy in one long turn (a scraper cycle) starts
+ * receiving within milliseconds, as with a plain PUB. */
+static bool s_tap_listened(wire_t *w)
+{
+	if (w->tap == NULL)
+		return false;
+	if (w->tap_topics == 0) {
+		int64_t now = time_mono_ms();
+		if (now - w->tap_checked_ms >= TAP_CHECK_MS) {
+			w->tap_checked_ms = now;
+			s_tap_read(w);
+		}
+	}
+	return w->tap_topics > 0;
+}
+
 static void s_publish(wire_t *w, const void *buf, size_t len)
 {
-	if (w->tap != NULL)
+	if (s_tap_listened(w))
 		(void)zmq_send(w->tap, buf, len, ZMQ_DONTWAIT);
+}
+
+/*
+ * Read the subscription messages the XPUB tap queues (first byte 1:
+ * subscribe, 0: unsubscribe, then the topic).  Without ZMQ_XPUB_VERBOSE a
+ * topic's first subscription and its last unsubscription are passed, once
+ * per topic, so the count is the number of topics someone holds; at zero
+ * the tap's records would be dropped by ZeroMQ anyway, and are not built.
+ */
+static void s_tap_read(wire_t *w)
+{
+	unsigned char b[256];
+	int n;
+
+	while ((n = zmq_recv(w->tap, b, sizeof(b), ZMQ_DONTWAIT)) >= 0) {
+		if (n >= 1 && b[0] == 1)
+			w->tap_topics++;
+		else if (n >= 1 && b[0] == 0 && w->tap_topics > 0)
+			w->tap_topics--;
+	}
 }
 
 /*
@@ -412,7 +464,7 @@ void wire_tap(wire_t *w, const record_t *r)
 	char *mp;
 	size_t len;
 
-	if (w->tap == NULL)
+	if (!s_tap_listened(w))
 		return;
 	if (record_to_msgpack(r, &mp, &len, err, sizeof(err)) != 0) {
 		log_warnx("tap: invalid %s record: %s", record_type_name(r->type), err);
@@ -455,6 +507,12 @@ void wire_decline(wire_t *w, const char *key, const char *fmt, ...)
 	char reason[512];
 	va_list ap;
 
+	/* The stage doing its job, once per record: with no tap listener
+	 * and no debug log, the reason would be formatted for nobody. */
+	if (!s_tap_listened(w) && log_get_level() < LOG_LVL_DEBUG) {
+		w->counts.dropped++;
+		return;
+	}
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
@@ -670,7 +728,7 @@ int wire_run(wire_t *w, const struct stage_ops *ops, void *ctx)
 #endif
 	while (!s_stop && !w->finish && !w->out_broken) {
 		zmq_pollitem_t items[3];
-		int n = 0, idx_in = -1;
+		int n = 0, idx_in = -1, idx_tap = -1;
 		int64_t now = time_mono_ms(), wait = w->o.stats_interval_ms, tick = -1;
 		bool ready;
 
@@ -696,6 +754,10 @@ int wire_run(wire_t *w, const struct stage_ops *ops, void *ctx)
 			idx_in = n;
 			items[n++] = (zmq_pollitem_t){ NULL, STDIN_FILENO, ZMQ_POLLIN, 0 };
 		}
+		if (w->tap != NULL) {
+			idx_tap = n;
+			items[n++] = (zmq_pollitem_t){ w->tap, 0, ZMQ_POLLIN, 0 };
+		}
 		if (w->stdout_f != NULL && fflush(w->stdout_f) != 0) {
 			log_warn("stdout");
 			w->out_broken = true;
@@ -719,6 +781,8 @@ int wire_run(wire_t *w, const struct stage_ops *ops, void *ctx)
 		}
 		if (s_stop)
 			break;
+		if (idx_tap >= 0 && (items[idx_tap].revents & ZMQ_POLLIN))
+			s_tap_read(w);
 		/* A closed pipe on stdin polls as POLLHUP (ZMQ_POLLERR) alone. */
 		if (idx_in >= 0 && (items[idx_in].revents & (ZMQ_POLLIN | ZMQ_POLLERR))) {
 			int got =
@@ -734,8 +798,12 @@ int wire_run(wire_t *w, const struct stage_ops *ops, void *ctx)
 			}
 		}
 	}
-	if (s_stop)
+	if (s_stop) {
 		log_info("stopping: signal received");
+		/* drain_ms counts from here for all that is left to send. */
+		if (w->stop_deadline_ms == 0)
+			w->stop_deadline_ms = time_mono_ms() + w->o.drain_ms;
+	}
 	if (ops->on_idle != NULL)
 		ops->on_idle(ctx);
 	s_publish_stats(w);

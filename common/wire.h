@@ -5,7 +5,7 @@
  * Output: one PUSH socket that connects to every listed endpoint, round-robin
  * between them (or "-": JSON lines on stdout).  Connecting keeps the queue
  * while a peer restarts (ZeroMQ RFC 30); ZMQ_IMMEDIATE is never set.
- * Tap: a PUB socket that binds and never blocks the pipeline; it carries
+ * Tap: an XPUB socket that binds and never blocks the pipeline; it carries
  * every record the stage emits, a "drop" for every record it refuses, and a
  * "stats" record every wire.stats_interval_ms.
  *

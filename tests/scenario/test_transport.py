@@ -114,17 +114,24 @@ def test_sigterm_under_load_exits_zero_within_5s(env):
     ma, de, ex = start_chain(env, out_path)
     inj = subprocess.Popen([binary("inject"), "-c", env.conf, "ipc://mapper.in"],
                            stdin=open(src), stderr=subprocess.DEVNULL, env=env.env())
-    env.wait_for(lambda: count_lines(out_path) > 1000, 30, "records flowing")
-    # Stop the middle first, so the stage before it is blocked on a full queue.
-    for p in (de, ma, ex):
-        t0 = time.monotonic()
-        p.signal(signal.SIGTERM)
-        rc = p.wait(5 * SLOW)
-        dt = time.monotonic() - t0
-        assert rc == 0, "%s exited %s" % (p.name, rc)
-        assert dt < 5 * SLOW, "%s took %.1fs to stop" % (p.name, dt)
-    inj.kill()
-    inj.wait()
+    try:
+        env.wait_for(lambda: count_lines(out_path) > 1000, 30, "records flowing")
+        # Stop the middle first, so the stage before it is blocked on a full queue.
+        for p in (de, ma, ex):
+            t0 = time.monotonic()
+            p.signal(signal.SIGTERM)
+            try:
+                rc = p.wait(5 * SLOW)
+            except subprocess.TimeoutExpired:
+                raise AssertionError("%s did not stop within %ds of SIGTERM" % (p.name, 5 * SLOW))
+            dt = time.monotonic() - t0
+            assert rc == 0, "%s exited %s" % (p.name, rc)
+            assert dt < 5 * SLOW, "%s took %.1fs to stop" % (p.name, dt)
+    finally:
+        # Not one of env's processes: a failure above must not leave it
+        # holding the runner's pipes.
+        inj.kill()
+        inj.wait()
 
 
 @test

@@ -105,7 +105,7 @@ static void test_defaults_without_a_file(void **state)
 	assert_string_equal(conf_str(c, "state_dir"), "/var/lib/coattail");
 	assert_string_equal(conf_str(c, "run_dir"), "/run/coattail");
 	assert_string_equal(conf_str(c, "log_level"), "info");
-	assert_int_equal(conf_int(c, "wire.hwm"), 10000);
+	assert_int_equal(conf_int(c, "wire.hwm"), 1000);
 	assert_int_equal(conf_int(c, "wire.max_msg_bytes"), 65536);
 	assert_int_equal(conf_int(c, "wire.drain_ms"), 3000);
 	assert_int_equal(conf_int(c, "wire.stats_interval_ms"), 5000);
@@ -827,7 +827,7 @@ static void test_reference_has_a_row_per_setting(void **state)
 	assert_int_equal(s_lines(text), n + 2); /* header, rule, rows */
 	assert_true(strncmp(text, "| setting | type | default | range/choices | env | meaning |\n",
 	                    61) == 0);
-	assert_non_null(strstr(text, "| `wire.hwm` | int | `10000` | 1..10000000 |  | "));
+	assert_non_null(strstr(text, "| `wire.hwm` | int | `1000` | 1..10000000 |  | "));
 	assert_non_null(strstr(text, "| `executor.broker` | string | `paper` | `paper`, `alpaca`, "
 	                             "`lemon` | `COATTAIL_BROKER` | "));
 	assert_non_null(strstr(text, "| `executor.out` | string list | (empty) |"));
