@@ -117,7 +117,7 @@ struct journal {
 	sqlite3 *db;
 	sqlite3_stmt *st[Q_N]; /* prepared on first use, finalized at close */
 	bool batch;            /* inside journal_batch_begin ... commit/abort */
-	bool lazy;             /* that batch commits without an fsync */
+	bool lazy;             /* the connection is at synchronous = NORMAL (s_durable) */
 	uint64_t gen;          /* bumped by every call that may write */
 };
 
@@ -303,9 +303,35 @@ static int s_ctl(journal_t *j, int q, char *err, size_t errlen)
 	return s_done(j, st, err != NULL ? err : buf, err != NULL ? errlen : sizeof(buf));
 }
 
+/*
+ * Before any write that is not part of a lazy batch: back to synchronous =
+ * FULL if a lazy batch left the connection at NORMAL.  A dry run's
+ * batches follow each other with only reads in between, so the level is
+ * switched when a durable write comes, not after every lazy batch: each
+ * PRAGMA synchronous is compiled anew on every run (SQLite applies it at
+ * prepare time), two per one-intent batch were ~5% of the executor's CPU.
+ * Every write outside a batch (s_begin, journal_add, journal_note,
+ * journal_reset_timers) and every durable batch comes through here, so no
+ * commit that the write-ahead rule needs ever runs at NORMAL.  0, or -1
+ * (err filled) when the level cannot be restored: the write is refused.
+ */
+static int s_durable(journal_t *j, char *err, size_t errlen)
+{
+	if (!j->lazy || j->batch)
+		return 0;
+	if (s_ctl(j, Q_SYNC_FULL, err, errlen) != 0) {
+		log_warnx("journal: cannot set synchronous = FULL again");
+		return -1;
+	}
+	j->lazy = false;
+	return 0;
+}
+
 static int s_begin(journal_t *j, char *err, size_t errlen)
 {
 	j->gen++;
+	if (s_durable(j, err, errlen) != 0)
+		return -1;
 	return s_ctl(j, j->batch ? Q_SAVEPOINT : Q_BEGIN, err, errlen);
 }
 
@@ -336,15 +362,6 @@ static int s_rollback(journal_t *j)
 	return -1;
 }
 
-/* Back to synchronous = FULL after a lazy batch (SQLite refuses to change
- * it inside a transaction, so it is set around one). */
-static void s_end_lazy(journal_t *j)
-{
-	if (j->lazy && s_ctl(j, Q_SYNC_FULL, NULL, 0) != 0)
-		log_warnx("journal: cannot set synchronous = FULL again");
-	j->lazy = false;
-}
-
 int journal_batch_begin(journal_t *j, bool durable, char *err, size_t errlen)
 {
 	if (j->batch) {
@@ -352,15 +369,15 @@ int journal_batch_begin(journal_t *j, bool durable, char *err, size_t errlen)
 		return -1;
 	}
 	j->gen++;
-	if (!durable) {
-		if (s_ctl(j, Q_SYNC_NORMAL, err, errlen) != 0)
-			return -1;
-		j->lazy = true;
-	}
-	if (s_ctl(j, Q_BEGIN, err, errlen) != 0) {
-		s_end_lazy(j);
+	/* SQLite refuses to change the level inside a transaction, so it is
+	 * set before BEGIN; a lazy batch leaves it at NORMAL (s_durable). */
+	if (durable ? s_durable(j, err, errlen) != 0
+	            : !j->lazy && s_ctl(j, Q_SYNC_NORMAL, err, errlen) != 0)
 		return -1;
-	}
+	if (!durable)
+		j->lazy = true;
+	if (s_ctl(j, Q_BEGIN, err, errlen) != 0)
+		return -1;
 	j->batch = true;
 	return 0;
 }
@@ -379,7 +396,6 @@ int journal_batch_commit(journal_t *j, char *err, size_t errlen)
 		s_ctl(j, Q_ROLLBACK, NULL, 0);
 		rc = -1;
 	}
-	s_end_lazy(j);
 	return rc;
 }
 
@@ -390,12 +406,24 @@ void journal_batch_abort(journal_t *j)
 	j->batch = false;
 	j->gen++;
 	s_ctl(j, Q_ROLLBACK, NULL, 0);
-	s_end_lazy(j);
 }
 
 bool journal_in_batch(const journal_t *j)
 {
 	return j->batch;
+}
+
+int journal_synchronous(journal_t *j)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(j->db, "PRAGMA synchronous", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
 }
 
 uint64_t journal_generation(const journal_t *j)
@@ -457,6 +485,8 @@ int journal_add(journal_t *j, const intent_t *in, const char *client_id, const c
 	int rc;
 
 	r.u.intent = *in;
+	if (s_durable(j, err, errlen) != 0)
+		return -1;
 	if (record_to_json(&r, &js, &jlen, err, errlen) != 0)
 		return -1;
 	j->gen++;
@@ -724,6 +754,8 @@ int journal_note(journal_t *j, const char *id, const struct journal_answer *a, i
                  char *err, size_t errlen)
 {
 	j->gen++;
+	if (s_durable(j, err, errlen) != 0)
+		return -1;
 	return s_insert_answer(j, id, a, now, err, errlen);
 }
 
@@ -755,6 +787,8 @@ int64_t journal_answer_count(journal_t *j, const char *id)
 int journal_reset_timers(journal_t *j, char *err, size_t errlen)
 {
 	j->gen++;
+	if (s_durable(j, err, errlen) != 0)
+		return -1;
 	return store_exec(j->db, "UPDATE intents SET retry_at_ms = 0 WHERE state = 'pending'", err,
 	                  errlen);
 }

@@ -97,8 +97,9 @@ void journal_close(journal_t **j);
  * a broker about anything first journalled in an open batch: the
  * write-ahead rule needs the entry on disk first.
  *
- * durable false: the commit is not fsynced (synchronous = NORMAL for this
- * one transaction).  It survives a kill of the process, not a crash of the
+ * durable false: the commit is not fsynced (synchronous = NORMAL, left
+ * so for the next lazy batch; the first write outside a lazy batch sets
+ * FULL again before it runs).  It survives a kill of the process, not a crash of the
  * machine, which may undo the batch (and only it and later ones: what was
  * committed durably before stays).  Only for what no broker ever hears
  * of: a dry run's decisions.
@@ -111,6 +112,10 @@ bool journal_in_batch(const journal_t *j);
 /* A number that changes whenever the journal may have been written, so a
  * caller can keep answers (what is due, what is in doubt) until it moves. */
 uint64_t journal_generation(const journal_t *j);
+
+/* The connection's PRAGMA synchronous (1 NORMAL, 2 FULL), or -1: a lazy
+ * batch leaves NORMAL behind until the next durable write (tests). */
+int journal_synchronous(journal_t *j);
 
 /*
  * Journal a new intent as pending (committed with fsync before returning).

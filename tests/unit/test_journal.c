@@ -448,6 +448,55 @@ static void test_a_failed_step_inside_a_batch_undoes_only_itself(void **state)
 	journal_batch_abort(f->j);
 }
 
+/* A lazy batch leaves the connection at synchronous = NORMAL for the next
+ * one; every kind of write outside a lazy batch runs at FULL again. */
+static void test_only_lazy_batches_commit_at_normal(void **state)
+{
+	struct fx *f = *state;
+	struct journal_answer a = { "lookup", "not_found", 404, "none" };
+	char err[256], id[32];
+
+	assert_int_equal(journal_synchronous(f->j), 2); /* FULL from the start */
+	for (int path = 0; path < 5; path++) {
+		snprintf(id, sizeof(id), "lazy%d", path);
+		assert_int_equal(journal_batch_begin(f->j, false, err, sizeof(err)), 0);
+		s_add(f->j, id);
+		assert_int_equal(journal_batch_commit(f->j, err, sizeof(err)), 0);
+		assert_int_equal(journal_synchronous(f->j), 1);
+		/* a second lazy batch needs no switch and stays at NORMAL */
+		assert_int_equal(journal_batch_begin(f->j, false, err, sizeof(err)), 0);
+		assert_int_equal(journal_synchronous(f->j), 1);
+		journal_batch_abort(f->j);
+		assert_int_equal(journal_synchronous(f->j), 1);
+		/* reads leave it alone */
+		assert_true(journal_pending(f->j, "paper") >= 1);
+		assert_int_equal(journal_synchronous(f->j), 1);
+		switch (path) {
+		case 0: /* an autocommit insert */
+			snprintf(id, sizeof(id), "durable%d", path);
+			s_add(f->j, id);
+			break;
+		case 1: /* an update in its own transaction */
+			assert_int_equal(
+			    journal_set_usage(f->j, id, "2026-01-02", 1, 10, NOW, err, sizeof(err)),
+			    0);
+			break;
+		case 2: /* an answer noted alone */
+			assert_int_equal(journal_note(f->j, id, &a, NOW, err, sizeof(err)), 0);
+			break;
+		case 3:
+			assert_int_equal(journal_reset_timers(f->j, err, sizeof(err)), 0);
+			break;
+		case 4: /* a durable batch is FULL from its BEGIN */
+			assert_int_equal(journal_batch_begin(f->j, true, err, sizeof(err)), 0);
+			assert_int_equal(journal_synchronous(f->j), 2);
+			assert_int_equal(journal_batch_commit(f->j, err, sizeof(err)), 0);
+			break;
+		}
+		assert_int_equal(journal_synchronous(f->j), 2);
+	}
+}
+
 static void test_an_aborted_batch_leaves_nothing(void **state)
 {
 	struct fx *f = *state;
@@ -577,6 +626,7 @@ int main(void)
 		T(test_the_file_is_wal_and_readable_by_its_owner_only),
 		T(test_a_batch_is_seen_by_others_only_once_it_commits),
 		T(test_a_failed_step_inside_a_batch_undoes_only_itself),
+		T(test_only_lazy_batches_commit_at_normal),
 		T(test_an_aborted_batch_leaves_nothing),
 		T(test_a_fresh_entry_is_what_get_reads_back),
 		T(test_the_generation_moves_with_every_write_and_only_then),
