@@ -106,6 +106,12 @@ def main():
             if f or args.v:
                 failures.append((name, out))
     for name, out in failures:
+        # The failing assertions first (a long log's tail may not reach
+        # back to them), then the tail of everything.
+        lines = out.splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith("FAIL ") or line.startswith("[  ERROR   ]"):
+                print("\n===== %s: %s" % (name, "\n".join(lines[i:i + 12])[:3000]))
         print("\n===== output of %s =====\n%s" % (name, out[-20000:]))
     print("%d passed, %d failed, %d skipped" % tuple(total))
     return 1 if total[1] else 0

@@ -29,6 +29,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -316,12 +317,25 @@ static int s_latency(const char *out, const char *in, const char *path, double r
 		for (size_t i = 0; i < m.n; i++) {
 			double due = t0 + (double)i / rate;
 
-			while (s_now() < due) {
-				zmq_pollitem_t it = { pull, 0, ZMQ_POLLIN, 0 };
-				long wait_ms = (long)((due - s_now()) * 1000);
+			/* Sleep (microsecond resolution) on the socket's fd until the
+			 * due time instead of spinning through zmq_poll(0). */
+			for (double now = s_now(); now < due; now = s_now()) {
+				int zfd, ev = 0;
+				size_t zl = sizeof(zfd), el = sizeof(ev);
+				struct pollfd pf;
+				struct timespec ts;
+				double d = due - now;
 
-				if (zmq_poll(&it, 1, wait_ms > 0 ? wait_ms : 0) > 0)
-					s_drain(pull, sorted, m.n, lat, &matched, &unmatched);
+				s_drain(pull, sorted, m.n, lat, &matched, &unmatched);
+				zmq_getsockopt(pull, ZMQ_EVENTS, &ev, &el);
+				if (ev & ZMQ_POLLIN)
+					continue;
+				zmq_getsockopt(pull, ZMQ_FD, &zfd, &zl);
+				pf.fd = zfd;
+				pf.events = POLLIN;
+				ts.tv_sec = (time_t)d;
+				ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
+				ppoll(&pf, 1, &ts, NULL);
 			}
 			sorted[slot[i]].sent = s_now();
 			if (zmq_send(push, m.buf[i], m.len[i], 0) < 0)
