@@ -282,10 +282,14 @@ static void s_zap_answer(struct curve *cv, struct zap_request *q)
 		                  "(wire.curve_allow lists %zu key%s)",
 		                  addr, keyz, text, cv->n_allow, cv->n_allow == 1 ? "" : "s");
 
-	if (q->n < 2)
-		return; /* no request id to answer */
+	/* Always answer: a REP socket that skips a reply can receive nothing
+	 * more.  A request too short to carry an id gets an empty one. */
 	s_send_frame(cv->zap, "1.0", 3, true);
-	s_send_frame(cv->zap, zmq_msg_data(&q->frames[1]), zmq_msg_size(&q->frames[1]), true);
+	if (q->n >= 2)
+		s_send_frame(cv->zap, zmq_msg_data(&q->frames[1]), zmq_msg_size(&q->frames[1]),
+		             true);
+	else
+		s_send_frame(cv->zap, "", 0, true);
 	s_send_frame(cv->zap, status, 3, true);
 	s_send_frame(cv->zap, text, strlen(text), true);
 	s_send_frame(cv->zap, peer != NULL ? peer->label : "",

@@ -41,7 +41,8 @@ const struct conf_setting conf_settings_common[] = {
 	  .def = "10000",
 	  .min = 1,
 	  .max = 10000000,
-	  .doc = "high-water mark of the tap socket (per subscriber); beyond it tap messages are dropped" },
+	  .doc = "high-water mark of the tap socket (per subscriber); beyond it tap messages are "
+	         "dropped" },
 	{ .path = "wire.max_msg_bytes",
 	  .type = CONF_INT,
 	  .def = "65536",

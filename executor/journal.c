@@ -599,10 +599,12 @@ void journal_entry_free(struct journal_entry *e)
 		record_free(&e->intent);
 }
 
-int journal_begin_send(journal_t *j, const char *id, const char *day, double qty, double notional,
-                       int64_t now, char *err, size_t errlen)
+/* Run statement q, which takes (id, day, qty, notional, now): the two
+ * writes that record an order's share of the day's usage. */
+static int s_usage_update(journal_t *j, int q, const char *id, const char *day, double qty,
+                          double notional, int64_t now, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s_prep(j, Q_BEGIN_SEND, err, errlen);
+	sqlite3_stmt *st = s_prep(j, q, err, errlen);
 
 	if (st == NULL)
 		return -1;
@@ -614,19 +616,16 @@ int journal_begin_send(journal_t *j, const char *id, const char *day, double qty
 	return s_update(j, id, NULL, now, st, err, errlen);
 }
 
+int journal_begin_send(journal_t *j, const char *id, const char *day, double qty, double notional,
+                       int64_t now, char *err, size_t errlen)
+{
+	return s_usage_update(j, Q_BEGIN_SEND, id, day, qty, notional, now, err, errlen);
+}
+
 int journal_set_usage(journal_t *j, const char *id, const char *day, double qty, double notional,
                       int64_t now, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s_prep(j, Q_SET_USAGE, err, errlen);
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-	s_bind_text(st, 2, day);
-	s_bind_num(st, 3, qty);
-	s_bind_num(st, 4, notional);
-	sqlite3_bind_int64(st, 5, now);
-	return s_update(j, id, NULL, now, st, err, errlen);
+	return s_usage_update(j, Q_SET_USAGE, id, day, qty, notional, now, err, errlen);
 }
 
 int journal_clear_doubt(journal_t *j, const char *id, const struct journal_answer *a, int64_t now,
