@@ -38,19 +38,21 @@ ifneq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
     MSGPACK_PC := $(shell pkg-config --exists msgpack-c 2>/dev/null && echo msgpack-c || \
                           (pkg-config --exists msgpack 2>/dev/null && echo msgpack))
   endif
-  HAVE_SYSTEMD := $(shell pkg-config --exists libsystemd 2>/dev/null && echo yes)
 endif
 
-ALLPKGS     := $(PKGS) $(MSGPACK_PC) $(if $(HAVE_SYSTEMD),libsystemd)
+# libcurl is compiled against but not linked: common/curl_load.c loads it
+# when a process makes its first HTTP client (start-up cost, curl_load.h).
+# --as-needed keeps each binary's list of shared objects to what it calls.
+ALLPKGS     := $(PKGS) $(MSGPACK_PC)
 PKG_CFLAGS  := $(shell pkg-config --cflags $(ALLPKGS) 2>/dev/null)
-PKG_LIBS    := $(shell pkg-config --libs $(ALLPKGS) 2>/dev/null)
+PKG_LIBS    := $(shell pkg-config --libs $(filter-out libcurl,$(ALLPKGS)) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -Icommon $(PKG_CFLAGS) \
-           -DCOATTAIL_VERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
-           $(if $(HAVE_SYSTEMD),-DHAVE_SYSTEMD)
+           -DCOATTAIL_VERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"'
+LDFLAGS += -Wl,--as-needed
 ifdef SAN
   CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
   LDFLAGS += -fsanitize=address,undefined

@@ -12,11 +12,10 @@
  * are spoken, redirects included.
  */
 #include "http.h"
+#include "curl_load.h" /* libcurl by its own names, loaded on first use */
 #include "log.h"
 
-#include <curl/curl.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -68,16 +67,6 @@ struct s_xfer {
 	bool nomem;
 	bool stopped; /* *stop seen during the transfer */
 };
-
-static pthread_once_t s_global_once = PTHREAD_ONCE_INIT;
-static CURLcode s_global_rc = CURLE_OK;
-
-/* curl_global_init is not thread-safe; run it once for the process and
- * never clean up (clients may come and go on several threads). */
-static void s_global_init(void)
-{
-	s_global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 static double s_now(void)
 {
@@ -235,15 +224,18 @@ static void s_fail(struct http_response *resp, const char *method, const char *u
 http_client_t *http_new(const struct http_opts *opts)
 {
 	struct http_client *c;
+	char err[512];
 
 	if (opts == NULL || opts->user_agent == NULL || opts->user_agent[0] == '\0' ||
 	    s_has_crlf(opts->user_agent)) {
 		log_warnx("http: a client needs a one-line User-Agent");
 		return NULL;
 	}
-	pthread_once(&s_global_once, s_global_init);
-	if (s_global_rc != CURLE_OK) {
-		log_warnx("http: curl_global_init: %s", curl_easy_strerror(s_global_rc));
+	/* libcurl is loaded (and globally initialised) with the process's
+	 * first client, never cleaned up: clients may come and go on several
+	 * threads. */
+	if (curl_load(err, sizeof(err)) < 0) {
+		log_warnx("http: %s", err);
 		return NULL;
 	}
 	c = calloc(1, sizeof(*c));

@@ -14,11 +14,8 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#ifdef HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
-
 #include "log.h"
+#include "sdnotify.h"
 #include "store.h"
 #include "timeutil.h"
 
@@ -706,26 +703,31 @@ static void s_stats(wire_t *w, int64_t now)
 		w->logged = w->counts;
 		w->next_log_ms = now + STATS_LOG_MS;
 	}
-#ifdef HAVE_SYSTEMD
 	if (now >= w->next_watchdog_ms) {
 		uint64_t usec = 0;
-		if (sd_watchdog_enabled(0, &usec) > 0) {
-			sd_notify(0, "WATCHDOG=1");
+		int on = sdnotify_watchdog_usec(&usec);
+
+		if (on > 0) {
+			/* A failed ping is tried again at the next one (a log line
+			 * every half interval at most), never given up. */
+			if (sdnotify_send("WATCHDOG=1") < 0)
+				log_warn("systemd: cannot ping the watchdog at $NOTIFY_SOCKET");
 			w->next_watchdog_ms = now + (int64_t)(usec / 2000);
 		} else {
+			if (on < 0)
+				log_warnx("systemd: WATCHDOG_USEC/WATCHDOG_PID malformed: no "
+				          "watchdog pings");
 			w->next_watchdog_ms = INT64_MAX;
 		}
 	}
-#endif
 }
 
 int wire_run(wire_t *w, const struct stage_ops *ops, void *ctx)
 {
 	int rc = 0;
 
-#ifdef HAVE_SYSTEMD
-	sd_notify(0, "READY=1");
-#endif
+	if (sdnotify_send("READY=1") < 0)
+		log_warn("systemd: cannot send READY=1 to $NOTIFY_SOCKET");
 	while (!s_stop && !w->finish && !w->out_broken) {
 		zmq_pollitem_t items[3];
 		int n = 0, idx_in = -1, idx_tap = -1;
@@ -741,6 +743,8 @@ int wire_run(wire_t *w, const struct stage_ops *ops, void *ctx)
 		s_stats(w, now);
 		if (w->next_stats_ms - now < wait)
 			wait = w->next_stats_ms - now;
+		if (w->next_watchdog_ms - now < wait) /* a ping is due sooner */
+			wait = w->next_watchdog_ms - now;
 		if (tick >= 0 && tick < wait)
 			wait = tick;
 		if (wait < 0)

@@ -12,13 +12,15 @@ set -eu
 # Build and test dependencies (pkg-config names in parentheses):
 #   libzmq3-dev (libzmq)  libcurl4-openssl-dev (libcurl)  libxml2-dev (libxml-2.0)
 #   libmsgpack-dev (msgpack)  libconfig-dev (libconfig)  libsqlite3-dev (sqlite3)
-#   libjansson-dev (jansson)  libcmocka-dev (cmocka)  libsystemd-dev (optional)
+#   libjansson-dev (jansson)  libcmocka-dev (cmocka)
+#   (libcurl is compiled against and loaded at run time by common/curl_load.c;
+#   systemd's notify protocol is spoken by common/sdnotify.c, no libsystemd)
 #   clang, libclang-rt-14-dev: libFuzzer for `make fuzz`
 #   python3-bs4, python3-pandas: the original Python method `make bench` compares with
 #   supervisor: `make run` and its test
 PKGS="build-essential pkg-config libzmq3-dev libcurl4-openssl-dev libxml2-dev \
 libmsgpack-dev libconfig-dev libsqlite3-dev libjansson-dev libcmocka-dev \
-libsystemd-dev sqlite3 python3 procps clang libclang-rt-14-dev python3-bs4 python3-pandas supervisor"
+sqlite3 python3 procps clang libclang-rt-14-dev python3-bs4 python3-pandas supervisor"
 
 missing=""
 for p in $PKGS; do

@@ -301,5 +301,81 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it_cleanly(env):
         shutil.rmtree(var, ignore_errors=True)
 
 
+def _notify_socket(env):
+    """A datagram socket standing in for systemd's $NOTIFY_SOCKET."""
+    import socket
+    path = env.path("notify")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(path)
+    s.settimeout(0.2)
+    return s, path
+
+
+@test
+def test_stages_tell_systemd_they_are_ready_and_ping_its_watchdog(env):
+    # The units are Type=notify with WatchdogSec: a stage that never says
+    # READY=1 is killed at TimeoutStartSec, one that stops pinging is
+    # restarted.  Each stage speaks the protocol itself (common/sdnotify.c).
+    # A stats interval longer than the watchdog's: pings must not wait for it.
+    env.write_conf('mapper: { openfigi_url = "http://127.0.0.1:9/v3/mapping"; };\n'
+                   'wire: { stats_interval_ms = 60000; };')
+    sock, path = _notify_socket(env)
+    try:
+        for stage in ("decider", "executor", "mapper"):
+            p = env.start(stage, env={"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "200000"})
+            got = []
+            deadline = time.monotonic() + 20 * SLOW
+            while time.monotonic() < deadline and got.count(b"WATCHDOG=1") < 2:
+                try:
+                    got.append(sock.recv(256))
+                except OSError:
+                    assert p.alive(), "%s died: %s" % (stage, p.log()[-2000:])
+            assert got[:1] == [b"READY=1"], (stage, got)
+            assert got.count(b"WATCHDOG=1") >= 2, (stage, got)
+            p.signal(signal.SIGTERM)
+            assert p.wait(10 * SLOW) == 0, p.log()[-2000:]
+            while True:  # what was sent before it stopped
+                try:
+                    sock.recv(256)
+                except OSError:
+                    break
+    finally:
+        sock.close()
+
+
+@test
+def test_libcurl_is_loaded_only_by_a_process_that_makes_http_requests(env):
+    # No binary links libcurl or libsystemd: their thirty-odd shared objects
+    # would cost every process start (common/curl_load.h).
+    for name in STAGES + TOOLS:
+        r = subprocess.run(["readelf", "-d", os.path.join(BIN, "coattail-" + name)],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        needed = re.findall(r"\(NEEDED\).*\[(.*)\]", r.stdout)
+        assert needed and "libzmq.so.5" in needed, (name, needed)
+        assert not [n for n in needed if "curl" in n or "systemd" in n], (name, needed)
+    form4 = os.path.join(ROOT, "tests", "fixtures", "form4", "aff10b5one_director.xml")
+    r = env.run("scraper", "-c", env.conf, "--out", "-", "--tap", "", "--file", form4,
+                env={"LD_DEBUG": "files"})
+    assert r.returncode == 0 and '"type":"trade"' in r.stdout, r.stderr[-2000:]
+    assert "calling init" in r.stderr, "LD_DEBUG gave nothing to read"
+    # (the test's own directory name holds "libcurl": look for the file)
+    assert "libcurl.so" not in r.stderr, "scraper --file loaded libcurl: %s" % [
+        l for l in r.stderr.splitlines() if "libcurl.so" in l][:3]
+    # The mapper makes its OpenFIGI client at start: there libcurl is loaded.
+    env.write_conf('mapper: { openfigi_url = "http://127.0.0.1:9/v3/mapping"; };')
+    log = env.path("mapper.ld.log")
+    with open(log, "w") as f:
+        p = subprocess.Popen([os.path.join(BIN, "coattail-mapper"), "-c", env.conf],
+                             stdout=subprocess.DEVNULL, stderr=f, cwd=ROOT,
+                             env=env.env({"LD_DEBUG": "files"}))
+    try:
+        env.wait_for(lambda: "libcurl.so.4" in open(log, errors="replace").read(), 20,
+                     "the mapper to load libcurl")
+    finally:
+        p.terminate()
+        p.wait(10 * SLOW)
+
+
 if __name__ == "__main__":
     run_tests()
