@@ -338,13 +338,17 @@ static int s_validate_trade(const trade_t *t, char *err, size_t errlen)
 		return s_fail(err, errlen, "trade: shares_after out of range");
 	if (t->direct < -1 || t->direct > 1)
 		return s_fail(err, errlen, "trade: direct out of range");
-	if (t->instrument != NULL) {
-		const instrument_t *i = t->instrument;
-		if (!s_num_ok(i->shares_outstanding, true, 0, NUM_MAX))
-			return s_fail(err, errlen, "instrument: shares_outstanding out of range");
-		if (!s_num_ok(i->market_cap, true, 0, NUM_MAX * 1e3))
-			return s_fail(err, errlen, "instrument: market_cap out of range");
-	}
+	if (t->instrument != NULL)
+		return instrument_validate(t->instrument, err, errlen);
+	return 0;
+}
+
+int instrument_validate(const instrument_t *i, char *err, size_t errlen)
+{
+	if (!s_num_ok(i->shares_outstanding, true, 0, NUM_MAX))
+		return s_fail(err, errlen, "instrument: shares_outstanding out of range");
+	if (!s_num_ok(i->market_cap, true, 0, NUM_MAX * 1e3))
+		return s_fail(err, errlen, "instrument: market_cap out of range");
 	return 0;
 }
 

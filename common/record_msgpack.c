@@ -220,13 +220,18 @@ static _Thread_local int64_t s_fmt_t = REC_NULL_TIME;
 static _Thread_local char s_fmt_s[TIME_RFC3339_LEN];
 static _Thread_local size_t s_fmt_len;
 
-static void s_pack_time(struct mpbuf *b, int64_t t)
+static void s_fmt_time(int64_t t)
 {
 	if (t != s_fmt_t || s_fmt_len == 0) {
 		time_format_rfc3339(t, s_fmt_s, sizeof(s_fmt_s));
 		s_fmt_len = strlen(s_fmt_s);
 		s_fmt_t = t;
 	}
+}
+
+static void s_pack_time(struct mpbuf *b, int64_t t)
+{
+	s_fmt_time(t);
 	mp_put_str(b, s_fmt_s, s_fmt_len);
 }
 
@@ -997,7 +1002,7 @@ static int s_decode_fields(const msgpack_object *map, void *base, const struct f
 static _Thread_local msgpack_object *s_pool;
 static _Thread_local size_t s_pool_cap;
 
-int record_from_msgpack(const void *buf, size_t len, record_t *r, char *err, size_t errlen)
+int record_mp_decode_tree(const void *buf, size_t len, record_t *r, char *err, size_t errlen)
 {
 	msgpack_object stack_pool[POOL_STACK], *pool = stack_pool, *next;
 	msgpack_object root_obj, *root = &root_obj;
@@ -1076,4 +1081,446 @@ out:
 	if (rc != 0)
 		record_free(r);
 	return rc;
+}
+
+/* ---- the one-pass reader ----
+ *
+ * What the stages send each other is well formed and in the order
+ * record_to_msgpack writes, so the common case is read in one pass straight
+ * into the record: no tree, each byte looked at once.  The reader accepts
+ * only what the tree decoder (record_mp_decode_tree) accepts and fills the
+ * record the same way (the same s_decode_field for every scalar, the same
+ * checks for roles, evidence and the instrument, record_validate last).
+ * At the first thing it does not expect, an error, "type" and "v" not
+ * first, a repeated or unknown key, it declines, and the tree decoder
+ * decodes the message from the start: refusals keep their reasons.
+ *
+ * On the way it notes whether the bytes are the canonical encoding of the
+ * record they decode to, the bytes record_to_msgpack writes for it: every
+ * header the smallest (msgpack-c's forms, record_priv.h), whole numbers
+ * below 2^53 as integers and other numbers as float64, times as
+ * time_format_rfc3339 writes them, roles in bit order, and every field
+ * present in the table's order.  The mapper then adds the instrument by
+ * copying instead of encoding the trade again.
+ */
+
+struct mprd {
+	const unsigned char *buf; /* the message */
+	const unsigned char *p;   /* the next byte */
+	const unsigned char *end; /* one past the message */
+	bool canon;               /* all read so far is written as record_to_msgpack would */
+};
+
+/* Bytes of payload msgpack-c writes after the first byte for unsigned v
+ * (0: a positive fixint). */
+static int s_uint_width(uint64_t v)
+{
+	return v < 128 ? 0 : v < 256 ? 1 : v < 65536 ? 2 : v <= UINT32_MAX ? 4 : 8;
+}
+
+/* The same for negative v (0: a negative fixint). */
+static int s_neg_width(int64_t v)
+{
+	return v >= -32 ? 0 : v >= -128 ? 1 : v >= -32768 ? 2 : v >= INT32_MIN ? 4 : 8;
+}
+
+/*
+ * Read one object at rd->p into o, as s_walk fills it, except that a
+ * container gets its size and no children: the caller reads them next.
+ * 0, or -1 when the bytes end early or hold a type records never use
+ * (bin, ext, reserved).  A header that is not the smallest, an integer
+ * not in msgpack-c's form, a float32, or a whole float64 below 2^53 clear
+ * rd->canon.
+ */
+static int s_rd(struct mprd *rd, msgpack_object *o)
+{
+	size_t left = (size_t)(rd->end - rd->p);
+	uint64_t n, u;
+	unsigned char b;
+	int w;
+
+	if (left == 0)
+		return -1;
+	b = *rd->p++;
+	left--;
+	if (b <= 0x7f) {
+		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+		o->via.u64 = b;
+		return 0;
+	}
+	if (b >= 0xe0) {
+		o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
+		o->via.i64 = (int8_t)b;
+		return 0;
+	}
+	if (b <= 0x8f) {
+		n = b & 0x0f;
+		goto map;
+	}
+	if (b <= 0x9f) {
+		n = b & 0x0f;
+		goto array;
+	}
+	if (b <= 0xbf) {
+		n = b & 0x1f;
+		goto str;
+	}
+	switch (b) {
+	case 0xc0:
+		o->type = MSGPACK_OBJECT_NIL;
+		return 0;
+	case 0xc2:
+	case 0xc3:
+		o->type = MSGPACK_OBJECT_BOOLEAN;
+		o->via.boolean = b == 0xc3;
+		return 0;
+	case 0xcc:
+	case 0xcd:
+	case 0xce:
+	case 0xcf:
+		w = 1 << (b - 0xcc);
+		if (left < (size_t)w)
+			return -1;
+		u = s_be(rd->p, w);
+		rd->p += w;
+		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+		o->via.u64 = u;
+		if (s_uint_width(u) != w)
+			rd->canon = false;
+		return 0;
+	case 0xd0:
+	case 0xd1:
+	case 0xd2:
+	case 0xd3: {
+		int64_t v;
+		w = 1 << (b - 0xd0);
+		if (left < (size_t)w)
+			return -1;
+		v = s_sbe(rd->p, w);
+		rd->p += w;
+		s_set_int(o, v);
+		if (v >= 0 || s_neg_width(v) != w) /* msgpack-c writes v >= 0 unsigned */
+			rd->canon = false;
+		return 0;
+	}
+	case 0xca: {
+		uint32_t bits;
+		float f;
+		if (left < 4)
+			return -1;
+		bits = (uint32_t)s_be(rd->p, 4);
+		rd->p += 4;
+		memcpy(&f, &bits, sizeof(f));
+		o->type = MSGPACK_OBJECT_FLOAT32;
+		o->via.f64 = f;
+		rd->canon = false; /* records are written with float64 only */
+		return 0;
+	}
+	case 0xcb: {
+		uint64_t bits;
+		double d;
+		if (left < 8)
+			return -1;
+		bits = s_be(rd->p, 8);
+		rd->p += 8;
+		memcpy(&d, &bits, sizeof(d));
+		o->type = MSGPACK_OBJECT_FLOAT64;
+		o->via.f64 = d;
+		if (d == trunc(d) && fabs(d) < 9007199254740992.0) /* s_pack_num: an integer */
+			rd->canon = false;
+		return 0;
+	}
+	case 0xd9:
+	case 0xda:
+	case 0xdb:
+		w = 1 << (b - 0xd9);
+		if (left < (size_t)w)
+			return -1;
+		n = s_be(rd->p, w);
+		rd->p += w;
+		if (mp_str_hdr_len(n) != (size_t)w + 1)
+			rd->canon = false;
+		goto str;
+	case 0xdc:
+	case 0xdd:
+	case 0xde:
+	case 0xdf:
+		w = (b == 0xdc || b == 0xde) ? 2 : 4;
+		if (left < (size_t)w)
+			return -1;
+		n = s_be(rd->p, w);
+		rd->p += w;
+		if (mp_cont_hdr_len(n) != (size_t)w + 1)
+			rd->canon = false;
+		if (b >= 0xde)
+			goto map;
+		goto array;
+	default:
+		return -1;
+	}
+str:
+	if ((size_t)(rd->end - rd->p) < n)
+		return -1;
+	o->type = MSGPACK_OBJECT_STR;
+	o->via.str.size = (uint32_t)n;
+	o->via.str.ptr = (const char *)rd->p;
+	rd->p += n;
+	return 0;
+map:
+	o->type = MSGPACK_OBJECT_MAP;
+	o->via.map.size = (uint32_t)n;
+	o->via.map.ptr = NULL;
+	return 0;
+array:
+	o->type = MSGPACK_OBJECT_ARRAY;
+	o->via.array.size = (uint32_t)n;
+	o->via.array.ptr = NULL;
+	return 0;
+}
+
+/* The items of a roles array whose header is v (s_decode_field's F_ROLES). */
+static int s_rd_roles(struct mprd *rd, const msgpack_object *v, unsigned *out)
+{
+	unsigned roles = 0;
+
+	if (v->type != MSGPACK_OBJECT_ARRAY)
+		return -1;
+	for (uint32_t i = 0; i < v->via.array.size; i++) {
+		msgpack_object it;
+		unsigned r;
+
+		if (s_rd(rd, &it) != 0 || it.type != MSGPACK_OBJECT_STR)
+			return -1;
+		for (r = 0; r < 4; r++)
+			if (s_key_is(&it, s_role_names[r]))
+				break;
+		if (r == 4)
+			return -1;
+		if ((roles >> r) != 0) /* out of bit order, or repeated */
+			rd->canon = false;
+		roles |= 1u << r;
+	}
+	*out = roles;
+	return 0;
+}
+
+/* The items of a string array whose header is v (s_decode_field's
+ * F_STRARR). */
+static int s_rd_strarr(struct mprd *rd, const msgpack_object *v, void *base, const struct field *f)
+{
+	char ***items = AT(base, f->off, char **);
+	size_t *count = AT(base, f->count_off, size_t);
+	char sub[256];
+
+	if (v->type != MSGPACK_OBJECT_ARRAY || v->via.array.size > RECORD_MAX_EVIDENCE)
+		return -1;
+	if (v->via.array.size == 0)
+		return 0;
+	*items = calloc(v->via.array.size, sizeof(char *));
+	if (*items == NULL)
+		return -1;
+	for (uint32_t i = 0; i < v->via.array.size; i++) {
+		msgpack_object it;
+
+		if (s_rd(rd, &it) != 0 ||
+		    s_get_str(&it, f->name, &(*items)[i], sub, sizeof(sub)) != 0)
+			return -1;
+		(*count)++;
+	}
+	return 0;
+}
+
+/*
+ * Read n map entries into the struct at base by the table fs of nfs
+ * fields (s_decode_fields' rules: known keys, each at most once).  A
+ * trade's instrument span goes to info when info is not NULL.  0, or -1:
+ * declined (what was decoded stays in base, for record_free).
+ */
+static int s_rd_fields(struct mprd *rd, uint32_t n, void *base, const struct field *fs, size_t nfs,
+                       struct record_mp_info *info)
+{
+	const struct field *next = fs;
+	uint64_t seen = 0;
+	char sub[256];
+
+	if (n != nfs)
+		rd->canon = false;
+	for (uint32_t i = 0; i < n; i++) {
+		const unsigned char *vstart;
+		const struct field *f;
+		msgpack_object k, v;
+		size_t idx;
+
+		if (s_rd(rd, &k) != 0 || k.type != MSGPACK_OBJECT_STR)
+			return -1;
+		f = s_find_field(fs, next, &k);
+		if (f == NULL)
+			return -1;
+		idx = (size_t)(f - fs);
+		if (seen & (1ull << idx))
+			return -1;
+		seen |= 1ull << idx;
+		if (idx != i)
+			rd->canon = false;
+		next = f + 1;
+		vstart = rd->p;
+		if (s_rd(rd, &v) != 0)
+			return -1;
+		switch (f->kind) {
+		case F_ROLES:
+			if (s_rd_roles(rd, &v, AT(base, f->off, unsigned)) != 0)
+				return -1;
+			break;
+		case F_STRARR:
+			if (s_rd_strarr(rd, &v, base, f) != 0)
+				return -1;
+			break;
+		case F_INSTR:
+			if (v.type == MSGPACK_OBJECT_MAP) {
+				instrument_t *ins = calloc(1, sizeof(*ins));
+				if (ins == NULL)
+					return -1;
+				instrument_init(ins);
+				*AT(base, f->off, instrument_t *) =
+				    ins; /* the record's from here */
+				if (s_rd_fields(rd, v.via.map.size, ins, s_instrument_fields,
+				                s_count_fields(s_instrument_fields), NULL) != 0)
+					return -1;
+			} else if (v.type != MSGPACK_OBJECT_NIL) {
+				return -1;
+			}
+			if (info != NULL) {
+				info->instr_off = (size_t)(vstart - rd->buf);
+				info->instr_len = (size_t)(rd->p - vstart);
+			}
+			break;
+		default:
+			if (v.type == MSGPACK_OBJECT_MAP || v.type == MSGPACK_OBJECT_ARRAY ||
+			    s_decode_field(&v, base, f, sub, sizeof(sub)) != 0)
+				return -1;
+			if (f->kind == F_NUM && ((v.type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+			                          v.via.u64 >= (1ull << 53)) ||
+			                         (v.type == MSGPACK_OBJECT_NEGATIVE_INTEGER &&
+			                          v.via.i64 <= -(1ll << 53))))
+				rd->canon = false; /* s_pack_num writes it as a float64 */
+			if (f->kind == F_TIME && v.type == MSGPACK_OBJECT_STR) {
+				s_fmt_time(*AT(base, f->off, int64_t));
+				if (v.via.str.size != s_fmt_len ||
+				    memcmp(v.via.str.ptr, s_fmt_s, s_fmt_len) != 0)
+					rd->canon = false;
+			}
+			break;
+		}
+	}
+	return 0;
+}
+
+/* The one-pass reader: 0 with *r and *info filled, or -1 (declined, *r
+ * zeroed). */
+static int s_rd_record(const void *buf, size_t len, record_t *r, struct record_mp_info *info)
+{
+	struct mprd rd = { buf, buf, (const unsigned char *)buf + len, true };
+	enum record_type type = REC_NONE;
+	const struct field *fs;
+	msgpack_object root, k, v;
+
+	if (len == 0 || len > RECORD_MAX_BYTES)
+		return -1;
+	if (s_rd(&rd, &root) != 0 || root.type != MSGPACK_OBJECT_MAP || root.via.map.size < 2)
+		return -1;
+	if (s_rd(&rd, &k) != 0 || !s_key_is(&k, "type") || s_rd(&rd, &v) != 0)
+		return -1;
+	for (int t = REC_TRADE; t <= REC_STATS; t++)
+		if (s_key_is(&v, record_type_name((enum record_type)t))) {
+			type = (enum record_type)t;
+			break;
+		}
+	if (type == REC_NONE)
+		return -1;
+	if (s_rd(&rd, &k) != 0 || !s_key_is(&k, "v") || s_rd(&rd, &v) != 0 ||
+	    v.type != MSGPACK_OBJECT_POSITIVE_INTEGER || v.via.u64 != RECORD_VERSION)
+		return -1;
+	record_init(r, type);
+	fs = s_fields_of(type);
+	if (s_rd_fields(&rd, root.via.map.size - 2, &r->u, fs, s_count_fields(fs), info) != 0 ||
+	    rd.p != rd.end || record_validate(r, NULL, 0) != 0) {
+		record_free(r);
+		return -1;
+	}
+	info->canonical = rd.canon;
+	return 0;
+}
+
+int record_from_msgpack_info(const void *buf, size_t len, record_t *r, struct record_mp_info *info,
+                             char *err, size_t errlen)
+{
+	struct record_mp_info scratch;
+
+	if (info == NULL)
+		info = &scratch;
+	memset(info, 0, sizeof(*info));
+	if (s_rd_record(buf, len, r, info) == 0) {
+		if (!info->canonical)
+			info->instr_off = info->instr_len = 0;
+		return 0;
+	}
+	memset(info, 0, sizeof(*info));
+	return record_mp_decode_tree(buf, len, r, err, errlen);
+}
+
+int record_from_msgpack(const void *buf, size_t len, record_t *r, char *err, size_t errlen)
+{
+	return record_from_msgpack_info(buf, len, r, NULL, err, errlen);
+}
+
+/*
+ * A canonical trade's bytes are the encodings of its fields one after the
+ * other, so replacing the instrument's value gives the encoding of the
+ * trade with the new instrument: the copy around it is all the work.  The
+ * checks are record_to_msgpack's (the rest of the trade passed them when it
+ * was decoded, and is not changed).
+ */
+int record_trade_msgpack_with_instrument(const void *mp, size_t len,
+                                         const struct record_mp_info *info, const instrument_t *ins,
+                                         char **out, size_t *outlen, char *err, size_t errlen)
+{
+	const unsigned char *in = mp;
+	struct mpbuf b = { 0 };
+
+	*out = NULL;
+	*outlen = 0;
+	if (info == NULL || !info->canonical || info->instr_len == 0 || info->instr_off >= len ||
+	    info->instr_len > len - info->instr_off) {
+		snprintf(err, errlen, "trade: not a canonical encoding");
+		return -1;
+	}
+	if (ins != NULL && instrument_validate(ins, err, errlen) != 0)
+		return -1;
+	b.cap = len + 512;
+	b.p = malloc(b.cap);
+	if (b.p == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	mpbuf_put(&b, in, info->instr_off);
+	if (ins == NULL)
+		mp_put_nil(&b);
+	else
+		s_pack_fields(&b, ins, s_instrument_fields);
+	mpbuf_put(&b, in + info->instr_off + info->instr_len,
+	          len - info->instr_off - info->instr_len);
+	if (b.oom) {
+		free(b.p);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (b.len > RECORD_MAX_BYTES) {
+		snprintf(err, errlen, "trade: encoded record is %zu bytes, more than %d", b.len,
+		         RECORD_MAX_BYTES);
+		free(b.p);
+		return -1;
+	}
+	*out = (char *)b.p;
+	*outlen = b.len;
+	return 0;
 }
