@@ -55,6 +55,11 @@ struct wire {
 	int64_t next_stats_ms, next_log_ms, next_watchdog_ms;
 	struct log_limit drop_limit, send_limit;
 	bool out_broken; /* stdout failed (EPIPE): stop, exit 1 */
+
+	/* the message being delivered to on_record (wire_input_msgpack) */
+	const void *cur_mp;
+	size_t cur_len;
+	struct record_mp_info cur_info;
 };
 
 static int s_sigpipe[2] = { -1, -1 };
@@ -420,13 +425,20 @@ int wire_emit(wire_t *w, const record_t *r)
 	char err[256];
 	char *mp;
 	size_t len;
-	int rc = 0;
 
 	if (record_to_msgpack(r, &mp, &len, err, sizeof(err)) != 0) {
 		log_warnx("not emitting an invalid %s record: %s", record_type_name(r->type), err);
 		w->counts.errors++;
 		return -1;
 	}
+	return wire_emit_encoded(w, r, mp, len);
+}
+
+int wire_emit_encoded(wire_t *w, const record_t *r, char *mp, size_t len)
+{
+	char err[256];
+	int rc = 0;
+
 	if (w->out_stdout) {
 		char *js;
 		size_t jlen;
@@ -549,6 +561,17 @@ void wire_get_counts(const wire_t *w, struct wire_counts *c)
 
 /* ---- input ---- */
 
+bool wire_input_msgpack(const wire_t *w, const void **mp, size_t *len,
+                        const struct record_mp_info **info)
+{
+	if (w->cur_mp == NULL)
+		return false;
+	*mp = w->cur_mp;
+	*len = w->cur_len;
+	*info = &w->cur_info;
+	return true;
+}
+
 static void s_deliver(wire_t *w, const struct stage_ops *ops, void *ctx, record_t *r)
 {
 	w->counts.in++;
@@ -590,12 +613,15 @@ static int s_read_socket(wire_t *w, const struct stage_ops *ops, void *ctx)
 			wire_drop(w, NULL, "multi-part message");
 			continue;
 		}
-		if (record_from_msgpack(zmq_msg_data(&msg), zmq_msg_size(&msg), &r, err,
-		                        sizeof(err)) != 0) {
+		if (record_from_msgpack_info(zmq_msg_data(&msg), zmq_msg_size(&msg), &r,
+		                             &w->cur_info, err, sizeof(err)) != 0) {
 			w->counts.in++;
 			wire_drop(w, NULL, "bad record: %s", err);
 		} else {
+			w->cur_mp = zmq_msg_data(&msg);
+			w->cur_len = zmq_msg_size(&msg);
 			s_deliver(w, ops, ctx, &r);
+			w->cur_mp = NULL;
 		}
 		zmq_msg_close(&msg);
 		if (ops->input_ready != NULL && !ops->input_ready(ctx))
