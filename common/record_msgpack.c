@@ -771,6 +771,16 @@ static int s_get_small(const msgpack_object *o, const char *name, char *buf, siz
 static int s_decode_fields(const msgpack_object *map, void *base, const struct field *fs,
                            const char *what, bool skip_type_v, char *err, size_t errlen);
 
+/*
+ * The last time string parsed, per thread, and its value: the trades of
+ * one filing (and of a replay) share their filed_at, so most times are
+ * read without parsing.  Parsing is a function of the string alone, so
+ * the answer is the one parsing would give.
+ */
+static _Thread_local char s_parsed_s[64];
+static _Thread_local size_t s_parsed_len; /* 0: none yet */
+static _Thread_local int64_t s_parsed_t;
+
 static int s_decode_field(const msgpack_object *v, void *base, const struct field *f, char *err,
                           size_t errlen)
 {
@@ -801,12 +811,21 @@ static int s_decode_field(const msgpack_object *v, void *base, const struct fiel
 	case F_TIME:
 		if (is_nil)
 			return 0;
+		if (v->type == MSGPACK_OBJECT_STR && s_parsed_len != 0 &&
+		    v->via.str.size == s_parsed_len &&
+		    memcmp(v->via.str.ptr, s_parsed_s, s_parsed_len) == 0) {
+			*AT(base, f->off, int64_t) = s_parsed_t;
+			return 0;
+		}
 		if (s_get_small(v, f->name, small, sizeof(small), err, errlen) != 0)
 			return -1;
 		if (time_parse_rfc3339(small, AT(base, f->off, int64_t)) != 0) {
 			snprintf(err, errlen, "%s: '%s' is not an RFC 3339 time", f->name, small);
 			return -1;
 		}
+		s_parsed_len = v->via.str.size;
+		memcpy(s_parsed_s, small, s_parsed_len);
+		s_parsed_t = *AT(base, f->off, int64_t);
 		return 0;
 	case F_DATE:
 		if (s_get_small(v, f->name, small, 11, err, errlen) != 0)
@@ -1330,6 +1349,55 @@ static int s_rd_strarr(struct mprd *rd, const msgpack_object *v, void *base, con
 	return 0;
 }
 
+/* memcmp(a, b, n) == 0 for the short names of the tables, in a few loads:
+ * the first and the last word of each, overlapping when n is not a
+ * multiple of the word. */
+static inline bool s_same_bytes(const unsigned char *a, const unsigned char *b, size_t n)
+{
+	uint64_t x, y;
+	uint32_t u, v, u2, v2;
+	uint16_t h, k, h2, k2;
+
+	if (n >= 8) {
+		for (; n > 8; n -= 8, a += 8, b += 8) {
+			memcpy(&x, a, 8);
+			memcpy(&y, b, 8);
+			if (x != y)
+				return false;
+		}
+		memcpy(&x, a + n - 8, 8);
+		memcpy(&y, b + n - 8, 8);
+		return x == y;
+	}
+	if (n >= 4) {
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		memcpy(&u2, a + n - 4, 4);
+		memcpy(&v2, b + n - 4, 4);
+		return u == v && u2 == v2;
+	}
+	if (n >= 2) {
+		memcpy(&h, a, 2);
+		memcpy(&k, b, 2);
+		memcpy(&h2, a + n - 2, 2);
+		memcpy(&k2, b + n - 2, 2);
+		return h == k && h2 == k2;
+	}
+	return n == 0 || a[0] == b[0];
+}
+
+/* Whether the bytes at rd->p are f's name as a fixstr (every field name is
+ * shorter than 32 bytes), which is how record_to_msgpack writes it. */
+static bool s_next_key_is(const struct mprd *rd, const struct field *f)
+{
+	const unsigned char *p = rd->p;
+	size_t n = f->namelen;
+
+	if (f->name == NULL || (size_t)(rd->end - p) <= n || p[0] != (0xa0 | n))
+		return false;
+	return s_same_bytes(p + 1, (const unsigned char *)f->name, n);
+}
+
 /*
  * Read n map entries into the struct at base by the table fs of nfs
  * fields (s_decode_fields' rules: known keys, each at most once).  A
@@ -1351,11 +1419,18 @@ static int s_rd_fields(struct mprd *rd, uint32_t n, void *base, const struct fie
 		msgpack_object k, v;
 		size_t idx;
 
-		if (s_rd(rd, &k) != 0 || k.type != MSGPACK_OBJECT_STR)
-			return -1;
-		f = s_find_field(fs, next, &k);
-		if (f == NULL)
-			return -1;
+		if (s_next_key_is(rd, next)) {
+			/* the field after the last one, as record_to_msgpack orders
+			 * them: no search */
+			f = next;
+			rd->p += 1 + f->namelen;
+		} else {
+			if (s_rd(rd, &k) != 0 || k.type != MSGPACK_OBJECT_STR)
+				return -1;
+			f = s_find_field(fs, next, &k);
+			if (f == NULL)
+				return -1;
+		}
 		idx = (size_t)(f - fs);
 		if (seen & (1ull << idx))
 			return -1;

@@ -526,6 +526,50 @@ static void test_instrument_splice_refuses_what_encoding_refuses(void **state)
 	msgpack_sbuffer_destroy(&sb);
 }
 
+/* Times and dates are remembered from one record to the next (a filing's
+ * trades share them): each record still gets its own, and a bad one is
+ * still refused after a good one. */
+static void test_repeated_times_and_dates_read_as_parsed(void **state)
+{
+	static const struct {
+		const char *filed_at, *trade_date;
+		int64_t want; /* -1: refused */
+	} cases[] = {
+		{ "2022-01-06T21:05:31Z", "2022-01-04", 1641503131 },
+		{ "2022-01-06T21:05:31Z", "2022-01-04", 1641503131 },
+		{ "2022-01-06T21:05:32Z", "2022-01-04", 1641503132 },
+		{ "2022-01-06T21:05:31Z", "2022-01-05", 1641503131 },
+		{ "2022-13-06T21:05:31Z", "2022-01-05", -1 },
+		{ "2022-01-06T21:05:31Z", "2022-02-30", -1 },
+		{ "2022-01-06T21:05:31Z", "2022-01-05", 1641503131 },
+		{ "2022-01-06T16:05:31-05:00", "2022-01-05", 1641503131 },
+		{ "2022-01-06T21:05:31Z", "2022-01-05", 1641503131 },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char err[256], json[512];
+		record_t r;
+		int rc;
+
+		snprintf(json, sizeof(json),
+		         "{\"type\":\"trade\",\"v\":1,\"key\":\"k\",\"source\":\"s\","
+		         "\"filed_at\":\"%s\",\"trade_date\":\"%s\",\"ticker\":\"A\","
+		         "\"issuer\":\"i\",\"owner\":\"o\",\"code\":\"P\",\"shares\":1,"
+		         "\"planned\":false,\"amendment\":false}",
+		         cases[i].filed_at, cases[i].trade_date);
+		rc = record_from_json(json, strlen(json), &r, err, sizeof(err));
+		if (cases[i].want < 0) {
+			assert_int_equal(rc, -1);
+			continue;
+		}
+		if (rc != 0)
+			fail_msg("case %zu: %s", i, err);
+		assert_int_equal(r.u.trade.filed_at, cases[i].want);
+		assert_string_equal(r.u.trade.trade_date, cases[i].trade_date);
+		record_free(&r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -534,6 +578,7 @@ int main(void)
 		cmocka_unit_test(test_intents_orders_drops_and_stats_read_in_one_pass),
 		cmocka_unit_test(test_instrument_splice_is_the_encoding_of_the_whole_trade),
 		cmocka_unit_test(test_instrument_splice_refuses_what_encoding_refuses),
+		cmocka_unit_test(test_repeated_times_and_dates_read_as_parsed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
