@@ -251,6 +251,16 @@ int record_to_json(const record_t *r, char **out, size_t *outlen, char *err, siz
  * record_from_msgpack. */
 int record_from_json(const char *buf, size_t len, record_t *r, char *err, size_t errlen);
 
+/*
+ * record_from_json, and on success the msgpack the line was read into (the
+ * map as written, keys in the line's order; *mp valid until the next call
+ * on this thread) with what record_from_msgpack_info said of it: when
+ * info->canonical, those bytes are exactly record_to_msgpack's for *r, and
+ * may be sent as they are.
+ */
+int record_from_json_info(const char *buf, size_t len, record_t *r, struct record_mp_info *info,
+                          const void **mp, size_t *mplen, char *err, size_t errlen);
+
 /* Translate an encoded record (from record_to_msgpack or an already
  * validated message) to its JSON text without decoding it into a record:
  * what the tap and `--out -` print.  *out malloc'd. */

@@ -517,6 +517,16 @@ static _Thread_local struct mpbuf s_jbuf;
 
 int record_from_json(const char *buf, size_t len, record_t *r, char *err, size_t errlen)
 {
+	struct record_mp_info info;
+	const void *mp;
+	size_t mplen;
+
+	return record_from_json_info(buf, len, r, &info, &mp, &mplen, err, errlen);
+}
+
+int record_from_json_info(const char *buf, size_t len, record_t *r, struct record_mp_info *info,
+                          const void **mp, size_t *mplen, char *err, size_t errlen)
+{
 	struct jreader j = {
 		.s = (const unsigned char *)buf,
 		.p = (const unsigned char *)buf,
@@ -528,6 +538,9 @@ int record_from_json(const char *buf, size_t len, record_t *r, char *err, size_t
 	int rc = -1;
 
 	memset(r, 0, sizeof(*r));
+	memset(info, 0, sizeof(*info));
+	*mp = NULL;
+	*mplen = 0;
 	if (len > JSON_MAX_BYTES) {
 		snprintf(err, errlen, "json: line of %zu bytes, more than %d", len, JSON_MAX_BYTES);
 		return -1;
@@ -554,11 +567,16 @@ int record_from_json(const char *buf, size_t len, record_t *r, char *err, size_t
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	rc = record_from_msgpack(s_jbuf.p, s_jbuf.len, r, err, errlen);
+	rc = record_from_msgpack_info(s_jbuf.p, s_jbuf.len, r, info, err, errlen);
 out:
 	if (s_jbuf.cap > 65536) {
+		/* too large to keep: the caller gets no bytes (they are freed) */
 		free(s_jbuf.p);
 		memset(&s_jbuf, 0, sizeof(s_jbuf));
+		memset(info, 0, sizeof(*info));
+	} else if (rc == 0) {
+		*mp = s_jbuf.p;
+		*mplen = s_jbuf.len;
 	}
 	return rc;
 }

@@ -60,6 +60,7 @@ struct wire {
 	const void *cur_mp;
 	size_t cur_len;
 	struct record_mp_info cur_info;
+	char *stdin_mp; /* RECORD_MAX_BYTES: a stdin record's msgpack, once one was read */
 };
 
 static int s_sigpipe[2] = { -1, -1 };
@@ -329,6 +330,7 @@ void wire_free(wire_t **wp)
 	for (int i = 0; i < w->n_locks; i++)
 		close(w->lock_fds[i]);
 	free(w->line);
+	free(w->stdin_mp);
 	free(w);
 	*wp = NULL;
 }
@@ -425,16 +427,19 @@ int wire_emit(wire_t *w, const record_t *r)
 	char err[256];
 	char *mp;
 	size_t len;
+	int rc;
 
 	if (record_to_msgpack(r, &mp, &len, err, sizeof(err)) != 0) {
 		log_warnx("not emitting an invalid %s record: %s", record_type_name(r->type), err);
 		w->counts.errors++;
 		return -1;
 	}
-	return wire_emit_encoded(w, r, mp, len);
+	rc = wire_emit_encoded(w, r, mp, len);
+	free(mp);
+	return rc;
 }
 
-int wire_emit_encoded(wire_t *w, const record_t *r, char *mp, size_t len)
+int wire_emit_encoded(wire_t *w, const record_t *r, const void *mp, size_t len)
 {
 	char err[256];
 	int rc = 0;
@@ -466,7 +471,6 @@ int wire_emit_encoded(wire_t *w, const record_t *r, char *mp, size_t len)
 		log_warnx("output: %s record %s not sent", record_type_name(r->type),
 		          record_key(r) ? record_key(r) : "");
 	}
-	free(mp);
 	return rc;
 }
 
@@ -633,18 +637,31 @@ static int s_read_socket(wire_t *w, const struct stage_ops *ops, void *ctx)
 static void s_handle_line(wire_t *w, const struct stage_ops *ops, void *ctx, char *line, size_t len)
 {
 	char err[256];
+	const void *mp;
+	size_t mplen;
 	record_t r;
 
 	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' '))
 		len--;
 	if (len == 0)
 		return;
-	if (record_from_json(line, len, &r, err, sizeof(err)) != 0) {
+	if (record_from_json_info(line, len, &r, &w->cur_info, &mp, &mplen, err, sizeof(err)) !=
+	    0) {
 		w->counts.in++;
 		wire_drop(w, NULL, "stdin:%ld: bad record: %s", w->lineno, err);
 		return;
 	}
+	/* A copy: the codec's buffer is reused by any record_from_json the
+	 * stage calls while it handles the record. */
+	if (w->stdin_mp == NULL)
+		w->stdin_mp = malloc(RECORD_MAX_BYTES);
+	if (w->stdin_mp != NULL && mplen <= RECORD_MAX_BYTES) {
+		memcpy(w->stdin_mp, mp, mplen);
+		w->cur_mp = w->stdin_mp;
+		w->cur_len = mplen;
+	}
 	s_deliver(w, ops, ctx, &r);
+	w->cur_mp = NULL;
 }
 
 /* Read what stdin has and handle every complete line; sets w->eof at EOF. */

@@ -213,10 +213,12 @@ static void s_send(struct mapper *m, struct pend *p, instrument_t *ins)
 	p->rec.u.trade.instrument = ins;
 	if (p == m->fresh && wire_input_msgpack(m->w, &in, &inlen, &info) && info->canonical &&
 	    record_trade_msgpack_with_instrument(in, inlen, info, ins, &out, &outlen, err,
-	                                         sizeof(err)) == 0)
+	                                         sizeof(err)) == 0) {
 		wire_emit_encoded(m->w, &p->rec, out, outlen);
-	else
+		free(out);
+	} else {
 		wire_emit(m->w, &p->rec);
+	}
 	p->rec.u.trade.instrument = NULL;
 }
 

@@ -570,6 +570,54 @@ static void test_repeated_times_and_dates_read_as_parsed(void **state)
 	}
 }
 
+/* A JSON line's msgpack is handed back with the verdict: canonical exactly
+ * when it is record_to_msgpack's encoding of the record. */
+static void test_json_lines_hand_back_their_msgpack(void **state)
+{
+	static const char *const lines[] = {
+		/* the order and forms record_to_msgpack writes */
+		"{\"type\":\"trade\",\"v\":1,\"key\":\"k\",\"source\":\"edgar\","
+		"\"accession\":null,\"url\":null,\"filed_at\":\"2026-04-24T21:35:59Z\","
+		"\"trade_date\":\"2026-04-22\",\"ticker\":\"T1\",\"issuer\":\"I\","
+		"\"issuer_cik\":\"0000001001\",\"owner\":\"O\",\"owner_cik\":null,"
+		"\"title\":\"CEO\",\"roles\":[\"officer\"],\"code\":\"P\",\"shares\":1001,"
+		"\"price\":12.51,\"value\":null,\"shares_after\":50001,\"direct\":true,"
+		"\"planned\":false,\"amendment\":false,\"instrument\":null}",
+		/* a whole price written with decimals */
+		"{\"type\":\"trade\",\"v\":1,\"key\":\"k\",\"source\":\"edgar\","
+		"\"accession\":null,\"url\":null,\"filed_at\":\"2026-04-24T21:35:59Z\","
+		"\"trade_date\":\"2026-04-22\",\"ticker\":\"T1\",\"issuer\":\"I\","
+		"\"issuer_cik\":\"0000001001\",\"owner\":\"O\",\"owner_cik\":null,"
+		"\"title\":\"CEO\",\"roles\":[\"officer\"],\"code\":\"P\",\"shares\":1001,"
+		"\"price\":13.00,\"value\":null,\"shares_after\":50001,\"direct\":true,"
+		"\"planned\":false,\"amendment\":false,\"instrument\":null}",
+		/* fields left out */
+		"{\"type\":\"trade\",\"v\":1,\"key\":\"k\",\"source\":\"s\","
+		"\"trade_date\":\"2022-12-01\",\"ticker\":\"A\",\"issuer\":\"i\","
+		"\"owner\":\"o\",\"code\":\"P\",\"shares\":1,\"planned\":false,"
+		"\"amendment\":false}",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		char err[256], *enc;
+		const void *mp;
+		size_t mplen, enclen;
+		struct record_mp_info info;
+		record_t r;
+
+		if (record_from_json_info(lines[i], strlen(lines[i]), &r, &info, &mp, &mplen, err,
+		                          sizeof(err)) != 0)
+			fail_msg("line %zu: %s", i, err);
+		assert_non_null(mp);
+		s_expect_agreement(mp, mplen);
+		assert_int_equal(record_to_msgpack(&r, &enc, &enclen, err, sizeof(err)), 0);
+		assert_int_equal(info.canonical, i == 0);
+		assert_int_equal(enclen == mplen && memcmp(enc, mp, mplen) == 0, i == 0);
+		free(enc);
+		record_free(&r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -579,6 +627,7 @@ int main(void)
 		cmocka_unit_test(test_instrument_splice_is_the_encoding_of_the_whole_trade),
 		cmocka_unit_test(test_instrument_splice_refuses_what_encoding_refuses),
 		cmocka_unit_test(test_repeated_times_and_dates_read_as_parsed),
+		cmocka_unit_test(test_json_lines_hand_back_their_msgpack),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
