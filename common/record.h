@@ -234,13 +234,17 @@ int record_from_msgpack_info(const void *buf, size_t len, record_t *r, struct re
  * The msgpack of a trade whose canonical encoding is mp (info from
  * record_from_msgpack_info, canonical) with its instrument replaced by ins
  * (NULL: null): the bytes record_to_msgpack writes for that trade, made by
- * copying mp around the instrument's new encoding.  *out malloc'd.  0, or
- * -1 (err says why: not canonical, an invalid instrument, too large); the
- * caller then encodes the record itself, which reports as it always did.
+ * copying mp around the instrument's new encoding.  They are written to
+ * *buf, a malloc'd buffer of *cap bytes (or NULL and 0) that the caller
+ * keeps from call to call and frees; it is grown as needed.  0 with
+ * *outlen set, or -1 (err says why: not canonical, an invalid instrument,
+ * too large); the caller then encodes the record itself, which reports as
+ * it always did.
  */
 int record_trade_msgpack_with_instrument(const void *mp, size_t len,
                                          const struct record_mp_info *info, const instrument_t *ins,
-                                         char **out, size_t *outlen, char *err, size_t errlen);
+                                         char **buf, size_t *cap, size_t *outlen, char *err,
+                                         size_t errlen);
 
 /* ---- JSON lines (record_json.c) ---- */
 

@@ -52,6 +52,7 @@ struct field {
 	size_t off;
 	size_t count_off; /* F_STRARR: offset of the size_t count */
 	size_t namelen;   /* strlen(name), so key lookups need no strlen */
+	char padded[24];  /* the name again, zero-padded: copied whole by s_put_key */
 };
 
 #define T(f) offsetof(trade_t, f)
@@ -62,92 +63,98 @@ struct field {
 #define N(f) offsetof(instrument_t, f)
 #define END_FIELD                                                                                  \
 	{                                                                                          \
-		NULL, F_STR, 0, 0, 0                                                               \
+		NULL, F_STR, 0, 0, 0, ""                                                           \
 	}
 
 static const struct field s_instrument_fields[] = {
-	{ "figi", F_STR, N(figi), 0, sizeof("figi") - 1 },
-	{ "composite_figi", F_STR, N(composite_figi), 0, sizeof("composite_figi") - 1 },
-	{ "share_class_figi", F_STR, N(share_class_figi), 0, sizeof("share_class_figi") - 1 },
-	{ "ticker", F_STR, N(ticker), 0, sizeof("ticker") - 1 },
-	{ "exch_code", F_STR, N(exch_code), 0, sizeof("exch_code") - 1 },
-	{ "name", F_STR, N(name), 0, sizeof("name") - 1 },
-	{ "security_type", F_STR, N(security_type), 0, sizeof("security_type") - 1 },
-	{ "market_sector", F_STR, N(market_sector), 0, sizeof("market_sector") - 1 },
-	{ "isin", F_STR, N(isin), 0, sizeof("isin") - 1 },
-	{ "shares_outstanding", F_NUM, N(shares_outstanding), 0, sizeof("shares_outstanding") - 1 },
-	{ "market_cap", F_NUM, N(market_cap), 0, sizeof("market_cap") - 1 },
+	{ "figi", F_STR, N(figi), 0, sizeof("figi") - 1, "figi" },
+	{ "composite_figi", F_STR, N(composite_figi), 0, sizeof("composite_figi") - 1,
+	  "composite_figi" },
+	{ "share_class_figi", F_STR, N(share_class_figi), 0, sizeof("share_class_figi") - 1,
+	  "share_class_figi" },
+	{ "ticker", F_STR, N(ticker), 0, sizeof("ticker") - 1, "ticker" },
+	{ "exch_code", F_STR, N(exch_code), 0, sizeof("exch_code") - 1, "exch_code" },
+	{ "name", F_STR, N(name), 0, sizeof("name") - 1, "name" },
+	{ "security_type", F_STR, N(security_type), 0, sizeof("security_type") - 1,
+	  "security_type" },
+	{ "market_sector", F_STR, N(market_sector), 0, sizeof("market_sector") - 1,
+	  "market_sector" },
+	{ "isin", F_STR, N(isin), 0, sizeof("isin") - 1, "isin" },
+	{ "shares_outstanding", F_NUM, N(shares_outstanding), 0, sizeof("shares_outstanding") - 1,
+	  "shares_outstanding" },
+	{ "market_cap", F_NUM, N(market_cap), 0, sizeof("market_cap") - 1, "market_cap" },
 	END_FIELD,
 };
 
 static const struct field s_trade_fields[] = {
-	{ "key", F_STR, T(key), 0, sizeof("key") - 1 },
-	{ "source", F_STR, T(source), 0, sizeof("source") - 1 },
-	{ "accession", F_STR, T(accession), 0, sizeof("accession") - 1 },
-	{ "url", F_STR, T(url), 0, sizeof("url") - 1 },
-	{ "filed_at", F_TIME, T(filed_at), 0, sizeof("filed_at") - 1 },
-	{ "trade_date", F_DATE, T(trade_date), 0, sizeof("trade_date") - 1 },
-	{ "ticker", F_STR, T(ticker), 0, sizeof("ticker") - 1 },
-	{ "issuer", F_STR, T(issuer), 0, sizeof("issuer") - 1 },
-	{ "issuer_cik", F_STR, T(issuer_cik), 0, sizeof("issuer_cik") - 1 },
-	{ "owner", F_STR, T(owner), 0, sizeof("owner") - 1 },
-	{ "owner_cik", F_STR, T(owner_cik), 0, sizeof("owner_cik") - 1 },
-	{ "title", F_STR, T(title), 0, sizeof("title") - 1 },
-	{ "roles", F_ROLES, T(roles), 0, sizeof("roles") - 1 },
-	{ "code", F_CODE, T(code), 0, sizeof("code") - 1 },
-	{ "shares", F_NUM, T(shares), 0, sizeof("shares") - 1 },
-	{ "price", F_NUM, T(price), 0, sizeof("price") - 1 },
-	{ "value", F_NUM, T(value), 0, sizeof("value") - 1 },
-	{ "shares_after", F_NUM, T(shares_after), 0, sizeof("shares_after") - 1 },
-	{ "direct", F_TRI, T(direct), 0, sizeof("direct") - 1 },
-	{ "planned", F_BOOL, T(planned), 0, sizeof("planned") - 1 },
-	{ "amendment", F_BOOL, T(amendment), 0, sizeof("amendment") - 1 },
-	{ "instrument", F_INSTR, T(instrument), 0, sizeof("instrument") - 1 },
+	{ "key", F_STR, T(key), 0, sizeof("key") - 1, "key" },
+	{ "source", F_STR, T(source), 0, sizeof("source") - 1, "source" },
+	{ "accession", F_STR, T(accession), 0, sizeof("accession") - 1, "accession" },
+	{ "url", F_STR, T(url), 0, sizeof("url") - 1, "url" },
+	{ "filed_at", F_TIME, T(filed_at), 0, sizeof("filed_at") - 1, "filed_at" },
+	{ "trade_date", F_DATE, T(trade_date), 0, sizeof("trade_date") - 1, "trade_date" },
+	{ "ticker", F_STR, T(ticker), 0, sizeof("ticker") - 1, "ticker" },
+	{ "issuer", F_STR, T(issuer), 0, sizeof("issuer") - 1, "issuer" },
+	{ "issuer_cik", F_STR, T(issuer_cik), 0, sizeof("issuer_cik") - 1, "issuer_cik" },
+	{ "owner", F_STR, T(owner), 0, sizeof("owner") - 1, "owner" },
+	{ "owner_cik", F_STR, T(owner_cik), 0, sizeof("owner_cik") - 1, "owner_cik" },
+	{ "title", F_STR, T(title), 0, sizeof("title") - 1, "title" },
+	{ "roles", F_ROLES, T(roles), 0, sizeof("roles") - 1, "roles" },
+	{ "code", F_CODE, T(code), 0, sizeof("code") - 1, "code" },
+	{ "shares", F_NUM, T(shares), 0, sizeof("shares") - 1, "shares" },
+	{ "price", F_NUM, T(price), 0, sizeof("price") - 1, "price" },
+	{ "value", F_NUM, T(value), 0, sizeof("value") - 1, "value" },
+	{ "shares_after", F_NUM, T(shares_after), 0, sizeof("shares_after") - 1, "shares_after" },
+	{ "direct", F_TRI, T(direct), 0, sizeof("direct") - 1, "direct" },
+	{ "planned", F_BOOL, T(planned), 0, sizeof("planned") - 1, "planned" },
+	{ "amendment", F_BOOL, T(amendment), 0, sizeof("amendment") - 1, "amendment" },
+	{ "instrument", F_INSTR, T(instrument), 0, sizeof("instrument") - 1, "instrument" },
 	END_FIELD,
 };
 
 static const struct field s_intent_fields[] = {
-	{ "id", F_STR, I(id), 0, sizeof("id") - 1 },
-	{ "rule", F_STR, I(rule), 0, sizeof("rule") - 1 },
-	{ "side", F_SIDE, I(side), 0, sizeof("side") - 1 },
-	{ "ticker", F_STR, I(ticker), 0, sizeof("ticker") - 1 },
-	{ "figi", F_STR, I(figi), 0, sizeof("figi") - 1 },
-	{ "isin", F_STR, I(isin), 0, sizeof("isin") - 1 },
-	{ "qty", F_NUM, I(qty), 0, sizeof("qty") - 1 },
-	{ "notional", F_NUM, I(notional), 0, sizeof("notional") - 1 },
-	{ "ref_price", F_NUM, I(ref_price), 0, sizeof("ref_price") - 1 },
-	{ "evidence", F_STRARR, I(evidence), I(n_evidence), sizeof("evidence") - 1 },
-	{ "reason", F_STR, I(reason), 0, sizeof("reason") - 1 },
-	{ "created_at", F_TIME, I(created_at), 0, sizeof("created_at") - 1 },
-	{ "expires_at", F_TIME, I(expires_at), 0, sizeof("expires_at") - 1 },
+	{ "id", F_STR, I(id), 0, sizeof("id") - 1, "id" },
+	{ "rule", F_STR, I(rule), 0, sizeof("rule") - 1, "rule" },
+	{ "side", F_SIDE, I(side), 0, sizeof("side") - 1, "side" },
+	{ "ticker", F_STR, I(ticker), 0, sizeof("ticker") - 1, "ticker" },
+	{ "figi", F_STR, I(figi), 0, sizeof("figi") - 1, "figi" },
+	{ "isin", F_STR, I(isin), 0, sizeof("isin") - 1, "isin" },
+	{ "qty", F_NUM, I(qty), 0, sizeof("qty") - 1, "qty" },
+	{ "notional", F_NUM, I(notional), 0, sizeof("notional") - 1, "notional" },
+	{ "ref_price", F_NUM, I(ref_price), 0, sizeof("ref_price") - 1, "ref_price" },
+	{ "evidence", F_STRARR, I(evidence), I(n_evidence), sizeof("evidence") - 1, "evidence" },
+	{ "reason", F_STR, I(reason), 0, sizeof("reason") - 1, "reason" },
+	{ "created_at", F_TIME, I(created_at), 0, sizeof("created_at") - 1, "created_at" },
+	{ "expires_at", F_TIME, I(expires_at), 0, sizeof("expires_at") - 1, "expires_at" },
 	END_FIELD,
 };
 
 static const struct field s_order_fields[] = {
-	{ "intent", F_STR, O(intent), 0, sizeof("intent") - 1 },
-	{ "broker", F_STR, O(broker), 0, sizeof("broker") - 1 },
-	{ "status", F_STATUS, O(status), 0, sizeof("status") - 1 },
-	{ "broker_order_id", F_STR, O(broker_order_id), 0, sizeof("broker_order_id") - 1 },
-	{ "qty", F_NUM, O(qty), 0, sizeof("qty") - 1 },
-	{ "price", F_NUM, O(price), 0, sizeof("price") - 1 },
-	{ "reason", F_STR, O(reason), 0, sizeof("reason") - 1 },
-	{ "at", F_TIME, O(at), 0, sizeof("at") - 1 },
+	{ "intent", F_STR, O(intent), 0, sizeof("intent") - 1, "intent" },
+	{ "broker", F_STR, O(broker), 0, sizeof("broker") - 1, "broker" },
+	{ "status", F_STATUS, O(status), 0, sizeof("status") - 1, "status" },
+	{ "broker_order_id", F_STR, O(broker_order_id), 0, sizeof("broker_order_id") - 1,
+	  "broker_order_id" },
+	{ "qty", F_NUM, O(qty), 0, sizeof("qty") - 1, "qty" },
+	{ "price", F_NUM, O(price), 0, sizeof("price") - 1, "price" },
+	{ "reason", F_STR, O(reason), 0, sizeof("reason") - 1, "reason" },
+	{ "at", F_TIME, O(at), 0, sizeof("at") - 1, "at" },
 	END_FIELD,
 };
 
 static const struct field s_drop_fields[] = {
-	{ "stage", F_STR, D(stage), 0, sizeof("stage") - 1 },
-	{ "key", F_STR, D(key), 0, sizeof("key") - 1 },
-	{ "reason", F_STR, D(reason), 0, sizeof("reason") - 1 },
+	{ "stage", F_STR, D(stage), 0, sizeof("stage") - 1, "stage" },
+	{ "key", F_STR, D(key), 0, sizeof("key") - 1, "key" },
+	{ "reason", F_STR, D(reason), 0, sizeof("reason") - 1, "reason" },
 	END_FIELD,
 };
 
 static const struct field s_stats_fields[] = {
-	{ "stage", F_STR, S(stage), 0, sizeof("stage") - 1 },
-	{ "in", F_U64, S(in), 0, sizeof("in") - 1 },
-	{ "out", F_U64, S(out), 0, sizeof("out") - 1 },
-	{ "dropped", F_U64, S(dropped), 0, sizeof("dropped") - 1 },
-	{ "errors", F_U64, S(errors), 0, sizeof("errors") - 1 },
+	{ "stage", F_STR, S(stage), 0, sizeof("stage") - 1, "stage" },
+	{ "in", F_U64, S(in), 0, sizeof("in") - 1, "in" },
+	{ "out", F_U64, S(out), 0, sizeof("out") - 1, "out" },
+	{ "dropped", F_U64, S(dropped), 0, sizeof("dropped") - 1, "dropped" },
+	{ "errors", F_U64, S(errors), 0, sizeof("errors") - 1, "errors" },
 	END_FIELD,
 };
 
@@ -195,12 +202,28 @@ static void s_init_nulls(void *base, const struct field *fs)
 	}
 }
 
+/* Each type's fresh record, built once per thread on first use: a decoder
+ * starts every record from a copy instead of walking the field table. */
+static _Thread_local record_t s_fresh[REC_STATS + 1];
+static _Thread_local bool s_fresh_ready;
+
 void record_init(record_t *r, enum record_type type)
 {
-	memset(r, 0, sizeof(*r));
-	r->type = type;
-	if (s_fields_of(type) != NULL)
-		s_init_nulls(&r->u, s_fields_of(type));
+	if ((unsigned)type > REC_STATS) {
+		memset(r, 0, sizeof(*r));
+		r->type = type;
+		return;
+	}
+	if (!s_fresh_ready) {
+		for (int t = REC_NONE; t <= REC_STATS; t++) {
+			memset(&s_fresh[t], 0, sizeof(s_fresh[t]));
+			s_fresh[t].type = (enum record_type)t;
+			if (s_fields_of((enum record_type)t) != NULL)
+				s_init_nulls(&s_fresh[t].u, s_fields_of((enum record_type)t));
+		}
+		s_fresh_ready = true;
+	}
+	memcpy(r, &s_fresh[type], sizeof(*r));
 }
 
 void instrument_init(instrument_t *ins)
@@ -253,6 +276,19 @@ static void s_pack_num(struct mpbuf *b, double x)
 }
 
 static void s_pack_fields(struct mpbuf *b, const void *base, const struct field *fs);
+
+/* A field's name as msgpack-c packs it (a fixstr: every name is shorter
+ * than 32 bytes), with one fixed-size copy instead of a call to memcpy. */
+static inline void s_put_key(struct mpbuf *b, const struct field *f)
+{
+	unsigned char *d = mpbuf_room(b, 1 + sizeof(f->padded));
+
+	if (d == NULL)
+		return;
+	d[0] = (unsigned char)(0xa0 | f->namelen);
+	memcpy(d + 1, f->padded, sizeof(f->padded));
+	b->len += 1 + f->namelen;
+}
 
 static void s_pack_field(struct mpbuf *b, const void *base, const struct field *f)
 {
@@ -348,7 +384,7 @@ static void s_pack_fields(struct mpbuf *b, const void *base, const struct field 
 {
 	mp_put_cont(b, s_count_fields(fs), true);
 	for (const struct field *f = fs; f->name != NULL; f++) {
-		mp_put_str(b, f->name, f->namelen);
+		s_put_key(b, f);
 		s_pack_field(b, base, f);
 	}
 }
@@ -379,7 +415,7 @@ int record_to_msgpack(const record_t *r, char **out, size_t *outlen, char *err, 
 	mp_put_str(&b, "v", 1);
 	mp_put_int64(&b, RECORD_VERSION);
 	for (const struct field *f = fs; f->name != NULL; f++) {
-		mp_put_str(&b, f->name, f->namelen);
+		s_put_key(&b, f);
 		s_pack_field(&b, &r->u, f);
 	}
 	if (b.oom) {
@@ -1557,12 +1593,12 @@ int record_from_msgpack(const void *buf, size_t len, record_t *r, char *err, siz
  */
 int record_trade_msgpack_with_instrument(const void *mp, size_t len,
                                          const struct record_mp_info *info, const instrument_t *ins,
-                                         char **out, size_t *outlen, char *err, size_t errlen)
+                                         char **buf, size_t *cap, size_t *outlen, char *err,
+                                         size_t errlen)
 {
 	const unsigned char *in = mp;
-	struct mpbuf b = { 0 };
+	struct mpbuf b = { (unsigned char *)*buf, 0, *cap, false };
 
-	*out = NULL;
 	*outlen = 0;
 	if (info == NULL || !info->canonical || info->instr_len == 0 || info->instr_off >= len ||
 	    info->instr_len > len - info->instr_off) {
@@ -1571,12 +1607,7 @@ int record_trade_msgpack_with_instrument(const void *mp, size_t len,
 	}
 	if (ins != NULL && instrument_validate(ins, err, errlen) != 0)
 		return -1;
-	b.cap = len + 512;
-	b.p = malloc(b.cap);
-	if (b.p == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	(void)mpbuf_room(&b, len + 512);
 	mpbuf_put(&b, in, info->instr_off);
 	if (ins == NULL)
 		mp_put_nil(&b);
@@ -1584,18 +1615,17 @@ int record_trade_msgpack_with_instrument(const void *mp, size_t len,
 		s_pack_fields(&b, ins, s_instrument_fields);
 	mpbuf_put(&b, in + info->instr_off + info->instr_len,
 	          len - info->instr_off - info->instr_len);
+	*buf = (char *)b.p; /* grown or not, still the caller's */
+	*cap = b.cap;
 	if (b.oom) {
-		free(b.p);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	if (b.len > RECORD_MAX_BYTES) {
 		snprintf(err, errlen, "trade: encoded record is %zu bytes, more than %d", b.len,
 		         RECORD_MAX_BYTES);
-		free(b.p);
 		return -1;
 	}
-	*out = (char *)b.p;
 	*outlen = b.len;
 	return 0;
 }

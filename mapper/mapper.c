@@ -156,6 +156,8 @@ struct mapper {
 	struct pend *sec_head, *sec_tail;
 	bool flushing;      /* end of input: send batches without waiting */
 	struct pend *fresh; /* the trade on_record is moving, decoded from the current message */
+	char *out_buf;      /* s_send's spliced trades, reused from one to the next */
+	size_t out_cap;
 
 	/* counters and logging */
 	unsigned long requests, failures_in_row;
@@ -207,15 +209,14 @@ static void s_send(struct mapper *m, struct pend *p, instrument_t *ins)
 {
 	const struct record_mp_info *info;
 	const void *in;
-	char err[256], *out;
+	char err[256];
 	size_t inlen, outlen;
 
 	p->rec.u.trade.instrument = ins;
 	if (p == m->fresh && wire_input_msgpack(m->w, &in, &inlen, &info) && info->canonical &&
-	    record_trade_msgpack_with_instrument(in, inlen, info, ins, &out, &outlen, err,
-	                                         sizeof(err)) == 0) {
-		wire_emit_encoded(m->w, &p->rec, out, outlen);
-		free(out);
+	    record_trade_msgpack_with_instrument(in, inlen, info, ins, &m->out_buf, &m->out_cap,
+	                                         &outlen, err, sizeof(err)) == 0) {
+		wire_emit_encoded(m->w, &p->rec, m->out_buf, outlen);
 	} else {
 		wire_emit(m->w, &p->rec);
 	}
@@ -1022,6 +1023,7 @@ static void s_teardown(struct mapper *m)
 		m->sec_head = p->next;
 		s_pend_free(m, p);
 	}
+	free(m->out_buf);
 	strmap_free(&m->pending);
 	strmap_free(&m->jobs);
 	marketcap_free(&m->mc);
