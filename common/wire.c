@@ -593,8 +593,7 @@ static int s_read_socket(wire_t *w, const struct stage_ops *ops, void *ctx)
 		char err[256];
 		zmq_msg_t msg;
 		record_t r;
-		int more = 0;
-		size_t sz = sizeof(more);
+		int more;
 
 		zmq_msg_init(&msg);
 		if (zmq_msg_recv(&msg, w->in, ZMQ_DONTWAIT) < 0) {
@@ -602,7 +601,9 @@ static int s_read_socket(wire_t *w, const struct stage_ops *ops, void *ctx)
 			break;
 		}
 		n++;
-		zmq_getsockopt(w->in, ZMQ_RCVMORE, &more, &sz);
+		/* zmq_msg_more: ZMQ_RCVMORE without a socket option call per
+		 * message */
+		more = zmq_msg_more(&msg);
 		if (more) {
 			/* One record is one single-part message; discard the rest. */
 			while (more) {
@@ -610,7 +611,7 @@ static int s_read_socket(wire_t *w, const struct stage_ops *ops, void *ctx)
 				zmq_msg_init(&msg);
 				if (zmq_msg_recv(&msg, w->in, 0) < 0)
 					break;
-				zmq_getsockopt(w->in, ZMQ_RCVMORE, &more, &sz);
+				more = zmq_msg_more(&msg);
 			}
 			zmq_msg_close(&msg);
 			w->counts.in++;
