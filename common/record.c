@@ -298,6 +298,8 @@ static bool s_all_digits(const char *s, size_t n)
 	return true;
 }
 
+static _Thread_local char s_date_ok[sizeof(((trade_t *)0)->trade_date)];
+
 static int s_validate_trade(const trade_t *t, char *err, size_t errlen)
 {
 	civil_date_t d;
@@ -306,9 +308,14 @@ static int s_validate_trade(const trade_t *t, char *err, size_t errlen)
 		return s_fail(err, errlen, "trade: key missing");
 	if (!s_str_present(t->source))
 		return s_fail(err, errlen, "trade: source missing");
-	if (date_parse(t->trade_date, &d) != 0)
-		return s_fail(err, errlen, "trade: trade_date '%.16s' is not YYYY-MM-DD",
-		              t->trade_date);
+	/* The last date found good, per thread: a replay's or a filing's
+	 * trades share theirs, and the check is a function of the string. */
+	if (s_date_ok[0] == '\0' || memcmp(t->trade_date, s_date_ok, sizeof(s_date_ok)) != 0) {
+		if (date_parse(t->trade_date, &d) != 0)
+			return s_fail(err, errlen, "trade: trade_date '%.16s' is not YYYY-MM-DD",
+			              t->trade_date);
+		memcpy(s_date_ok, t->trade_date, sizeof(s_date_ok));
+	}
 	if (!s_str_present(t->ticker))
 		return s_fail(err, errlen, "trade: ticker missing");
 	for (const char *p = t->ticker; *p != '\0'; p++)
@@ -338,13 +345,17 @@ static int s_validate_trade(const trade_t *t, char *err, size_t errlen)
 		return s_fail(err, errlen, "trade: shares_after out of range");
 	if (t->direct < -1 || t->direct > 1)
 		return s_fail(err, errlen, "trade: direct out of range");
-	if (t->instrument != NULL) {
-		const instrument_t *i = t->instrument;
-		if (!s_num_ok(i->shares_outstanding, true, 0, NUM_MAX))
-			return s_fail(err, errlen, "instrument: shares_outstanding out of range");
-		if (!s_num_ok(i->market_cap, true, 0, NUM_MAX * 1e3))
-			return s_fail(err, errlen, "instrument: market_cap out of range");
-	}
+	if (t->instrument != NULL)
+		return instrument_validate(t->instrument, err, errlen);
+	return 0;
+}
+
+int instrument_validate(const instrument_t *i, char *err, size_t errlen)
+{
+	if (!s_num_ok(i->shares_outstanding, true, 0, NUM_MAX))
+		return s_fail(err, errlen, "instrument: shares_outstanding out of range");
+	if (!s_num_ok(i->market_cap, true, 0, NUM_MAX * 1e3))
+		return s_fail(err, errlen, "instrument: market_cap out of range");
 	return 0;
 }
 

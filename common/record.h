@@ -193,6 +193,8 @@ const char *record_key(const record_t *r);
  * it; producers call it before sending.
  */
 int record_validate(const record_t *r, char *err, size_t errlen);
+/* The instrument's part of those checks (its numbers' ranges). */
+int instrument_validate(const instrument_t *ins, char *err, size_t errlen);
 
 /* ---- msgpack (record_msgpack.c) ---- */
 
@@ -213,6 +215,37 @@ int record_to_msgpack(const record_t *r, char **out, size_t *outlen, char *err, 
  */
 int record_from_msgpack(const void *buf, size_t len, record_t *r, char *err, size_t errlen);
 
+/* What record_from_msgpack_info tells about the bytes it decoded. */
+struct record_mp_info {
+	/* The bytes are exactly what record_to_msgpack writes for the decoded
+	 * record (keys in the contract's order, every field present, the
+	 * smallest headers, whole numbers as integers, times as formatted). */
+	bool canonical;
+	/* A trade's "instrument" value lies at bytes [instr_off, instr_off +
+	 * instr_len) (set only when canonical). */
+	size_t instr_off, instr_len;
+};
+
+/* record_from_msgpack, and *info filled on success (zeroed on failure). */
+int record_from_msgpack_info(const void *buf, size_t len, record_t *r, struct record_mp_info *info,
+                             char *err, size_t errlen);
+
+/*
+ * The msgpack of a trade whose canonical encoding is mp (info from
+ * record_from_msgpack_info, canonical) with its instrument replaced by ins
+ * (NULL: null): the bytes record_to_msgpack writes for that trade, made by
+ * copying mp around the instrument's new encoding.  They are written to
+ * *buf, a malloc'd buffer of *cap bytes (or NULL and 0) that the caller
+ * keeps from call to call and frees; it is grown as needed.  0 with
+ * *outlen set, or -1 (err says why: not canonical, an invalid instrument,
+ * too large); the caller then encodes the record itself, which reports as
+ * it always did.
+ */
+int record_trade_msgpack_with_instrument(const void *mp, size_t len,
+                                         const struct record_mp_info *info, const instrument_t *ins,
+                                         char **buf, size_t *cap, size_t *outlen, char *err,
+                                         size_t errlen);
+
 /* ---- JSON lines (record_json.c) ---- */
 
 /* Encode r as one JSON object with no newline.  *out malloc'd. */
@@ -221,6 +254,16 @@ int record_to_json(const record_t *r, char **out, size_t *outlen, char *err, siz
 /* Decode one JSON object (one line, without its newline); the same checks as
  * record_from_msgpack. */
 int record_from_json(const char *buf, size_t len, record_t *r, char *err, size_t errlen);
+
+/*
+ * record_from_json, and on success the msgpack the line was read into (the
+ * map as written, keys in the line's order; *mp valid until the next call
+ * on this thread) with what record_from_msgpack_info said of it: when
+ * info->canonical, those bytes are exactly record_to_msgpack's for *r, and
+ * may be sent as they are.
+ */
+int record_from_json_info(const char *buf, size_t len, record_t *r, struct record_mp_info *info,
+                          const void **mp, size_t *mplen, char *err, size_t errlen);
 
 /* Translate an encoded record (from record_to_msgpack or an already
  * validated message) to its JSON text without decoding it into a record:

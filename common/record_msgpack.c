@@ -52,6 +52,7 @@ struct field {
 	size_t off;
 	size_t count_off; /* F_STRARR: offset of the size_t count */
 	size_t namelen;   /* strlen(name), so key lookups need no strlen */
+	char padded[24];  /* the name again, zero-padded: copied whole by s_put_key */
 };
 
 #define T(f) offsetof(trade_t, f)
@@ -62,92 +63,98 @@ struct field {
 #define N(f) offsetof(instrument_t, f)
 #define END_FIELD                                                                                  \
 	{                                                                                          \
-		NULL, F_STR, 0, 0, 0                                                               \
+		NULL, F_STR, 0, 0, 0, ""                                                           \
 	}
 
 static const struct field s_instrument_fields[] = {
-	{ "figi", F_STR, N(figi), 0, sizeof("figi") - 1 },
-	{ "composite_figi", F_STR, N(composite_figi), 0, sizeof("composite_figi") - 1 },
-	{ "share_class_figi", F_STR, N(share_class_figi), 0, sizeof("share_class_figi") - 1 },
-	{ "ticker", F_STR, N(ticker), 0, sizeof("ticker") - 1 },
-	{ "exch_code", F_STR, N(exch_code), 0, sizeof("exch_code") - 1 },
-	{ "name", F_STR, N(name), 0, sizeof("name") - 1 },
-	{ "security_type", F_STR, N(security_type), 0, sizeof("security_type") - 1 },
-	{ "market_sector", F_STR, N(market_sector), 0, sizeof("market_sector") - 1 },
-	{ "isin", F_STR, N(isin), 0, sizeof("isin") - 1 },
-	{ "shares_outstanding", F_NUM, N(shares_outstanding), 0, sizeof("shares_outstanding") - 1 },
-	{ "market_cap", F_NUM, N(market_cap), 0, sizeof("market_cap") - 1 },
+	{ "figi", F_STR, N(figi), 0, sizeof("figi") - 1, "figi" },
+	{ "composite_figi", F_STR, N(composite_figi), 0, sizeof("composite_figi") - 1,
+	  "composite_figi" },
+	{ "share_class_figi", F_STR, N(share_class_figi), 0, sizeof("share_class_figi") - 1,
+	  "share_class_figi" },
+	{ "ticker", F_STR, N(ticker), 0, sizeof("ticker") - 1, "ticker" },
+	{ "exch_code", F_STR, N(exch_code), 0, sizeof("exch_code") - 1, "exch_code" },
+	{ "name", F_STR, N(name), 0, sizeof("name") - 1, "name" },
+	{ "security_type", F_STR, N(security_type), 0, sizeof("security_type") - 1,
+	  "security_type" },
+	{ "market_sector", F_STR, N(market_sector), 0, sizeof("market_sector") - 1,
+	  "market_sector" },
+	{ "isin", F_STR, N(isin), 0, sizeof("isin") - 1, "isin" },
+	{ "shares_outstanding", F_NUM, N(shares_outstanding), 0, sizeof("shares_outstanding") - 1,
+	  "shares_outstanding" },
+	{ "market_cap", F_NUM, N(market_cap), 0, sizeof("market_cap") - 1, "market_cap" },
 	END_FIELD,
 };
 
 static const struct field s_trade_fields[] = {
-	{ "key", F_STR, T(key), 0, sizeof("key") - 1 },
-	{ "source", F_STR, T(source), 0, sizeof("source") - 1 },
-	{ "accession", F_STR, T(accession), 0, sizeof("accession") - 1 },
-	{ "url", F_STR, T(url), 0, sizeof("url") - 1 },
-	{ "filed_at", F_TIME, T(filed_at), 0, sizeof("filed_at") - 1 },
-	{ "trade_date", F_DATE, T(trade_date), 0, sizeof("trade_date") - 1 },
-	{ "ticker", F_STR, T(ticker), 0, sizeof("ticker") - 1 },
-	{ "issuer", F_STR, T(issuer), 0, sizeof("issuer") - 1 },
-	{ "issuer_cik", F_STR, T(issuer_cik), 0, sizeof("issuer_cik") - 1 },
-	{ "owner", F_STR, T(owner), 0, sizeof("owner") - 1 },
-	{ "owner_cik", F_STR, T(owner_cik), 0, sizeof("owner_cik") - 1 },
-	{ "title", F_STR, T(title), 0, sizeof("title") - 1 },
-	{ "roles", F_ROLES, T(roles), 0, sizeof("roles") - 1 },
-	{ "code", F_CODE, T(code), 0, sizeof("code") - 1 },
-	{ "shares", F_NUM, T(shares), 0, sizeof("shares") - 1 },
-	{ "price", F_NUM, T(price), 0, sizeof("price") - 1 },
-	{ "value", F_NUM, T(value), 0, sizeof("value") - 1 },
-	{ "shares_after", F_NUM, T(shares_after), 0, sizeof("shares_after") - 1 },
-	{ "direct", F_TRI, T(direct), 0, sizeof("direct") - 1 },
-	{ "planned", F_BOOL, T(planned), 0, sizeof("planned") - 1 },
-	{ "amendment", F_BOOL, T(amendment), 0, sizeof("amendment") - 1 },
-	{ "instrument", F_INSTR, T(instrument), 0, sizeof("instrument") - 1 },
+	{ "key", F_STR, T(key), 0, sizeof("key") - 1, "key" },
+	{ "source", F_STR, T(source), 0, sizeof("source") - 1, "source" },
+	{ "accession", F_STR, T(accession), 0, sizeof("accession") - 1, "accession" },
+	{ "url", F_STR, T(url), 0, sizeof("url") - 1, "url" },
+	{ "filed_at", F_TIME, T(filed_at), 0, sizeof("filed_at") - 1, "filed_at" },
+	{ "trade_date", F_DATE, T(trade_date), 0, sizeof("trade_date") - 1, "trade_date" },
+	{ "ticker", F_STR, T(ticker), 0, sizeof("ticker") - 1, "ticker" },
+	{ "issuer", F_STR, T(issuer), 0, sizeof("issuer") - 1, "issuer" },
+	{ "issuer_cik", F_STR, T(issuer_cik), 0, sizeof("issuer_cik") - 1, "issuer_cik" },
+	{ "owner", F_STR, T(owner), 0, sizeof("owner") - 1, "owner" },
+	{ "owner_cik", F_STR, T(owner_cik), 0, sizeof("owner_cik") - 1, "owner_cik" },
+	{ "title", F_STR, T(title), 0, sizeof("title") - 1, "title" },
+	{ "roles", F_ROLES, T(roles), 0, sizeof("roles") - 1, "roles" },
+	{ "code", F_CODE, T(code), 0, sizeof("code") - 1, "code" },
+	{ "shares", F_NUM, T(shares), 0, sizeof("shares") - 1, "shares" },
+	{ "price", F_NUM, T(price), 0, sizeof("price") - 1, "price" },
+	{ "value", F_NUM, T(value), 0, sizeof("value") - 1, "value" },
+	{ "shares_after", F_NUM, T(shares_after), 0, sizeof("shares_after") - 1, "shares_after" },
+	{ "direct", F_TRI, T(direct), 0, sizeof("direct") - 1, "direct" },
+	{ "planned", F_BOOL, T(planned), 0, sizeof("planned") - 1, "planned" },
+	{ "amendment", F_BOOL, T(amendment), 0, sizeof("amendment") - 1, "amendment" },
+	{ "instrument", F_INSTR, T(instrument), 0, sizeof("instrument") - 1, "instrument" },
 	END_FIELD,
 };
 
 static const struct field s_intent_fields[] = {
-	{ "id", F_STR, I(id), 0, sizeof("id") - 1 },
-	{ "rule", F_STR, I(rule), 0, sizeof("rule") - 1 },
-	{ "side", F_SIDE, I(side), 0, sizeof("side") - 1 },
-	{ "ticker", F_STR, I(ticker), 0, sizeof("ticker") - 1 },
-	{ "figi", F_STR, I(figi), 0, sizeof("figi") - 1 },
-	{ "isin", F_STR, I(isin), 0, sizeof("isin") - 1 },
-	{ "qty", F_NUM, I(qty), 0, sizeof("qty") - 1 },
-	{ "notional", F_NUM, I(notional), 0, sizeof("notional") - 1 },
-	{ "ref_price", F_NUM, I(ref_price), 0, sizeof("ref_price") - 1 },
-	{ "evidence", F_STRARR, I(evidence), I(n_evidence), sizeof("evidence") - 1 },
-	{ "reason", F_STR, I(reason), 0, sizeof("reason") - 1 },
-	{ "created_at", F_TIME, I(created_at), 0, sizeof("created_at") - 1 },
-	{ "expires_at", F_TIME, I(expires_at), 0, sizeof("expires_at") - 1 },
+	{ "id", F_STR, I(id), 0, sizeof("id") - 1, "id" },
+	{ "rule", F_STR, I(rule), 0, sizeof("rule") - 1, "rule" },
+	{ "side", F_SIDE, I(side), 0, sizeof("side") - 1, "side" },
+	{ "ticker", F_STR, I(ticker), 0, sizeof("ticker") - 1, "ticker" },
+	{ "figi", F_STR, I(figi), 0, sizeof("figi") - 1, "figi" },
+	{ "isin", F_STR, I(isin), 0, sizeof("isin") - 1, "isin" },
+	{ "qty", F_NUM, I(qty), 0, sizeof("qty") - 1, "qty" },
+	{ "notional", F_NUM, I(notional), 0, sizeof("notional") - 1, "notional" },
+	{ "ref_price", F_NUM, I(ref_price), 0, sizeof("ref_price") - 1, "ref_price" },
+	{ "evidence", F_STRARR, I(evidence), I(n_evidence), sizeof("evidence") - 1, "evidence" },
+	{ "reason", F_STR, I(reason), 0, sizeof("reason") - 1, "reason" },
+	{ "created_at", F_TIME, I(created_at), 0, sizeof("created_at") - 1, "created_at" },
+	{ "expires_at", F_TIME, I(expires_at), 0, sizeof("expires_at") - 1, "expires_at" },
 	END_FIELD,
 };
 
 static const struct field s_order_fields[] = {
-	{ "intent", F_STR, O(intent), 0, sizeof("intent") - 1 },
-	{ "broker", F_STR, O(broker), 0, sizeof("broker") - 1 },
-	{ "status", F_STATUS, O(status), 0, sizeof("status") - 1 },
-	{ "broker_order_id", F_STR, O(broker_order_id), 0, sizeof("broker_order_id") - 1 },
-	{ "qty", F_NUM, O(qty), 0, sizeof("qty") - 1 },
-	{ "price", F_NUM, O(price), 0, sizeof("price") - 1 },
-	{ "reason", F_STR, O(reason), 0, sizeof("reason") - 1 },
-	{ "at", F_TIME, O(at), 0, sizeof("at") - 1 },
+	{ "intent", F_STR, O(intent), 0, sizeof("intent") - 1, "intent" },
+	{ "broker", F_STR, O(broker), 0, sizeof("broker") - 1, "broker" },
+	{ "status", F_STATUS, O(status), 0, sizeof("status") - 1, "status" },
+	{ "broker_order_id", F_STR, O(broker_order_id), 0, sizeof("broker_order_id") - 1,
+	  "broker_order_id" },
+	{ "qty", F_NUM, O(qty), 0, sizeof("qty") - 1, "qty" },
+	{ "price", F_NUM, O(price), 0, sizeof("price") - 1, "price" },
+	{ "reason", F_STR, O(reason), 0, sizeof("reason") - 1, "reason" },
+	{ "at", F_TIME, O(at), 0, sizeof("at") - 1, "at" },
 	END_FIELD,
 };
 
 static const struct field s_drop_fields[] = {
-	{ "stage", F_STR, D(stage), 0, sizeof("stage") - 1 },
-	{ "key", F_STR, D(key), 0, sizeof("key") - 1 },
-	{ "reason", F_STR, D(reason), 0, sizeof("reason") - 1 },
+	{ "stage", F_STR, D(stage), 0, sizeof("stage") - 1, "stage" },
+	{ "key", F_STR, D(key), 0, sizeof("key") - 1, "key" },
+	{ "reason", F_STR, D(reason), 0, sizeof("reason") - 1, "reason" },
 	END_FIELD,
 };
 
 static const struct field s_stats_fields[] = {
-	{ "stage", F_STR, S(stage), 0, sizeof("stage") - 1 },
-	{ "in", F_U64, S(in), 0, sizeof("in") - 1 },
-	{ "out", F_U64, S(out), 0, sizeof("out") - 1 },
-	{ "dropped", F_U64, S(dropped), 0, sizeof("dropped") - 1 },
-	{ "errors", F_U64, S(errors), 0, sizeof("errors") - 1 },
+	{ "stage", F_STR, S(stage), 0, sizeof("stage") - 1, "stage" },
+	{ "in", F_U64, S(in), 0, sizeof("in") - 1, "in" },
+	{ "out", F_U64, S(out), 0, sizeof("out") - 1, "out" },
+	{ "dropped", F_U64, S(dropped), 0, sizeof("dropped") - 1, "dropped" },
+	{ "errors", F_U64, S(errors), 0, sizeof("errors") - 1, "errors" },
 	END_FIELD,
 };
 
@@ -195,12 +202,28 @@ static void s_init_nulls(void *base, const struct field *fs)
 	}
 }
 
+/* Each type's fresh record, built once per thread on first use: a decoder
+ * starts every record from a copy instead of walking the field table. */
+static _Thread_local record_t s_fresh[REC_STATS + 1];
+static _Thread_local bool s_fresh_ready;
+
 void record_init(record_t *r, enum record_type type)
 {
-	memset(r, 0, sizeof(*r));
-	r->type = type;
-	if (s_fields_of(type) != NULL)
-		s_init_nulls(&r->u, s_fields_of(type));
+	if ((unsigned)type > REC_STATS) {
+		memset(r, 0, sizeof(*r));
+		r->type = type;
+		return;
+	}
+	if (!s_fresh_ready) {
+		for (int t = REC_NONE; t <= REC_STATS; t++) {
+			memset(&s_fresh[t], 0, sizeof(s_fresh[t]));
+			s_fresh[t].type = (enum record_type)t;
+			if (s_fields_of((enum record_type)t) != NULL)
+				s_init_nulls(&s_fresh[t].u, s_fields_of((enum record_type)t));
+		}
+		s_fresh_ready = true;
+	}
+	memcpy(r, &s_fresh[type], sizeof(*r));
 }
 
 void instrument_init(instrument_t *ins)
@@ -220,13 +243,18 @@ static _Thread_local int64_t s_fmt_t = REC_NULL_TIME;
 static _Thread_local char s_fmt_s[TIME_RFC3339_LEN];
 static _Thread_local size_t s_fmt_len;
 
-static void s_pack_time(struct mpbuf *b, int64_t t)
+static void s_fmt_time(int64_t t)
 {
 	if (t != s_fmt_t || s_fmt_len == 0) {
 		time_format_rfc3339(t, s_fmt_s, sizeof(s_fmt_s));
 		s_fmt_len = strlen(s_fmt_s);
 		s_fmt_t = t;
 	}
+}
+
+static void s_pack_time(struct mpbuf *b, int64_t t)
+{
+	s_fmt_time(t);
 	mp_put_str(b, s_fmt_s, s_fmt_len);
 }
 
@@ -248,6 +276,19 @@ static void s_pack_num(struct mpbuf *b, double x)
 }
 
 static void s_pack_fields(struct mpbuf *b, const void *base, const struct field *fs);
+
+/* A field's name as msgpack-c packs it (a fixstr: every name is shorter
+ * than 32 bytes), with one fixed-size copy instead of a call to memcpy. */
+static inline void s_put_key(struct mpbuf *b, const struct field *f)
+{
+	unsigned char *d = mpbuf_room(b, 1 + sizeof(f->padded));
+
+	if (d == NULL)
+		return;
+	d[0] = (unsigned char)(0xa0 | f->namelen);
+	memcpy(d + 1, f->padded, sizeof(f->padded));
+	b->len += 1 + f->namelen;
+}
 
 static void s_pack_field(struct mpbuf *b, const void *base, const struct field *f)
 {
@@ -343,7 +384,7 @@ static void s_pack_fields(struct mpbuf *b, const void *base, const struct field 
 {
 	mp_put_cont(b, s_count_fields(fs), true);
 	for (const struct field *f = fs; f->name != NULL; f++) {
-		mp_put_str(b, f->name, f->namelen);
+		s_put_key(b, f);
 		s_pack_field(b, base, f);
 	}
 }
@@ -374,7 +415,7 @@ int record_to_msgpack(const record_t *r, char **out, size_t *outlen, char *err, 
 	mp_put_str(&b, "v", 1);
 	mp_put_int64(&b, RECORD_VERSION);
 	for (const struct field *f = fs; f->name != NULL; f++) {
-		mp_put_str(&b, f->name, f->namelen);
+		s_put_key(&b, f);
 		s_pack_field(&b, &r->u, f);
 	}
 	if (b.oom) {
@@ -766,6 +807,16 @@ static int s_get_small(const msgpack_object *o, const char *name, char *buf, siz
 static int s_decode_fields(const msgpack_object *map, void *base, const struct field *fs,
                            const char *what, bool skip_type_v, char *err, size_t errlen);
 
+/*
+ * The last time string parsed, per thread, and its value: the trades of
+ * one filing (and of a replay) share their filed_at, so most times are
+ * read without parsing.  Parsing is a function of the string alone, so
+ * the answer is the one parsing would give.
+ */
+static _Thread_local char s_parsed_s[64];
+static _Thread_local size_t s_parsed_len; /* 0: none yet */
+static _Thread_local int64_t s_parsed_t;
+
 static int s_decode_field(const msgpack_object *v, void *base, const struct field *f, char *err,
                           size_t errlen)
 {
@@ -796,12 +847,21 @@ static int s_decode_field(const msgpack_object *v, void *base, const struct fiel
 	case F_TIME:
 		if (is_nil)
 			return 0;
+		if (v->type == MSGPACK_OBJECT_STR && s_parsed_len != 0 &&
+		    v->via.str.size == s_parsed_len &&
+		    memcmp(v->via.str.ptr, s_parsed_s, s_parsed_len) == 0) {
+			*AT(base, f->off, int64_t) = s_parsed_t;
+			return 0;
+		}
 		if (s_get_small(v, f->name, small, sizeof(small), err, errlen) != 0)
 			return -1;
 		if (time_parse_rfc3339(small, AT(base, f->off, int64_t)) != 0) {
 			snprintf(err, errlen, "%s: '%s' is not an RFC 3339 time", f->name, small);
 			return -1;
 		}
+		s_parsed_len = v->via.str.size;
+		memcpy(s_parsed_s, small, s_parsed_len);
+		s_parsed_t = *AT(base, f->off, int64_t);
 		return 0;
 	case F_DATE:
 		if (s_get_small(v, f->name, small, 11, err, errlen) != 0)
@@ -997,7 +1057,7 @@ static int s_decode_fields(const msgpack_object *map, void *base, const struct f
 static _Thread_local msgpack_object *s_pool;
 static _Thread_local size_t s_pool_cap;
 
-int record_from_msgpack(const void *buf, size_t len, record_t *r, char *err, size_t errlen)
+int record_mp_decode_tree(const void *buf, size_t len, record_t *r, char *err, size_t errlen)
 {
 	msgpack_object stack_pool[POOL_STACK], *pool = stack_pool, *next;
 	msgpack_object root_obj, *root = &root_obj;
@@ -1076,4 +1136,496 @@ out:
 	if (rc != 0)
 		record_free(r);
 	return rc;
+}
+
+/* ---- the one-pass reader ----
+ *
+ * What the stages send each other is well formed and in the order
+ * record_to_msgpack writes, so the common case is read in one pass straight
+ * into the record: no tree, each byte looked at once.  The reader accepts
+ * only what the tree decoder (record_mp_decode_tree) accepts and fills the
+ * record the same way (the same s_decode_field for every scalar, the same
+ * checks for roles, evidence and the instrument, record_validate last).
+ * At the first thing it does not expect, an error, "type" and "v" not
+ * first, a repeated or unknown key, it declines, and the tree decoder
+ * decodes the message from the start: refusals keep their reasons.
+ *
+ * On the way it notes whether the bytes are the canonical encoding of the
+ * record they decode to, the bytes record_to_msgpack writes for it: every
+ * header the smallest (msgpack-c's forms, record_priv.h), whole numbers
+ * below 2^53 as integers and other numbers as float64, times as
+ * time_format_rfc3339 writes them, roles in bit order, and every field
+ * present in the table's order.  The mapper then adds the instrument by
+ * copying instead of encoding the trade again.
+ */
+
+struct mprd {
+	const unsigned char *buf; /* the message */
+	const unsigned char *p;   /* the next byte */
+	const unsigned char *end; /* one past the message */
+	bool canon;               /* all read so far is written as record_to_msgpack would */
+};
+
+/* Bytes of payload msgpack-c writes after the first byte for unsigned v
+ * (0: a positive fixint). */
+static int s_uint_width(uint64_t v)
+{
+	return v < 128 ? 0 : v < 256 ? 1 : v < 65536 ? 2 : v <= UINT32_MAX ? 4 : 8;
+}
+
+/* The same for negative v (0: a negative fixint). */
+static int s_neg_width(int64_t v)
+{
+	return v >= -32 ? 0 : v >= -128 ? 1 : v >= -32768 ? 2 : v >= INT32_MIN ? 4 : 8;
+}
+
+/*
+ * Read one object at rd->p into o, as s_walk fills it, except that a
+ * container gets its size and no children: the caller reads them next.
+ * 0, or -1 when the bytes end early or hold a type records never use
+ * (bin, ext, reserved).  A header that is not the smallest, an integer
+ * not in msgpack-c's form, a float32, or a whole float64 below 2^53 clear
+ * rd->canon.
+ */
+static int s_rd(struct mprd *rd, msgpack_object *o)
+{
+	size_t left = (size_t)(rd->end - rd->p);
+	uint64_t n, u;
+	unsigned char b;
+	int w;
+
+	if (left == 0)
+		return -1;
+	b = *rd->p++;
+	left--;
+	if (b <= 0x7f) {
+		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+		o->via.u64 = b;
+		return 0;
+	}
+	if (b >= 0xe0) {
+		o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
+		o->via.i64 = (int8_t)b;
+		return 0;
+	}
+	if (b <= 0x8f) {
+		n = b & 0x0f;
+		goto map;
+	}
+	if (b <= 0x9f) {
+		n = b & 0x0f;
+		goto array;
+	}
+	if (b <= 0xbf) {
+		n = b & 0x1f;
+		goto str;
+	}
+	switch (b) {
+	case 0xc0:
+		o->type = MSGPACK_OBJECT_NIL;
+		return 0;
+	case 0xc2:
+	case 0xc3:
+		o->type = MSGPACK_OBJECT_BOOLEAN;
+		o->via.boolean = b == 0xc3;
+		return 0;
+	case 0xcc:
+	case 0xcd:
+	case 0xce:
+	case 0xcf:
+		w = 1 << (b - 0xcc);
+		if (left < (size_t)w)
+			return -1;
+		u = s_be(rd->p, w);
+		rd->p += w;
+		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+		o->via.u64 = u;
+		if (s_uint_width(u) != w)
+			rd->canon = false;
+		return 0;
+	case 0xd0:
+	case 0xd1:
+	case 0xd2:
+	case 0xd3: {
+		int64_t v;
+		w = 1 << (b - 0xd0);
+		if (left < (size_t)w)
+			return -1;
+		v = s_sbe(rd->p, w);
+		rd->p += w;
+		s_set_int(o, v);
+		if (v >= 0 || s_neg_width(v) != w) /* msgpack-c writes v >= 0 unsigned */
+			rd->canon = false;
+		return 0;
+	}
+	case 0xca: {
+		uint32_t bits;
+		float f;
+		if (left < 4)
+			return -1;
+		bits = (uint32_t)s_be(rd->p, 4);
+		rd->p += 4;
+		memcpy(&f, &bits, sizeof(f));
+		o->type = MSGPACK_OBJECT_FLOAT32;
+		o->via.f64 = f;
+		rd->canon = false; /* records are written with float64 only */
+		return 0;
+	}
+	case 0xcb: {
+		uint64_t bits;
+		double d;
+		if (left < 8)
+			return -1;
+		bits = s_be(rd->p, 8);
+		rd->p += 8;
+		memcpy(&d, &bits, sizeof(d));
+		o->type = MSGPACK_OBJECT_FLOAT64;
+		o->via.f64 = d;
+		if (d == trunc(d) && fabs(d) < 9007199254740992.0) /* s_pack_num: an integer */
+			rd->canon = false;
+		return 0;
+	}
+	case 0xd9:
+	case 0xda:
+	case 0xdb:
+		w = 1 << (b - 0xd9);
+		if (left < (size_t)w)
+			return -1;
+		n = s_be(rd->p, w);
+		rd->p += w;
+		if (mp_str_hdr_len(n) != (size_t)w + 1)
+			rd->canon = false;
+		goto str;
+	case 0xdc:
+	case 0xdd:
+	case 0xde:
+	case 0xdf:
+		w = (b == 0xdc || b == 0xde) ? 2 : 4;
+		if (left < (size_t)w)
+			return -1;
+		n = s_be(rd->p, w);
+		rd->p += w;
+		if (mp_cont_hdr_len(n) != (size_t)w + 1)
+			rd->canon = false;
+		if (b >= 0xde)
+			goto map;
+		goto array;
+	default:
+		return -1;
+	}
+str:
+	if ((size_t)(rd->end - rd->p) < n)
+		return -1;
+	o->type = MSGPACK_OBJECT_STR;
+	o->via.str.size = (uint32_t)n;
+	o->via.str.ptr = (const char *)rd->p;
+	rd->p += n;
+	return 0;
+map:
+	o->type = MSGPACK_OBJECT_MAP;
+	o->via.map.size = (uint32_t)n;
+	o->via.map.ptr = NULL;
+	return 0;
+array:
+	o->type = MSGPACK_OBJECT_ARRAY;
+	o->via.array.size = (uint32_t)n;
+	o->via.array.ptr = NULL;
+	return 0;
+}
+
+/* The items of a roles array whose header is v (s_decode_field's F_ROLES). */
+static int s_rd_roles(struct mprd *rd, const msgpack_object *v, unsigned *out)
+{
+	unsigned roles = 0;
+
+	if (v->type != MSGPACK_OBJECT_ARRAY)
+		return -1;
+	for (uint32_t i = 0; i < v->via.array.size; i++) {
+		msgpack_object it;
+		unsigned r;
+
+		if (s_rd(rd, &it) != 0 || it.type != MSGPACK_OBJECT_STR)
+			return -1;
+		for (r = 0; r < 4; r++)
+			if (s_key_is(&it, s_role_names[r]))
+				break;
+		if (r == 4)
+			return -1;
+		if ((roles >> r) != 0) /* out of bit order, or repeated */
+			rd->canon = false;
+		roles |= 1u << r;
+	}
+	*out = roles;
+	return 0;
+}
+
+/* The items of a string array whose header is v (s_decode_field's
+ * F_STRARR). */
+static int s_rd_strarr(struct mprd *rd, const msgpack_object *v, void *base, const struct field *f)
+{
+	char ***items = AT(base, f->off, char **);
+	size_t *count = AT(base, f->count_off, size_t);
+	char sub[256];
+
+	if (v->type != MSGPACK_OBJECT_ARRAY || v->via.array.size > RECORD_MAX_EVIDENCE)
+		return -1;
+	if (v->via.array.size == 0)
+		return 0;
+	*items = calloc(v->via.array.size, sizeof(char *));
+	if (*items == NULL)
+		return -1;
+	for (uint32_t i = 0; i < v->via.array.size; i++) {
+		msgpack_object it;
+
+		if (s_rd(rd, &it) != 0 ||
+		    s_get_str(&it, f->name, &(*items)[i], sub, sizeof(sub)) != 0)
+			return -1;
+		(*count)++;
+	}
+	return 0;
+}
+
+/* memcmp(a, b, n) == 0 for the short names of the tables, in a few loads:
+ * the first and the last word of each, overlapping when n is not a
+ * multiple of the word. */
+static inline bool s_same_bytes(const unsigned char *a, const unsigned char *b, size_t n)
+{
+	uint64_t x, y;
+	uint32_t u, v, u2, v2;
+	uint16_t h, k, h2, k2;
+
+	if (n >= 8) {
+		for (; n > 8; n -= 8, a += 8, b += 8) {
+			memcpy(&x, a, 8);
+			memcpy(&y, b, 8);
+			if (x != y)
+				return false;
+		}
+		memcpy(&x, a + n - 8, 8);
+		memcpy(&y, b + n - 8, 8);
+		return x == y;
+	}
+	if (n >= 4) {
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		memcpy(&u2, a + n - 4, 4);
+		memcpy(&v2, b + n - 4, 4);
+		return u == v && u2 == v2;
+	}
+	if (n >= 2) {
+		memcpy(&h, a, 2);
+		memcpy(&k, b, 2);
+		memcpy(&h2, a + n - 2, 2);
+		memcpy(&k2, b + n - 2, 2);
+		return h == k && h2 == k2;
+	}
+	return n == 0 || a[0] == b[0];
+}
+
+/* Whether the bytes at rd->p are f's name as a fixstr (every field name is
+ * shorter than 32 bytes), which is how record_to_msgpack writes it. */
+static bool s_next_key_is(const struct mprd *rd, const struct field *f)
+{
+	const unsigned char *p = rd->p;
+	size_t n = f->namelen;
+
+	if (f->name == NULL || (size_t)(rd->end - p) <= n || p[0] != (0xa0 | n))
+		return false;
+	return s_same_bytes(p + 1, (const unsigned char *)f->name, n);
+}
+
+/*
+ * Read n map entries into the struct at base by the table fs of nfs
+ * fields (s_decode_fields' rules: known keys, each at most once).  A
+ * trade's instrument span goes to info when info is not NULL.  0, or -1:
+ * declined (what was decoded stays in base, for record_free).
+ */
+static int s_rd_fields(struct mprd *rd, uint32_t n, void *base, const struct field *fs, size_t nfs,
+                       struct record_mp_info *info)
+{
+	const struct field *next = fs;
+	uint64_t seen = 0;
+	char sub[256];
+
+	if (n != nfs)
+		rd->canon = false;
+	for (uint32_t i = 0; i < n; i++) {
+		const unsigned char *vstart;
+		const struct field *f;
+		msgpack_object k, v;
+		size_t idx;
+
+		if (s_next_key_is(rd, next)) {
+			/* the field after the last one, as record_to_msgpack orders
+			 * them: no search */
+			f = next;
+			rd->p += 1 + f->namelen;
+		} else {
+			if (s_rd(rd, &k) != 0 || k.type != MSGPACK_OBJECT_STR)
+				return -1;
+			f = s_find_field(fs, next, &k);
+			if (f == NULL)
+				return -1;
+		}
+		idx = (size_t)(f - fs);
+		if (seen & (1ull << idx))
+			return -1;
+		seen |= 1ull << idx;
+		if (idx != i)
+			rd->canon = false;
+		next = f + 1;
+		vstart = rd->p;
+		if (s_rd(rd, &v) != 0)
+			return -1;
+		switch (f->kind) {
+		case F_ROLES:
+			if (s_rd_roles(rd, &v, AT(base, f->off, unsigned)) != 0)
+				return -1;
+			break;
+		case F_STRARR:
+			if (s_rd_strarr(rd, &v, base, f) != 0)
+				return -1;
+			break;
+		case F_INSTR:
+			if (v.type == MSGPACK_OBJECT_MAP) {
+				instrument_t *ins = calloc(1, sizeof(*ins));
+				if (ins == NULL)
+					return -1;
+				instrument_init(ins);
+				*AT(base, f->off, instrument_t *) =
+				    ins; /* the record's from here */
+				if (s_rd_fields(rd, v.via.map.size, ins, s_instrument_fields,
+				                s_count_fields(s_instrument_fields), NULL) != 0)
+					return -1;
+			} else if (v.type != MSGPACK_OBJECT_NIL) {
+				return -1;
+			}
+			if (info != NULL) {
+				info->instr_off = (size_t)(vstart - rd->buf);
+				info->instr_len = (size_t)(rd->p - vstart);
+			}
+			break;
+		default:
+			if (v.type == MSGPACK_OBJECT_MAP || v.type == MSGPACK_OBJECT_ARRAY ||
+			    s_decode_field(&v, base, f, sub, sizeof(sub)) != 0)
+				return -1;
+			if (f->kind == F_NUM && ((v.type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+			                          v.via.u64 >= (1ull << 53)) ||
+			                         (v.type == MSGPACK_OBJECT_NEGATIVE_INTEGER &&
+			                          v.via.i64 <= -(1ll << 53))))
+				rd->canon = false; /* s_pack_num writes it as a float64 */
+			if (f->kind == F_TIME && v.type == MSGPACK_OBJECT_STR) {
+				s_fmt_time(*AT(base, f->off, int64_t));
+				if (v.via.str.size != s_fmt_len ||
+				    memcmp(v.via.str.ptr, s_fmt_s, s_fmt_len) != 0)
+					rd->canon = false;
+			}
+			break;
+		}
+	}
+	return 0;
+}
+
+/* The one-pass reader: 0 with *r and *info filled, or -1 (declined, *r
+ * zeroed). */
+static int s_rd_record(const void *buf, size_t len, record_t *r, struct record_mp_info *info)
+{
+	struct mprd rd = { buf, buf, (const unsigned char *)buf + len, true };
+	enum record_type type = REC_NONE;
+	const struct field *fs;
+	msgpack_object root, k, v;
+
+	if (len == 0 || len > RECORD_MAX_BYTES)
+		return -1;
+	if (s_rd(&rd, &root) != 0 || root.type != MSGPACK_OBJECT_MAP || root.via.map.size < 2)
+		return -1;
+	if (s_rd(&rd, &k) != 0 || !s_key_is(&k, "type") || s_rd(&rd, &v) != 0)
+		return -1;
+	for (int t = REC_TRADE; t <= REC_STATS; t++)
+		if (s_key_is(&v, record_type_name((enum record_type)t))) {
+			type = (enum record_type)t;
+			break;
+		}
+	if (type == REC_NONE)
+		return -1;
+	if (s_rd(&rd, &k) != 0 || !s_key_is(&k, "v") || s_rd(&rd, &v) != 0 ||
+	    v.type != MSGPACK_OBJECT_POSITIVE_INTEGER || v.via.u64 != RECORD_VERSION)
+		return -1;
+	record_init(r, type);
+	fs = s_fields_of(type);
+	if (s_rd_fields(&rd, root.via.map.size - 2, &r->u, fs, s_count_fields(fs), info) != 0 ||
+	    rd.p != rd.end || record_validate(r, NULL, 0) != 0) {
+		record_free(r);
+		return -1;
+	}
+	info->canonical = rd.canon;
+	return 0;
+}
+
+int record_from_msgpack_info(const void *buf, size_t len, record_t *r, struct record_mp_info *info,
+                             char *err, size_t errlen)
+{
+	struct record_mp_info scratch;
+
+	if (info == NULL)
+		info = &scratch;
+	memset(info, 0, sizeof(*info));
+	if (s_rd_record(buf, len, r, info) == 0) {
+		if (!info->canonical)
+			info->instr_off = info->instr_len = 0;
+		return 0;
+	}
+	memset(info, 0, sizeof(*info));
+	return record_mp_decode_tree(buf, len, r, err, errlen);
+}
+
+int record_from_msgpack(const void *buf, size_t len, record_t *r, char *err, size_t errlen)
+{
+	return record_from_msgpack_info(buf, len, r, NULL, err, errlen);
+}
+
+/*
+ * A canonical trade's bytes are the encodings of its fields one after the
+ * other, so replacing the instrument's value gives the encoding of the
+ * trade with the new instrument: the copy around it is all the work.  The
+ * checks are record_to_msgpack's (the rest of the trade passed them when it
+ * was decoded, and is not changed).
+ */
+int record_trade_msgpack_with_instrument(const void *mp, size_t len,
+                                         const struct record_mp_info *info, const instrument_t *ins,
+                                         char **buf, size_t *cap, size_t *outlen, char *err,
+                                         size_t errlen)
+{
+	const unsigned char *in = mp;
+	struct mpbuf b = { (unsigned char *)*buf, 0, *cap, false };
+
+	*outlen = 0;
+	if (info == NULL || !info->canonical || info->instr_len == 0 || info->instr_off >= len ||
+	    info->instr_len > len - info->instr_off) {
+		snprintf(err, errlen, "trade: not a canonical encoding");
+		return -1;
+	}
+	if (ins != NULL && instrument_validate(ins, err, errlen) != 0)
+		return -1;
+	(void)mpbuf_room(&b, len + 512);
+	mpbuf_put(&b, in, info->instr_off);
+	if (ins == NULL)
+		mp_put_nil(&b);
+	else
+		s_pack_fields(&b, ins, s_instrument_fields);
+	mpbuf_put(&b, in + info->instr_off + info->instr_len,
+	          len - info->instr_off - info->instr_len);
+	*buf = (char *)b.p; /* grown or not, still the caller's */
+	*cap = b.cap;
+	if (b.oom) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (b.len > RECORD_MAX_BYTES) {
+		snprintf(err, errlen, "trade: encoded record is %zu bytes, more than %d", b.len,
+		         RECORD_MAX_BYTES);
+		return -1;
+	}
+	*outlen = b.len;
+	return 0;
 }

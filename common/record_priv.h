@@ -249,4 +249,13 @@ static inline void mp_put_double(struct mpbuf *b, double x)
  */
 int record_mp_prescan(const void *buf, size_t len, size_t *nobj, char *err, size_t errlen);
 
+/*
+ * The reference decoder behind record_from_msgpack: the whole buffer walked
+ * into a tree first, then the fields decoded from it.  It takes any input
+ * and gives every refusal its reason; record_from_msgpack's one-pass reader
+ * hands it whatever it does not accept itself, so the two always agree
+ * (test_record compares them).  (record_msgpack.c)
+ */
+int record_mp_decode_tree(const void *buf, size_t len, record_t *r, char *err, size_t errlen);
+
 #endif

@@ -52,6 +52,12 @@ struct wire {
 	int64_t next_stats_ms, next_log_ms, next_watchdog_ms;
 	struct log_limit drop_limit, send_limit;
 	bool out_broken; /* stdout failed (EPIPE): stop, exit 1 */
+
+	/* the message being delivered to on_record (wire_input_msgpack) */
+	const void *cur_mp;
+	size_t cur_len;
+	struct record_mp_info cur_info;
+	char *stdin_mp; /* RECORD_MAX_BYTES: a stdin record's msgpack, once one was read */
 };
 
 static int s_sigpipe[2] = { -1, -1 };
@@ -321,6 +327,7 @@ void wire_free(wire_t **wp)
 	for (int i = 0; i < w->n_locks; i++)
 		close(w->lock_fds[i]);
 	free(w->line);
+	free(w->stdin_mp);
 	free(w);
 	*wp = NULL;
 }
@@ -417,13 +424,23 @@ int wire_emit(wire_t *w, const record_t *r)
 	char err[256];
 	char *mp;
 	size_t len;
-	int rc = 0;
+	int rc;
 
 	if (record_to_msgpack(r, &mp, &len, err, sizeof(err)) != 0) {
 		log_warnx("not emitting an invalid %s record: %s", record_type_name(r->type), err);
 		w->counts.errors++;
 		return -1;
 	}
+	rc = wire_emit_encoded(w, r, mp, len);
+	free(mp);
+	return rc;
+}
+
+int wire_emit_encoded(wire_t *w, const record_t *r, const void *mp, size_t len)
+{
+	char err[256];
+	int rc = 0;
+
 	if (w->out_stdout) {
 		char *js;
 		size_t jlen;
@@ -451,7 +468,6 @@ int wire_emit(wire_t *w, const record_t *r)
 		log_warnx("output: %s record %s not sent", record_type_name(r->type),
 		          record_key(r) ? record_key(r) : "");
 	}
-	free(mp);
 	return rc;
 }
 
@@ -546,6 +562,17 @@ void wire_get_counts(const wire_t *w, struct wire_counts *c)
 
 /* ---- input ---- */
 
+bool wire_input_msgpack(const wire_t *w, const void **mp, size_t *len,
+                        const struct record_mp_info **info)
+{
+	if (w->cur_mp == NULL)
+		return false;
+	*mp = w->cur_mp;
+	*len = w->cur_len;
+	*info = &w->cur_info;
+	return true;
+}
+
 static void s_deliver(wire_t *w, const struct stage_ops *ops, void *ctx, record_t *r)
 {
 	w->counts.in++;
@@ -563,8 +590,7 @@ static int s_read_socket(wire_t *w, const struct stage_ops *ops, void *ctx)
 		char err[256];
 		zmq_msg_t msg;
 		record_t r;
-		int more = 0;
-		size_t sz = sizeof(more);
+		int more;
 
 		zmq_msg_init(&msg);
 		if (zmq_msg_recv(&msg, w->in, ZMQ_DONTWAIT) < 0) {
@@ -572,7 +598,9 @@ static int s_read_socket(wire_t *w, const struct stage_ops *ops, void *ctx)
 			break;
 		}
 		n++;
-		zmq_getsockopt(w->in, ZMQ_RCVMORE, &more, &sz);
+		/* zmq_msg_more: ZMQ_RCVMORE without a socket option call per
+		 * message */
+		more = zmq_msg_more(&msg);
 		if (more) {
 			/* One record is one single-part message; discard the rest. */
 			while (more) {
@@ -580,19 +608,22 @@ static int s_read_socket(wire_t *w, const struct stage_ops *ops, void *ctx)
 				zmq_msg_init(&msg);
 				if (zmq_msg_recv(&msg, w->in, 0) < 0)
 					break;
-				zmq_getsockopt(w->in, ZMQ_RCVMORE, &more, &sz);
+				more = zmq_msg_more(&msg);
 			}
 			zmq_msg_close(&msg);
 			w->counts.in++;
 			wire_drop(w, NULL, "multi-part message");
 			continue;
 		}
-		if (record_from_msgpack(zmq_msg_data(&msg), zmq_msg_size(&msg), &r, err,
-		                        sizeof(err)) != 0) {
+		if (record_from_msgpack_info(zmq_msg_data(&msg), zmq_msg_size(&msg), &r,
+		                             &w->cur_info, err, sizeof(err)) != 0) {
 			w->counts.in++;
 			wire_drop(w, NULL, "bad record: %s", err);
 		} else {
+			w->cur_mp = zmq_msg_data(&msg);
+			w->cur_len = zmq_msg_size(&msg);
 			s_deliver(w, ops, ctx, &r);
+			w->cur_mp = NULL;
 		}
 		zmq_msg_close(&msg);
 		if (ops->input_ready != NULL && !ops->input_ready(ctx))
@@ -604,18 +635,31 @@ static int s_read_socket(wire_t *w, const struct stage_ops *ops, void *ctx)
 static void s_handle_line(wire_t *w, const struct stage_ops *ops, void *ctx, char *line, size_t len)
 {
 	char err[256];
+	const void *mp;
+	size_t mplen;
 	record_t r;
 
 	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' '))
 		len--;
 	if (len == 0)
 		return;
-	if (record_from_json(line, len, &r, err, sizeof(err)) != 0) {
+	if (record_from_json_info(line, len, &r, &w->cur_info, &mp, &mplen, err, sizeof(err)) !=
+	    0) {
 		w->counts.in++;
 		wire_drop(w, NULL, "stdin:%ld: bad record: %s", w->lineno, err);
 		return;
 	}
+	/* A copy: the codec's buffer is reused by any record_from_json the
+	 * stage calls while it handles the record. */
+	if (w->stdin_mp == NULL)
+		w->stdin_mp = malloc(RECORD_MAX_BYTES);
+	if (w->stdin_mp != NULL && mplen <= RECORD_MAX_BYTES) {
+		memcpy(w->stdin_mp, mp, mplen);
+		w->cur_mp = w->stdin_mp;
+		w->cur_len = mplen;
+	}
 	s_deliver(w, ops, ctx, &r);
+	w->cur_mp = NULL;
 }
 
 /* Read what stdin has and handle every complete line; sets w->eof at EOF. */

@@ -81,6 +81,20 @@ int wire_run(wire_t *w, const struct stage_ops *ops, void *ctx);
  * its high-water mark (backpressure), but not past a stop request plus
  * drain_ms.  0, or -1 when the record could not be sent (counted, logged). */
 int wire_emit(wire_t *w, const record_t *r);
+/*
+ * wire_emit for a record already encoded: mp (len bytes, the caller's)
+ * must be exactly record_to_msgpack's bytes for r, which names the record
+ * in log lines only.  The same output, tap and counts as wire_emit(w, r).
+ */
+int wire_emit_encoded(wire_t *w, const record_t *r, const void *mp, size_t len);
+/*
+ * During on_record: the msgpack the record was decoded from (the message,
+ * or the msgpack a JSON line on stdin was read into) and what the decoder
+ * said of it (record_from_msgpack_info).  false outside on_record.  Valid
+ * until on_record returns.
+ */
+bool wire_input_msgpack(const wire_t *w, const void **mp, size_t *len,
+                        const struct record_mp_info **info);
 /* Publish on the tap only (e.g. order events), never blocking. */
 void wire_tap(wire_t *w, const record_t *r);
 /* Refuse one record: a "drop" on the tap, a rate-limited log line, and the

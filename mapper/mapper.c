@@ -154,7 +154,10 @@ struct mapper {
 	struct mjob *q_head, *q_tail;
 	size_t n_queued;
 	struct pend *sec_head, *sec_tail;
-	bool flushing; /* end of input: send batches without waiting */
+	bool flushing;      /* end of input: send batches without waiting */
+	struct pend *fresh; /* the trade on_record is moving, decoded from the current message */
+	char *out_buf;      /* s_send's spliced trades, reused from one to the next */
+	size_t out_cap;
 
 	/* counters and logging */
 	unsigned long requests, failures_in_row;
@@ -194,8 +197,35 @@ static char *s_strdup_or_null(const char *s)
 }
 
 /*
+ * Send p's trade with ins as its instrument.  A trade resolved while its
+ * own message is being delivered (the common case: the caches answer at
+ * once) is not encoded again when that message is in the canonical form
+ * record_to_msgpack writes: the instrument's encoding is spliced into the
+ * received bytes, which gives the same bytes (record.h).  Otherwise, or
+ * when the splice refuses, the whole trade is encoded as before, which
+ * also logs any problem as before.
+ */
+static void s_send(struct mapper *m, struct pend *p, instrument_t *ins)
+{
+	const struct record_mp_info *info;
+	const void *in;
+	char err[256];
+	size_t inlen, outlen;
+
+	p->rec.u.trade.instrument = ins;
+	if (p == m->fresh && wire_input_msgpack(m->w, &in, &inlen, &info) && info->canonical &&
+	    record_trade_msgpack_with_instrument(in, inlen, info, ins, &m->out_buf, &m->out_cap,
+	                                         &outlen, err, sizeof(err)) == 0) {
+		wire_emit_encoded(m->w, &p->rec, m->out_buf, outlen);
+	} else {
+		wire_emit(m->w, &p->rec);
+	}
+	p->rec.u.trade.instrument = NULL;
+}
+
+/*
  * Attach the instrument and send the trade on.  The instrument borrows the
- * strings of p->row and lives on the stack: wire_emit encodes the record
+ * strings of p->row and lives on the stack: s_send encodes the record
  * before it returns and keeps no pointer into it, and the instrument is
  * detached again before p is freed, so nothing is copied or freed twice.
  */
@@ -224,9 +254,7 @@ static void s_emit(struct mapper *m, struct pend *p, double shares)
 		instrument_free(t->instrument);
 		free(t->instrument);
 	}
-	t->instrument = &ins;
-	wire_emit(m->w, &p->rec);
-	t->instrument = NULL;
+	s_send(m, p, &ins);
 	s_pend_free(m, p);
 }
 
@@ -847,7 +875,9 @@ static int s_on_record(void *ctx, record_t *r)
 	p->rec = *r;
 	memset(r, 0, sizeof(*r));
 	p->step = STEP_US;
+	m->fresh = p;
 	s_advance(m, p);
+	m->fresh = NULL;
 	return 0;
 }
 
@@ -993,6 +1023,7 @@ static void s_teardown(struct mapper *m)
 		m->sec_head = p->next;
 		s_pend_free(m, p);
 	}
+	free(m->out_buf);
 	strmap_free(&m->pending);
 	strmap_free(&m->jobs);
 	marketcap_free(&m->mc);

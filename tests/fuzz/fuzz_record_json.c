@@ -10,12 +10,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char err[256], *js, *js2;
-	size_t len, len2;
+	char err[256], *js, *js2, *mp2;
+	size_t len, len2, mplen, mplen2;
+	struct record_mp_info info;
+	const void *mp;
 	record_t r, back;
 
-	if (record_from_json((const char *)data, size, &r, err, sizeof(err)) != 0)
+	if (record_from_json_info((const char *)data, size, &r, &info, &mp, &mplen, err,
+	                          sizeof(err)) != 0)
 		return 0;
+	/* The line's msgpack is called canonical exactly when it is the
+	 * record's encoding. */
+	if (record_to_msgpack(&r, &mp2, &mplen2, err, sizeof(err)) != 0)
+		abort();
+	if (mp != NULL && info.canonical != (mplen == mplen2 && memcmp(mp, mp2, mplen) == 0))
+		abort();
+	free(mp2);
 	/* Round trip: decode(encode(r)) must succeed and encode identically. */
 	if (record_to_json(&r, &js, &len, err, sizeof(err)) != 0)
 		abort();
