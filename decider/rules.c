@@ -61,7 +61,8 @@ struct decider {
 	char *state_dir;
 	char *titles;
 	struct title_matcher tm;
-	int retention_days; /* effective: at least recency + cluster window + 1 */
+	struct title_memo tmemo; /* tm's answers for the titles seen */
+	int retention_days;      /* effective: at least recency + cluster window + 1 */
 	window_t *w;
 	struct pend *pend;
 	size_t npend, cap;
@@ -232,6 +233,42 @@ static int s_drop(const struct decision_sink *sink, const char *key, const char 
 	va_end(ap);
 	if (sink == NULL || sink->drop == NULL)
 		return 0;
+	if (sink->drop(sink->ctx, key, reason) < 0) {
+		log_warnx("decider: the drop of %.64s was refused", key != NULL ? key : "(no key)");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * s_drop(sink, key, "%s%.*s%s", a, bmax, b, c) without printf: a declined
+ * trade is the common case and its reason is a fixed sentence with at most
+ * one string in it, which printf's machinery made the costliest part of
+ * declining it.  b and c may be NULL (nothing); bmax bounds b in bytes, as
+ * printf's precision does; the whole is cut at REASON_MAX - 1 bytes, as
+ * s_drop's buffer cuts it.  Same return as s_drop.
+ */
+static int s_drop_cat(const struct decision_sink *sink, const char *key, const char *a,
+                      const char *b, size_t bmax, const char *c)
+{
+	char reason[REASON_MAX];
+	const char *part[3] = { a, b, c };
+	size_t lim[3] = { SIZE_MAX, bmax, SIZE_MAX }, off = 0;
+
+	if (sink == NULL || sink->drop == NULL)
+		return 0;
+	for (int i = 0; i < 3; i++) {
+		size_t n;
+
+		if (part[i] == NULL)
+			continue;
+		n = strnlen(part[i], lim[i] < sizeof(reason) ? lim[i] : sizeof(reason));
+		if (n > sizeof(reason) - 1 - off)
+			n = sizeof(reason) - 1 - off;
+		memcpy(reason + off, part[i], n);
+		off += n;
+	}
+	reason[off] = '\0';
 	if (sink->drop(sink->ctx, key, reason) < 0) {
 		log_warnx("decider: the drop of %.64s was refused", key != NULL ? key : "(no key)");
 		return -1;
@@ -431,6 +468,7 @@ decider_t *decider_new(const struct decider_opts *o, char *err, size_t errlen)
 		decider_free(&d);
 		return NULL;
 	}
+	title_memo_init(&d->tmemo);
 	/* The memory must outlive every copy that can still pass recency, and
 	 * every purchase a fresh one could make a cluster with. */
 	floor_days = (o->recency_enabled ? o->recency_days : 0) + o->cluster_window_days + 1;
@@ -487,30 +525,31 @@ long decider_intent_count(decider_t *d)
 
 /* ---- stage 1: one trade ------------------------------------------------ */
 
-/* The per-trade filters.  Returns 1 when t goes on to the window (side
- * set), 0 when it was dropped, -1 when the sink refused the drop. */
+/* Days since 1970-01-01 of a valid trade's trade_date. */
+static int64_t s_trade_day(const trade_t *t)
+{
+	civil_date_t td;
+
+	date_parse(t->trade_date, &td);
+	return date_to_days(td);
+}
+
+/* The per-trade filters, on a valid trade.  Returns 1 when t goes on to
+ * the window (side set), 0 when it was dropped, -1 when the sink refused
+ * the drop.  The trade date is parsed only by the filters that read it. */
 static int s_filter(decider_t *d, const trade_t *t, int64_t now, int *side,
                     const struct decision_sink *sink)
 {
 	const struct decider_opts *o = &d->o;
-	char why[256], a[64], b[64];
-	record_t r;
-	civil_date_t td;
+	char a[64], b[64];
 
-	memset(&r, 0, sizeof(r));
-	r.type = REC_TRADE;
-	r.u.trade = *t;
-	if (record_validate(&r, why, sizeof(why)) < 0)
-		return s_drop(sink, t->key, "invalid trade: %s", why);
-	date_parse(t->trade_date, &td);
-
-	if (strcmp(t->code, "P") == 0)
+	if (t->code[0] == 'P' && t->code[1] == '\0')
 		*side = SIDE_BUY;
-	else if (strcmp(t->code, "S") == 0)
+	else if (t->code[0] == 'S' && t->code[1] == '\0')
 		*side = SIDE_SELL;
 	else
-		return s_drop(sink, t->key, "code %s is not an open-market purchase or sale",
-		              t->code);
+		return s_drop_cat(sink, t->key, "code ", t->code, SIZE_MAX,
+		                  " is not an open-market purchase or sale");
 
 	if (o->recency_enabled) {
 		if (t->filed_at != REC_NULL_TIME) {
@@ -520,7 +559,7 @@ static int s_filter(decider_t *d, const trade_t *t, int64_t now, int *side,
 				return s_drop(sink, t->key, "filed %s days ago (more than %d)",
 				              s_fmt_days(age, a, sizeof(a)), o->recency_days);
 		} else {
-			int64_t days = s_day_of(now) - date_to_days(td);
+			int64_t days = s_day_of(now) - s_trade_day(t);
 
 			if (days > o->recency_days)
 				return s_drop(sink, t->key,
@@ -530,7 +569,7 @@ static int s_filter(decider_t *d, const trade_t *t, int64_t now, int *side,
 		}
 	}
 	if (o->planned_exclude && t->planned)
-		return s_drop(sink, t->key, "10b5-1 plan");
+		return s_drop_cat(sink, t->key, "10b5-1 plan", NULL, 0, NULL);
 	if (o->mcap_enabled) {
 		double cap = t->instrument != NULL ? t->instrument->market_cap : NAN;
 
@@ -539,21 +578,23 @@ static int s_filter(decider_t *d, const trade_t *t, int64_t now, int *side,
 			              s_fmt_usd(cap, a, sizeof(a)),
 			              s_fmt_usd(o->mcap_max, b, sizeof(b)));
 		if (isnan(cap) && !o->mcap_allow_unknown)
-			return s_drop(sink, t->key, "market cap unknown");
+			return s_drop_cat(sink, t->key, "market cap unknown", NULL, 0, NULL);
 	}
-	if (t->amendment && date_to_days(td) < s_day_of(now) - d->retention_days)
+	if (t->amendment && s_trade_day(t) < s_day_of(now) - d->retention_days)
 		return s_drop(sink, t->key,
 		              "4/A of a trade on %s, older than the %d-day memory: cannot tell"
 		              " whether it is new",
 		              t->trade_date, d->retention_days);
 	if (!o->exec_enabled && !o->cluster_enabled)
-		return s_drop(sink, t->key, "executive_trade and cluster_buy are off");
+		return s_drop_cat(sink, t->key, "executive_trade and cluster_buy are off", NULL, 0,
+		                  NULL);
 	if (!o->exec_enabled && *side == SIDE_SELL)
-		return s_drop(sink, t->key, "sale, and executive_trade is off");
-	if (!title_is_executive(&d->tm, t->title)) {
+		return s_drop_cat(sink, t->key, "sale, and executive_trade is off", NULL, 0, NULL);
+	if (!title_memo_is_executive(&d->tmemo, &d->tm, t->title)) {
 		if (t->title == NULL || t->title[0] == '\0')
-			return s_drop(sink, t->key, "not an executive: no title");
-		return s_drop(sink, t->key, "not an executive: %.80s", t->title);
+			return s_drop_cat(sink, t->key, "not an executive: no title", NULL, 0,
+			                  NULL);
+		return s_drop_cat(sink, t->key, "not an executive: ", t->title, 80, NULL);
 	}
 	return 1;
 }
@@ -620,6 +661,20 @@ static void s_resend(decider_t *d, const char *id, int64_t now, const struct dec
 int decider_handle_trade(decider_t *d, const trade_t *t, int64_t now,
                          const struct decision_sink *sink)
 {
+	char why[256];
+	record_t r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = REC_TRADE;
+	r.u.trade = *t;
+	if (record_validate(&r, why, sizeof(why)) < 0)
+		return s_drop(sink, t->key, "invalid trade: %s", why);
+	return decider_handle_valid_trade(d, t, now, sink);
+}
+
+int decider_handle_valid_trade(decider_t *d, const trade_t *t, int64_t now,
+                               const struct decision_sink *sink)
+{
 	char owner_key[256], price[96], err[512];
 	struct win_trade w, *seen, *row;
 	civil_date_t td;
@@ -638,15 +693,17 @@ int decider_handle_trade(decider_t *d, const trade_t *t, int64_t now,
 	seen = window_lookup(d->w, t->key);
 	if (seen != NULL && seen->chash == chash) {
 		if (seen->pending)
-			return s_drop(sink, t->key,
-			              "repeat of a trade already waiting in this batch");
+			return s_drop_cat(sink, t->key,
+			                  "repeat of a trade already waiting in this batch", NULL,
+			                  0, NULL);
 		if (seen->used_by != NULL) {
 			s_resend(d, seen->used_by, now, sink);
-			return s_drop(sink, t->key, "already used: evidence of intent %.12s",
-			              seen->used_by);
+			return s_drop_cat(sink, t->key, "already used: evidence of intent ",
+			                  seen->used_by, 12, NULL);
 		}
-		return s_drop(sink, t->key, "%s",
-		              seen->outcome != NULL ? seen->outcome : "already judged");
+		return s_drop_cat(sink, t->key,
+		                  seen->outcome != NULL ? seen->outcome : "already judged", NULL, 0,
+		                  NULL);
 	}
 	was_pending = seen != NULL && seen->pending;
 
