@@ -675,10 +675,10 @@ int decider_handle_trade(decider_t *d, const trade_t *t, int64_t now,
 int decider_handle_valid_trade(decider_t *d, const trade_t *t, int64_t now,
                                const struct decision_sink *sink)
 {
-	char owner_key[256], price[96], err[512];
+	char owner_key[256], err[512];
 	struct win_trade w, *seen, *row;
 	civil_date_t td;
-	char *grp = NULL, *fp = NULL;
+	char *grp = NULL;
 	int side = SIDE_NONE, rc, ret = -1;
 	uint64_t chash;
 	bool was_pending;
@@ -718,13 +718,7 @@ int decider_handle_valid_trade(decider_t *d, const trade_t *t, int64_t now,
 		             t->owner_cik != NULL ? t->owner_cik : owner_key, NULL);
 	else
 		grp = s_join(t->source, "key", t->key, NULL);
-	/* The transaction, as every source and a 4/A would state it. */
-	if (isnan(t->price))
-		snprintf(price, sizeof(price), "%.4f|-", t->shares);
-	else
-		snprintf(price, sizeof(price), "%.4f|%.4f", t->shares, t->price);
-	fp = s_join(t->ticker, owner_key, t->trade_date, t->code, price, NULL);
-	if (grp == NULL || fp == NULL) {
+	if (grp == NULL) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto out;
 	}
@@ -756,7 +750,6 @@ int decider_handle_valid_trade(decider_t *d, const trade_t *t, int64_t now,
 	w.shares_after = t->shares_after;
 	w.direct = t->direct;
 	w.amendment = t->amendment;
-	w.fp = fp;
 	w.ref_time = t->filed_at != REC_NULL_TIME ? t->filed_at : w.trade_day * DAY_SECONDS;
 
 	row = window_put(d->w, &w);
@@ -784,7 +777,6 @@ out:
 	log_warnx("decider: trade %.64s: %s", t->key, err);
 done:
 	free(grp);
-	free(fp);
 	return ret;
 }
 

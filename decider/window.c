@@ -284,6 +284,90 @@ static void **s_map_values(const struct map *m, size_t *n)
 	return v;
 }
 
+/* ---- rows by fingerprint hash ------------------------------------------ */
+
+/*
+ * The fps index: open addressing over list heads, keyed by the 64-bit hash
+ * each row keeps (fph), so no fingerprint string stays in memory.  Rows
+ * whose fingerprints hash alike share a list; window_find_repeat tells
+ * them apart by building both fingerprints.  At most half full; deletion
+ * by backward shift, as struct map.
+ */
+struct fpmap {
+	struct win_trade **b;
+	size_t nb, n; /* nb a power of two, or 0 */
+};
+
+static size_t s_fpmap_slot(const struct fpmap *m, uint64_t h)
+{
+	size_t mask = m->nb - 1, i = (size_t)h & mask;
+
+	while (m->b[i] != NULL && m->b[i]->fph != h)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static struct win_trade *s_fpmap_get(const struct fpmap *m, uint64_t h)
+{
+	return m->nb == 0 ? NULL : m->b[s_fpmap_slot(m, h)];
+}
+
+static int s_fpmap_set(struct fpmap *m, struct win_trade *head)
+{
+	size_t i;
+
+	if ((m->n + 1) * 2 > m->nb) {
+		size_t nb = m->nb == 0 ? 64 : m->nb * 2;
+		struct win_trade **b = calloc(nb, sizeof(*b));
+
+		if (b == NULL)
+			return -1;
+		for (size_t k = 0; k < m->nb; k++) {
+			size_t j;
+
+			if (m->b[k] == NULL)
+				continue;
+			for (j = (size_t)m->b[k]->fph & (nb - 1); b[j] != NULL;
+			     j = (j + 1) & (nb - 1))
+				;
+			b[j] = m->b[k];
+		}
+		free(m->b);
+		m->b = b;
+		m->nb = nb;
+	}
+	i = s_fpmap_slot(m, head->fph);
+	if (m->b[i] == NULL)
+		m->n++;
+	m->b[i] = head;
+	return 0;
+}
+
+static void s_fpmap_del(struct fpmap *m, uint64_t h)
+{
+	size_t i, j, mask = m->nb - 1;
+
+	if (m->nb == 0 || m->b[i = s_fpmap_slot(m, h)] == NULL)
+		return;
+	for (j = (i + 1) & mask; m->b[j] != NULL; j = (j + 1) & mask) {
+		size_t k = (size_t)m->b[j]->fph & mask;
+
+		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+			m->b[i] = m->b[j];
+			i = j;
+		}
+	}
+	m->b[i] = NULL;
+	m->n--;
+}
+
+static void s_fpmap_free(struct fpmap *m)
+{
+	free(m->b);
+	m->b = NULL;
+	m->nb = m->n = 0;
+}
+
 /* ---- growing arrays of pointers --------------------------------------- */
 
 struct ptrs {
@@ -457,7 +541,7 @@ struct window {
 
 	struct map keys;     /* key -> struct win_trade */
 	struct map groups;   /* grp -> struct win_group */
-	struct map fps;      /* fp -> first row with it */
+	struct fpmap fps;    /* fingerprint hash -> first row with it */
 	struct map tickers;  /* ticker -> first purchase of it */
 	struct map accs;     /* accession -> first registered group */
 	struct map signals;  /* id -> struct win_signal */
@@ -549,10 +633,10 @@ static struct win_trade *s_trade_new(const char *key)
 /* Free a stored row and its references. */
 static void s_trade_free(window_t *w, struct win_trade *t)
 {
-	const char **strs[] = { &t->source,    &t->accession, &t->grp,     &t->owner,
-		                &t->owner_cik, &t->owner_key, &t->title,   &t->ticker,
-		                &t->issuer,    &t->vticker,   &t->figi,    &t->isin,
-		                &t->fp,        &t->dup_of,    &t->used_by, &t->outcome };
+	const char **strs[] = { &t->source,    &t->accession, &t->grp,    &t->owner,
+		                &t->owner_cik, &t->owner_key, &t->title,  &t->ticker,
+		                &t->issuer,    &t->vticker,   &t->figi,   &t->isin,
+		                &t->dup_of,    &t->used_by,   &t->outcome };
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		s_release(&w->pool, *strs[i]);
@@ -601,26 +685,106 @@ static void s_group_dirty(window_t *w, struct win_group *g)
 		(r)->prev = (r)->next = NULL;                                                      \
 	} while (0)
 
-static int s_list_push(struct map *m, const char *key, struct win_trade *r, bool fp)
+static int s_ticker_push(struct map *m, struct win_trade *r)
 {
-	struct win_trade *head = s_map_get(m, key);
+	struct win_trade *head = s_map_get(m, r->ticker);
 
-	if (s_map_set(m, key, r) < 0)
+	if (s_map_set(m, r->ticker, r) < 0)
 		return -1;
-	if (fp) {
-		r->in_fp = true;
-		r->fnext = head;
-		r->fprev = NULL;
-		if (head != NULL)
-			head->fprev = r;
-	} else {
-		r->in_ticker = true;
-		r->tnext = head;
-		r->tprev = NULL;
-		if (head != NULL)
-			head->tprev = r;
-	}
+	r->in_ticker = true;
+	r->tnext = head;
+	r->tprev = NULL;
+	if (head != NULL)
+		head->tprev = r;
 	return 0;
+}
+
+static int s_fp_push(struct fpmap *m, struct win_trade *r)
+{
+	struct win_trade *head = s_fpmap_get(m, r->fph);
+
+	if (s_fpmap_set(m, r) < 0)
+		return -1;
+	r->in_fp = true;
+	r->fnext = head;
+	r->fprev = NULL;
+	if (head != NULL)
+		head->fprev = r;
+	return 0;
+}
+
+static void s_fp_unlink(struct fpmap *m, struct win_trade *r)
+{
+	if (r->fprev != NULL)
+		r->fprev->fnext = r->fnext;
+	else if (r->fnext != NULL)
+		m->b[s_fpmap_slot(m, r->fph)] = r->fnext; /* the new head, same hash */
+	else
+		s_fpmap_del(m, r->fph);
+	if (r->fnext != NULL)
+		r->fnext->fprev = r->fprev;
+	r->fprev = r->fnext = NULL;
+	r->in_fp = false;
+}
+
+size_t window_fp(const struct win_trade *r, char *buf, size_t len)
+{
+	const char *code = r->side == SIDE_BUY ? "P" : "S";
+	int n;
+
+	if (isnan(r->price))
+		n = snprintf(buf, len, "%s|%s|%s|%s|%.4f|-", r->ticker, r->owner_key, r->trade_date,
+		             code, r->shares);
+	else
+		n = snprintf(buf, len, "%s|%s|%s|%s|%.4f|%.4f", r->ticker, r->owner_key,
+		             r->trade_date, code, r->shares, r->price);
+	return n < 0 ? 0 : (size_t)n;
+}
+
+/* Whether a and b have the same fingerprint. */
+static bool s_fp_equal(const struct win_trade *a, const struct win_trade *b)
+{
+	char x[1024], y[1024];
+	size_t nx, ny;
+
+	if (a->fph != b->fph)
+		return false;
+	nx = window_fp(a, x, sizeof(x));
+	ny = window_fp(b, y, sizeof(y));
+	if (nx >= sizeof(x) || ny >= sizeof(y)) {
+		/* longer than any valid trade's: compare them whole */
+		char *p = NULL, *q = NULL;
+		bool eq = false;
+
+		if (nx == ny && (p = malloc(nx + 1)) != NULL && (q = malloc(ny + 1)) != NULL) {
+			window_fp(a, p, nx + 1);
+			window_fp(b, q, ny + 1);
+			eq = strcmp(p, q) == 0;
+		}
+		free(p);
+		free(q);
+		return eq;
+	}
+	return nx == ny && memcmp(x, y, nx) == 0;
+}
+
+/* The hash of r's fingerprint (s_hash of window_fp's string). */
+static uint64_t s_fp_hash(const struct win_trade *r)
+{
+	char buf[1024], *p = buf;
+	size_t n = window_fp(r, buf, sizeof(buf));
+	uint64_t h;
+
+	if (n >= sizeof(buf)) {
+		p = malloc(n + 1);
+		if (p == NULL)
+			return 0; /* still correct: equal hashes are compared whole */
+		window_fp(r, p, n + 1);
+	}
+	h = s_hash(p);
+	if (p != buf)
+		free(p);
+	return h;
 }
 
 static struct win_group *s_group_of(window_t *w, const struct win_trade *r)
@@ -683,9 +847,10 @@ static int s_index(window_t *w, struct win_trade *r)
 		g->rows->gprev = r;
 	g->rows = r;
 	g->nrows++;
-	if (s_list_push(&w->fps, r->fp, r, true) < 0)
+	r->fph = s_fp_hash(r);
+	if (s_fp_push(&w->fps, r) < 0)
 		return -1;
-	if (r->side == SIDE_BUY && s_list_push(&w->tickers, r->ticker, r, false) < 0)
+	if (r->side == SIDE_BUY && s_ticker_push(&w->tickers, r) < 0)
 		return -1;
 	return 0;
 }
@@ -707,7 +872,7 @@ static void s_unindex(window_t *w, struct win_trade *r)
 		s_group_maybe_free(w, g);
 	}
 	if (r->in_fp)
-		LIST_UNLINK(&w->fps, r, fp, fprev, fnext);
+		s_fp_unlink(&w->fps, r);
 	if (r->in_ticker)
 		LIST_UNLINK(&w->tickers, r, ticker, tprev, tnext);
 	r->in_fp = r->in_ticker = false;
@@ -764,11 +929,6 @@ static void s_outbox_clear(window_t *w)
 static const char *s_key_row(const void *v)
 {
 	return ((const struct win_trade *)v)->key;
-}
-
-static const char *s_key_fp(const void *v)
-{
-	return ((const struct win_trade *)v)->fp;
 }
 
 static const char *s_key_ticker(const void *v)
@@ -843,7 +1003,7 @@ static void s_forget_all(window_t *w)
 	s_outbox_clear(w);
 	s_map_free(&w->keys);
 	s_map_free(&w->groups);
-	s_map_free(&w->fps);
+	s_fpmap_free(&w->fps);
 	s_map_free(&w->tickers);
 	s_map_free(&w->accs);
 	s_map_free(&w->signals);
@@ -899,7 +1059,7 @@ static struct win_trade *s_read_trade(window_t *w, sqlite3_stmt *st)
 	t->shares_after = s_col_num(st, 21);
 	t->direct = (int8_t)sqlite3_column_int(st, 22);
 	t->amendment = sqlite3_column_int(st, 23) != 0;
-	t->fp = s_col_str(w, st, 24, &oom);
+	/* column 24, the fingerprint, is built again from the others */
 	t->ref_time = sqlite3_column_int64(st, 25);
 	t->pending = false; /* only judged rows are ever written */
 	t->gvalue = s_col_num(st, 27);
@@ -908,7 +1068,7 @@ static struct win_trade *s_read_trade(window_t *w, sqlite3_stmt *st)
 	t->outcome = s_col_str(w, st, 30, &oom);
 	t->first_batch = sqlite3_column_int64(st, 31);
 	if (oom || t->source == NULL || t->grp == NULL || t->owner == NULL ||
-	    t->owner_key == NULL || t->ticker == NULL || t->issuer == NULL || t->fp == NULL) {
+	    t->owner_key == NULL || t->ticker == NULL || t->issuer == NULL) {
 		s_trade_free(w, t);
 		return NULL;
 	}
@@ -1030,7 +1190,6 @@ window_t *window_open(const char *state_dir, size_t max_trades, char *err, size_
 	w->max_trades = max_trades > 0 ? max_trades : SIZE_MAX;
 	w->keys.key = s_key_row;
 	w->groups.key = s_key_grp;
-	w->fps.key = s_key_fp;
 	w->tickers.key = s_key_ticker;
 	w->accs.key = s_key_acc;
 	w->signals.key = s_key_signal;
@@ -1091,9 +1250,26 @@ int window_rollback(window_t *w, char *err, size_t errlen)
 
 /* ---- the commit --------------------------------------------------------- */
 
+/* Bind a fingerprint too long for s_write_trade's buffer (SQLite copies
+ * it); false when out of memory. */
+static bool s_bind_fp_long(sqlite3_stmt *st, int i, const struct win_trade *t)
+{
+	size_t n = window_fp(t, NULL, 0);
+	char *p = malloc(n + 1);
+
+	if (p == NULL)
+		return false;
+	window_fp(t, p, n + 1);
+	sqlite3_bind_text(st, i, p, (int)n, SQLITE_TRANSIENT);
+	free(p);
+	return true;
+}
+
 static int s_write_trade(window_t *w, const struct win_trade *t, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s_st(w, ST_PUT_TRADE);
+	char fp[1024];
+	size_t fplen = window_fp(t, fp, sizeof(fp));
 
 	s_bind_text(st, 1, t->key);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)t->chash);
@@ -1119,7 +1295,10 @@ static int s_write_trade(window_t *w, const struct win_trade *t, char *err, size
 	s_bind_num(st, 22, t->shares_after);
 	sqlite3_bind_int(st, 23, t->direct);
 	sqlite3_bind_int(st, 24, t->amendment);
-	s_bind_text(st, 25, t->fp);
+	if (fplen < sizeof(fp))
+		s_bind_text(st, 25, fp);
+	else if (!s_bind_fp_long(st, 25, t))
+		return s_sql_fail(w, ST_PUT_TRADE, err, errlen);
 	sqlite3_bind_int64(st, 26, t->ref_time);
 	sqlite3_bind_int(st, 27, 0); /* judged before it is written */
 	s_bind_num(st, 28, t->gvalue);
@@ -1314,7 +1493,7 @@ static bool s_fill(window_t *w, struct win_trade *r, const struct win_trade *t)
 	    !s_set_str(w, &r->owner_key, t->owner_key) || !s_set_str(w, &r->title, t->title) ||
 	    !s_set_str(w, &r->ticker, t->ticker) || !s_set_str(w, &r->issuer, t->issuer) ||
 	    !s_set_str(w, &r->vticker, t->vticker) || !s_set_str(w, &r->figi, t->figi) ||
-	    !s_set_str(w, &r->isin, t->isin) || !s_set_str(w, &r->fp, t->fp))
+	    !s_set_str(w, &r->isin, t->isin))
 		return false;
 	r->chash = t->chash;
 	r->srank = t->srank;
@@ -1468,13 +1647,14 @@ struct win_trade *window_find_repeat(window_t *w, const struct win_trade *r)
 {
 	struct win_trade *best = NULL;
 
-	for (struct win_trade *q = s_map_get(&w->fps, r->fp); q != NULL; q = q->fnext) {
+	for (struct win_trade *q = s_fpmap_get(&w->fps, r->fph); q != NULL; q = q->fnext) {
 		bool other_filing = q->accession == NULL || r->accession == NULL ||
 		                    strcmp(q->accession, r->accession) != 0;
 		bool special =
 		    q->amendment || r->amendment || q->accession == NULL || r->accession == NULL;
 
-		if (q == r || !other_filing || !special || s_cmp_order(q, r) >= 0)
+		if (q == r || !other_filing || !special || s_cmp_order(q, r) >= 0 ||
+		    !s_fp_equal(q, r))
 			continue;
 		if (best == NULL || s_cmp_order(q, best) < 0)
 			best = q;

@@ -63,10 +63,9 @@ struct win_trade {
 	const char *owner, *owner_cik, *owner_key, *title;
 	const char *ticker, *issuer;
 	const char *vticker, *figi, *isin; /* from the instrument, or NULL */
-	const char *fp;      /* ticker|owner key|date|code|shares|price: finds 4/A repeats */
-	const char *dup_of;  /* why this row is a copy of another, or NULL */
-	const char *used_by; /* id of an intent this row is evidence of, or NULL */
-	const char *outcome; /* the drop reason it got, or NULL */
+	const char *dup_of;                /* why this row is a copy of another, or NULL */
+	const char *used_by;               /* id of an intent this row is evidence of, or NULL */
+	const char *outcome;               /* the drop reason it got, or NULL */
 	double shares, price, value, shares_after; /* NAN = unknown */
 	double gvalue;       /* value of the row's whole group, NAN = unknown */
 	int64_t trade_day;   /* days since 1970-01-01 */
@@ -84,9 +83,10 @@ struct win_trade {
 	/* the window's links; not for callers */
 	struct win_group *group;
 	struct win_trade *gprev, *gnext; /* rows of the group */
-	struct win_trade *fprev, *fnext; /* rows with the same fp */
+	struct win_trade *fprev, *fnext; /* rows whose fingerprints share fph */
 	struct win_trade *tprev, *tnext; /* purchases of the same ticker */
 	struct win_trade *aprev, *anext; /* every row, oldest first */
+	uint64_t fph;                    /* hash of window_fp(): the fps index */
 	bool in_fp, in_ticker;           /* on those lists */
 	bool dirty;                      /* to be written at the commit */
 	bool dead;                       /* pruned, freed after the commit */
@@ -144,6 +144,17 @@ int window_mark(window_t *w, struct win_trade *r, double gvalue, const char *dup
                 const char *outcome, const char *id);
 /* Record that a row is evidence of intent id (kept when already set). */
 int window_use(window_t *w, struct win_trade *r, const char *id);
+
+/*
+ * The row's fingerprint, the transaction as every source and a 4/A would
+ * state it: "ticker|owner key|trade date|code|shares|price", shares and
+ * price with 4 decimals, "-" for an unknown price, the code P for a
+ * purchase and S for a sale.  Written into buf (len bytes, cut there;
+ * 1024 hold any valid trade's); returns the length it needs.  Not kept in
+ * memory: the index holds its hash, and equal hashes are told apart by
+ * building both.
+ */
+size_t window_fp(const struct win_trade *r, char *buf, size_t len);
 
 /*
  * An earlier row in another filing with r's fingerprint, where one of the

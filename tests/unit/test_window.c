@@ -20,6 +20,17 @@
 
 static char err[512];
 
+/* Shares standing for a fingerprint name: rows given the same name have
+ * the same fingerprint (window_fp), other names other ones. */
+static double s_shares_of(const char *fp)
+{
+	uint32_t h = 5381;
+
+	for (; *fp != '\0'; fp++)
+		h = h * 33 + (unsigned char)*fp;
+	return 100 + h % 1000003;
+}
+
 /* A row template with borrowed strings. */
 static struct win_trade s_row(char *key, char *acc, char *grp, char *fp, bool amendment,
                               int64_t day)
@@ -46,7 +57,7 @@ static struct win_trade s_row(char *key, char *acc, char *grp, char *fp, bool am
 	t.shares_after = NAN;
 	t.direct = 1;
 	t.amendment = amendment;
-	t.fp = fp;
+	t.shares = s_shares_of(fp);
 	t.ref_time = day * 86400;
 	return t;
 }
@@ -222,6 +233,59 @@ static void test_find_repeat_rules(void **state)
 	noacc = s_put(w, s_row("noacc", NULL, "g-noacc", "same", false, 20000));
 	assert_non_null(window_find_repeat(w, noacc));
 	assert_null(window_find_repeat(w, s_put(w, s_row("x", "A-1", "g-x", "other", true, 1))));
+	window_close(&w);
+	free(dir);
+}
+
+/* The fingerprint is built from the row's own fields, as the file's fp
+ * column always held it, and finds repeats after a reopen too. */
+static void test_fingerprint_is_built_from_the_row(void **state)
+{
+	char *dir = test_tmpdir();
+	window_t *w = s_open(dir, 0);
+	struct win_trade t = s_row("orig", "A-1", "g-orig", "x", false, 20000), *amend;
+	char buf[1024];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	(void)state;
+	t.shares = 1234.5;
+	t.price = 10.25;
+	assert_int_equal(window_fp(&t, buf, sizeof(buf)), 44);
+	assert_string_equal(buf, "ACME|doe john|2026-04-23|P|1234.5000|10.2500");
+	t.price = NAN;
+	t.side = SIDE_SELL;
+	window_fp(&t, buf, sizeof(buf));
+	assert_string_equal(buf, "ACME|doe john|2026-04-23|S|1234.5000|-");
+	/* cut at len, the length it needs returned */
+	assert_int_equal(window_fp(&t, buf, 5), 38);
+	assert_string_equal(buf, "ACME");
+	t.side = SIDE_BUY;
+	t.price = 10.25;
+	s_put_judged(w, t);
+	s_commit(w);
+	window_close(&w);
+	snprintf(buf, sizeof(buf), "%s/decider.sqlite", dir);
+	assert_int_equal(sqlite3_open(buf, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, "SELECT fp FROM trade WHERE key = 'orig'", -1, &st, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0),
+	                    "ACME|doe john|2026-04-23|P|1234.5000|10.2500");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	w = s_open(dir, 0);
+	t = s_row("amend", "A-0", "g-amend", "x", true, 20000);
+	t.shares = 1234.5;
+	t.price = 10.25;
+	amend = s_put(w, t);
+	assert_ptr_equal(window_find_repeat(w, amend), window_lookup(w, "orig"));
+	/* a different price is a different transaction */
+	t = s_row("amend2", "A-0", "g-amend", "x", true, 20000);
+	t.shares = 1234.5;
+	t.price = 10.26;
+	assert_null(window_find_repeat(w, s_put(w, t)));
 	window_close(&w);
 	free(dir);
 }
@@ -524,6 +588,7 @@ int main(void)
 		cmocka_unit_test(test_rollback_and_close_forget_the_uncommitted),
 		cmocka_unit_test(test_group_rows_are_in_key_order),
 		cmocka_unit_test(test_find_repeat_rules),
+		cmocka_unit_test(test_fingerprint_is_built_from_the_row),
 		cmocka_unit_test(test_group_copy_matches_cik_else_name),
 		cmocka_unit_test(test_signals_clusters_and_pruning_persist),
 		cmocka_unit_test(test_eviction_keeps_memory_bounded),
