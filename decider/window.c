@@ -26,11 +26,12 @@
  * only written, a batch at a time, and a commit touches a few B-tree
  * paths, so a small cache costs little (pages it lacks come from the
  * kernel's page cache) while a large one grows with the file to its limit:
- * it was 16 MiB, most of the stage's memory after a long run.  A batch
- * larger than the cache spills to the WAL before its commit, which is
- * still atomic.
+ * it was 16 MiB, most of the stage's memory after a long run, then 1 MiB;
+ * 256 KiB costs the bench's commits no more instructions.  A batch larger
+ * than the cache spills to the WAL before its commit, which is still
+ * atomic.
  */
-#define WINDOW_CACHE_KIB "1024"
+#define WINDOW_CACHE_KIB "256"
 
 static const char *const s_migrations[] = {
 	/* 0 -> 1 */
@@ -169,7 +170,8 @@ static const char *const s_sql[ST_COUNT] = {
 /*
  * Open addressing over the values themselves: a slot is one pointer, and a
  * value's key is read from the value (m->key), so an entry costs 8 bytes
- * at most half full, not a node of its own.  The key is the value's own
+ * at most three quarters full (between 11 and 21 bytes an entry as the
+ * table doubles), not a node of its own.  The key is the value's own
  * string and must not change while it is stored; a value replaced by
  * another (a list's new head) has an equal key.  Deletion shifts later
  * members of the probe run back, so there are no tombstones.
@@ -235,7 +237,7 @@ static int s_map_set(struct map *m, const char *key, void *val)
 {
 	size_t i;
 
-	if ((m->n + 1) * 2 > m->nb && s_map_grow(m) < 0)
+	if ((m->n + 1) * 4 > m->nb * 3 && s_map_grow(m) < 0)
 		return -1;
 	i = s_map_slot(m, key);
 	if (m->b[i] == NULL)
@@ -290,7 +292,7 @@ static void **s_map_values(const struct map *m, size_t *n)
  * The fps index: open addressing over list heads, keyed by the 64-bit hash
  * each row keeps (fph), so no fingerprint string stays in memory.  Rows
  * whose fingerprints hash alike share a list; window_find_repeat tells
- * them apart by building both fingerprints.  At most half full; deletion
+ * them apart by building both fingerprints.  At most 3/4 full; deletion
  * by backward shift, as struct map.
  */
 struct fpmap {
@@ -316,7 +318,7 @@ static int s_fpmap_set(struct fpmap *m, struct win_trade *head)
 {
 	size_t i;
 
-	if ((m->n + 1) * 2 > m->nb) {
+	if ((m->n + 1) * 4 > m->nb * 3) {
 		size_t nb = m->nb == 0 ? 64 : m->nb * 2;
 		struct win_trade **b = calloc(nb, sizeof(*b));
 
