@@ -677,6 +677,7 @@ int decider_handle_valid_trade(decider_t *d, const trade_t *t, int64_t now,
 {
 	char owner_key[256], err[512];
 	struct win_trade w, *seen, *row;
+	struct win_detail det;
 	civil_date_t td;
 	char *grp = NULL;
 	int side = SIDE_NONE, rc, ret = -1;
@@ -731,17 +732,19 @@ int decider_handle_valid_trade(decider_t *d, const trade_t *t, int64_t now,
 	w.accession = t->accession != NULL && t->accession[0] != '\0' ? t->accession : NULL;
 	w.grp = grp;
 	w.side = side;
-	w.owner = t->owner;
 	w.owner_cik = t->owner_cik;
 	w.owner_key = owner_key;
-	w.title = t->title;
 	w.ticker = t->ticker;
-	w.issuer = t->issuer;
+	memset(&det, 0, sizeof(det));
+	det.owner = t->owner;
+	det.title = t->title;
+	det.issuer = t->issuer;
 	if (t->instrument != NULL) {
-		w.vticker = t->instrument->ticker;
-		w.figi = t->instrument->figi;
-		w.isin = t->instrument->isin;
+		det.vticker = t->instrument->ticker;
+		det.figi = t->instrument->figi;
+		det.isin = t->instrument->isin;
 	}
+	w.det = &det;
 	memcpy(w.trade_date, t->trade_date, sizeof(w.trade_date));
 	w.trade_day = date_to_days(td);
 	w.shares = t->shares;
@@ -840,8 +843,8 @@ struct group_sum {
 	double pv, ps; /* sum of price x shares and shares over priced rows */
 	enum ratio_kind kind;
 	double f;
-	size_t n;                      /* live rows */
-	const struct win_trade *first; /* first live row by key */
+	size_t n;                /* live rows */
+	struct win_trade *first; /* first live row by key */
 	const char *date_lo, *date_hi;
 };
 
@@ -855,7 +858,7 @@ static void s_group_sum(const struct decider_opts *o, struct win_trade *const *r
 
 	memset(g, 0, sizeof(*g));
 	for (size_t i = 0; i < n; i++) {
-		const struct win_trade *r = rows[i];
+		struct win_trade *r = rows[i];
 		double v = !isnan(r->value) ? r->value : r->shares * r->price;
 		int b = r->direct + 1;
 
@@ -943,13 +946,15 @@ static void s_ratio_words(const struct decider_opts *o, const struct group_sum *
 
 /* Fill the parts of an intent every rule shares, and emit it.  keys must
  * be sorted; they are all hashed into the id, at most RECORD_MAX_EVIDENCE
- * listed.  *emitted is false when the window already holds that id. */
+ * listed.  The instrument is like's (its words read back when it is an
+ * older row).  *emitted is false when the window already holds that id. */
 static int s_emit_intent(decider_t *d, const char *rule, int side, const char **keys, size_t n,
-                         const struct win_trade *like, double ref_price, const char *reason,
-                         int64_t now, const struct decision_sink *sink, char id[ID_HEX + 1],
-                         bool *emitted, char *err, size_t errlen)
+                         struct win_trade *like, double ref_price, const char *reason, int64_t now,
+                         const struct decision_sink *sink, char id[ID_HEX + 1], bool *emitted,
+                         char *err, size_t errlen)
 {
 	char rule_buf[32], *reason_buf;
+	const struct win_detail *ld;
 	intent_t in;
 	int rc = 0;
 
@@ -957,6 +962,8 @@ static int s_emit_intent(decider_t *d, const char *rule, int side, const char **
 	s_make_id(rule, side, keys, n, id);
 	if (window_signal_exists(d->w, id))
 		return 0;
+	if ((ld = window_detail(d->w, like, err, errlen)) == NULL)
+		return -1;
 	memset(&in, 0, sizeof(in));
 	snprintf(rule_buf, sizeof(rule_buf), "%s", rule);
 	reason_buf = strdup(reason);
@@ -969,9 +976,9 @@ static int s_emit_intent(decider_t *d, const char *rule, int side, const char **
 	in.id = id;
 	in.rule = rule_buf;
 	in.side = (enum side)side;
-	in.ticker = (char *)(like->vticker != NULL ? like->vticker : like->ticker);
-	in.figi = (char *)like->figi;
-	in.isin = (char *)like->isin;
+	in.ticker = (char *)(ld->vticker != NULL ? ld->vticker : like->ticker);
+	in.figi = (char *)ld->figi;
+	in.isin = (char *)ld->isin;
 	sizing_apply(&d->o.sizing, &in);
 	in.ref_price = ref_price;
 	in.evidence = (char **)keys;
@@ -1088,6 +1095,8 @@ static int s_judge_group(decider_t *d, size_t lo, int64_t now, const struct deci
 		/* A group that already made its intent: later rows add nothing. */
 		mem = window_group_get(d->w, grp);
 		if (mem != NULL && mem->intent != NULL) {
+			const struct win_detail *d0 = NULL;
+
 			snprintf(id, sizeof(id), "%.32s", mem->intent);
 			for (size_t i = 0; i < n; i++) {
 				struct pend *p = s_pend_of(rows[i]);
@@ -1097,12 +1106,15 @@ static int s_judge_group(decider_t *d, size_t lo, int64_t now, const struct deci
 				if (rows[i]->used_by != NULL && strcmp(rows[i]->used_by, id) == 0)
 					snprintf(buf, sizeof(buf),
 					         "already used: evidence of intent %.12s", id);
+				else if (d0 == NULL &&
+				         (d0 = window_detail(d->w, rows[0], err, errlen)) == NULL)
+					goto out;
 				else
 					snprintf(
 					    buf, sizeof(buf),
 					    "already used: filing %s by %.60s already signalled"
 					    " as intent %.12s",
-					    r0->accession, r0->owner, id);
+					    r0->accession, d0->owner, id);
 				if (s_settle(d, p, rows[i]->gvalue, NULL, buf, err, errlen) < 0)
 					goto out;
 			}
@@ -1175,6 +1187,7 @@ static int s_judge_group(decider_t *d, size_t lo, int64_t now, const struct deci
 		/* An intent: "CFO John Doe bought 12,000 shares (2.4% of
 		 * holdings) of ACME on 2026-04-22". */
 		char dates[64], txn[48] = "", words[96];
+		const struct win_detail *gd;
 
 		for (size_t i = 0; i < n; i++)
 			if (live[i])
@@ -1186,8 +1199,10 @@ static int s_judge_group(decider_t *d, size_t lo, int64_t now, const struct deci
 		if (g.n > 1)
 			snprintf(txn, sizeof(txn), " in %zu transactions", g.n);
 		s_ratio_words(o, &g, words, sizeof(words));
+		if ((gd = window_detail(d->w, g.first, err, errlen)) == NULL)
+			goto out;
 		snprintf(buf, sizeof(buf), "%.80s %.80s %s %s shares (%s) of %s %s%s",
-		         g.first->title != NULL ? g.first->title : "Executive", g.first->owner,
+		         gd->title != NULL ? gd->title : "Executive", gd->owner,
 		         r0->side == SIDE_BUY ? "bought" : "sold",
 		         s_fmt_qty(g.shares, a, sizeof(a)), words, g.first->ticker, dates, txn);
 		if (s_emit_intent(d, "executive_trade", r0->side, keys, nkeys, g.first,
@@ -1283,7 +1298,7 @@ static int s_emit_cluster(decider_t *d, struct win_trade **c, size_t lo, size_t 
                           char *err, size_t errlen)
 {
 	char buf[REASON_MAX];
-	const struct win_trade *latest = c[hi - 1], *like = NULL;
+	struct win_trade *latest = c[hi - 1], *like = NULL;
 	struct owner_set seen = { 0 };
 	const char **keys = calloc(hi - lo, sizeof(*keys));
 	double ref_price = NAN;
@@ -1299,11 +1314,11 @@ static int s_emit_cluster(decider_t *d, struct win_trade **c, size_t lo, size_t 
 	/* The latest information: the price and instrument of the newest
 	 * member that has them. */
 	for (size_t i = hi; i > lo; i--) {
-		const struct win_trade *r = c[i - 1];
+		struct win_trade *r = c[i - 1];
 
 		if (isnan(ref_price) && !isnan(r->price))
 			ref_price = r->price;
-		if (like == NULL && r->figi != NULL)
+		if (like == NULL && r->has_figi)
 			like = r;
 	}
 	if (like == NULL)
@@ -1324,7 +1339,8 @@ static int s_emit_cluster(decider_t *d, struct win_trade **c, size_t lo, size_t 
 		                     "between %s and %s:", c[lo]->trade_date, latest->trade_date);
 	seen.n = 0; /* again, to name each owner once, in order */
 	for (size_t i = lo; i < hi && off < sizeof(buf); i++) {
-		const struct win_trade *r = c[i];
+		struct win_trade *r = c[i];
+		const struct win_detail *rd;
 		size_t before = seen.n;
 
 		if (s_owner_add(&seen, r->owner_key) < 0)
@@ -1335,9 +1351,11 @@ static int s_emit_cluster(decider_t *d, struct win_trade **c, size_t lo, size_t 
 			off += (size_t)snprintf(buf + off, sizeof(buf) - off, " and others");
 			break;
 		}
+		if ((rd = window_detail(d->w, r, err, errlen)) == NULL)
+			goto out;
 		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s %.60s %.60s",
-		                        shown > 0 ? "," : "", r->title != NULL ? r->title : "",
-		                        r->owner);
+		                        shown > 0 ? "," : "", rd->title != NULL ? rd->title : "",
+		                        rd->owner);
 		shown++;
 	}
 	if (s_emit_intent(d, "cluster_buy", SIDE_BUY, keys, n, like, ref_price, buf, now, sink,

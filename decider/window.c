@@ -127,6 +127,8 @@ enum {
 	ST_PRUNE_OUTBOX,
 	ST_PUT_OUTBOX,
 	ST_GET_OUTBOX,
+	ST_UPD_TRADE,
+	ST_GET_DETAIL,
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
@@ -160,6 +162,11 @@ static const char *const s_sql[ST_COUNT] = {
 	[ST_PUT_OUTBOX] =
 	    "INSERT OR REPLACE INTO outbox (id, record, created_at) VALUES (?1, ?2, ?3)",
 	[ST_GET_OUTBOX] = "SELECT record FROM outbox WHERE id = ?1",
+	/* a row whose content the file has: only the judgment changes */
+	[ST_UPD_TRADE] = "UPDATE trade SET pending = 0, gvalue = ?2, dup_of = ?3, used_by = ?4,"
+	                 " outcome = ?5 WHERE key = ?1",
+	[ST_GET_DETAIL] = "SELECT owner, title, issuer, vticker, figi, isin FROM trade"
+	                  " WHERE key = ?1",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -556,6 +563,7 @@ struct window {
 	struct ptrs dirty_rows, dirty_groups, fresh_signals, graveyard, dead_groups;
 	struct ptrs evicted;           /* keys (owned) deleted from the file at the commit */
 	struct ptrs outbox;            /* struct win_out: outbox rows written at the commit */
+	struct ptrs det_rows;          /* rows holding their words (NULL: freed with it) */
 	int64_t prune_time, prune_day; /* INT64_MIN: no prune */
 	size_t evicted_warned;
 };
@@ -635,14 +643,85 @@ static struct win_trade *s_trade_new(const char *key)
 /* Free a stored row and its references. */
 static void s_trade_free(window_t *w, struct win_trade *t)
 {
-	const char **strs[] = { &t->source,    &t->accession, &t->grp,    &t->owner,
-		                &t->owner_cik, &t->owner_key, &t->title,  &t->ticker,
-		                &t->issuer,    &t->vticker,   &t->figi,   &t->isin,
+	const char **strs[] = { &t->source,    &t->accession, &t->grp,
+		                &t->owner_cik, &t->owner_key, &t->ticker,
 		                &t->dup_of,    &t->used_by,   &t->outcome };
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		s_release(&w->pool, *strs[i]);
+	if (t->det != NULL) {
+		for (size_t i = 0; i < w->det_rows.n; i++)
+			if (w->det_rows.v[i] == t)
+				w->det_rows.v[i] = NULL;
+		free((void *)t->det);
+	}
 	free(t);
+}
+
+/* ---- words ------------------------------------------------------------- */
+
+/* A copy of src in one allocation (the struct, then its strings); NULL
+ * when out of memory. */
+static struct win_detail *s_detail_new(const struct win_detail *src)
+{
+	const char *in[6] = { src->owner,   src->title, src->issuer,
+		              src->vticker, src->figi,  src->isin };
+	size_t len[6] = { 0 }, total = sizeof(struct win_detail);
+	const char **out[6];
+	struct win_detail *d;
+	char *p;
+
+	for (int i = 0; i < 6; i++)
+		if (in[i] != NULL)
+			total += (len[i] = strlen(in[i])) + 1;
+	d = malloc(total);
+	if (d == NULL)
+		return NULL;
+	out[0] = &d->owner;
+	out[1] = &d->title;
+	out[2] = &d->issuer;
+	out[3] = &d->vticker;
+	out[4] = &d->figi;
+	out[5] = &d->isin;
+	p = (char *)(d + 1);
+	for (int i = 0; i < 6; i++) {
+		if (in[i] == NULL) {
+			*out[i] = NULL;
+			continue;
+		}
+		memcpy(p, in[i], len[i] + 1);
+		*out[i] = p;
+		p += len[i] + 1;
+	}
+	return d;
+}
+
+/* Give r the words d (malloc'd, taken over), replacing any it had; false
+ * when out of memory (d is then freed, r unchanged). */
+static bool s_detail_set(window_t *w, struct win_trade *r, struct win_detail *d)
+{
+	if (r->det == NULL && s_ptrs_push(&w->det_rows, r) < 0) {
+		free(d);
+		return false;
+	}
+	free((void *)r->det);
+	r->det = d;
+	return true;
+}
+
+/* After a commit or a rollback: every row's words are the file's. */
+static void s_details_drop(window_t *w)
+{
+	for (size_t i = 0; i < w->det_rows.n; i++) {
+		struct win_trade *r = w->det_rows.v[i];
+
+		if (r == NULL)
+			continue;
+		free((void *)r->det);
+		r->det = NULL;
+		r->fresh = false;
+	}
+	w->det_rows.n = 0;
 }
 
 static void s_group_free(window_t *w, struct win_group *g)
@@ -965,6 +1044,7 @@ static void s_forget_all(window_t *w)
 
 	/* Every string goes with the pool, at the end: rows, groups and
 	 * signals are freed without releasing theirs. */
+	s_details_drop(w);
 	for (struct win_trade *r = w->oldest, *next; r != NULL; r = next) {
 		next = r->anext;
 		free(r);
@@ -1042,15 +1122,11 @@ static struct win_trade *s_read_trade(window_t *w, sqlite3_stmt *st)
 	t->accession = s_col_str(w, st, 4, &oom);
 	t->grp = s_col_str(w, st, 5, &oom);
 	t->side = (int8_t)sqlite3_column_int(st, 6);
-	t->owner = s_col_str(w, st, 7, &oom);
+	/* the words (owner, title, issuer, instrument) stay in the file */
 	t->owner_cik = s_col_str(w, st, 8, &oom);
 	t->owner_key = s_col_str(w, st, 9, &oom);
-	t->title = s_col_str(w, st, 10, &oom);
 	t->ticker = s_col_str(w, st, 11, &oom);
-	t->issuer = s_col_str(w, st, 12, &oom);
-	t->vticker = s_col_str(w, st, 13, &oom);
-	t->figi = s_col_str(w, st, 14, &oom);
-	t->isin = s_col_str(w, st, 15, &oom);
+	t->has_figi = sqlite3_column_type(st, 14) != SQLITE_NULL;
 	date = sqlite3_column_text(st, 16);
 	snprintf(t->trade_date, sizeof(t->trade_date), "%s",
 	         date != NULL ? (const char *)date : "");
@@ -1069,8 +1145,8 @@ static struct win_trade *s_read_trade(window_t *w, sqlite3_stmt *st)
 	t->used_by = s_col_str(w, st, 29, &oom);
 	t->outcome = s_col_str(w, st, 30, &oom);
 	t->first_batch = sqlite3_column_int64(st, 31);
-	if (oom || t->source == NULL || t->grp == NULL || t->owner == NULL ||
-	    t->owner_key == NULL || t->ticker == NULL || t->issuer == NULL) {
+	if (oom || t->source == NULL || t->grp == NULL || t->owner_key == NULL ||
+	    t->ticker == NULL) {
 		s_trade_free(w, t);
 		return NULL;
 	}
@@ -1230,6 +1306,7 @@ void window_close(window_t **wp)
 	free(w->dirty_groups.v);
 	free(w->fresh_signals.v);
 	free(w->outbox.v);
+	free(w->det_rows.v);
 	free(w->graveyard.v);
 	free(w->dead_groups.v);
 	free(w->evicted.v);
@@ -1267,11 +1344,31 @@ static bool s_bind_fp_long(sqlite3_stmt *st, int i, const struct win_trade *t)
 	return true;
 }
 
+/* A row the file has: its judgment only. */
+static int s_update_trade(window_t *w, const struct win_trade *t, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s_st(w, ST_UPD_TRADE);
+
+	s_bind_text(st, 1, t->key);
+	s_bind_num(st, 2, t->gvalue);
+	s_bind_text(st, 3, t->dup_of);
+	s_bind_text(st, 4, t->used_by);
+	s_bind_text(st, 5, t->outcome);
+	return s_done(w, ST_UPD_TRADE, err, errlen);
+}
+
 static int s_write_trade(window_t *w, const struct win_trade *t, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s_st(w, ST_PUT_TRADE);
+	static const struct win_detail none;
+	const struct win_detail *det = t->det != NULL ? t->det : &none;
+	sqlite3_stmt *st;
 	char fp[1024];
-	size_t fplen = window_fp(t, fp, sizeof(fp));
+	size_t fplen;
+
+	if (!t->fresh)
+		return s_update_trade(w, t, err, errlen);
+	st = s_st(w, ST_PUT_TRADE);
+	fplen = window_fp(t, fp, sizeof(fp));
 
 	s_bind_text(st, 1, t->key);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)t->chash);
@@ -1280,15 +1377,15 @@ static int s_write_trade(window_t *w, const struct win_trade *t, char *err, size
 	s_bind_text(st, 5, t->accession);
 	s_bind_text(st, 6, t->grp);
 	sqlite3_bind_int(st, 7, t->side);
-	s_bind_text(st, 8, t->owner);
+	s_bind_text(st, 8, det->owner);
 	s_bind_text(st, 9, t->owner_cik);
 	s_bind_text(st, 10, t->owner_key);
-	s_bind_text(st, 11, t->title);
+	s_bind_text(st, 11, det->title);
 	s_bind_text(st, 12, t->ticker);
-	s_bind_text(st, 13, t->issuer);
-	s_bind_text(st, 14, t->vticker);
-	s_bind_text(st, 15, t->figi);
-	s_bind_text(st, 16, t->isin);
+	s_bind_text(st, 13, det->issuer);
+	s_bind_text(st, 14, det->vticker);
+	s_bind_text(st, 15, det->figi);
+	s_bind_text(st, 16, det->isin);
 	s_bind_text(st, 17, t->trade_date);
 	sqlite3_bind_int64(st, 18, t->trade_day);
 	s_bind_num(st, 19, t->shares);
@@ -1425,6 +1522,7 @@ int window_commit(window_t *w, char *err, size_t errlen)
 	if (w->dirty_rows.n == 0 && w->dirty_groups.n == 0 && w->fresh_signals.n == 0 &&
 	    w->evicted.n == 0 && w->outbox.n == 0 && w->prune_time == INT64_MIN) {
 		/* nothing to write; still a new batch */
+		s_details_drop(w);
 		for (size_t i = 0; i < w->graveyard.n; i++)
 			s_trade_free(w, w->graveyard.v[i]);
 		w->graveyard.n = 0;
@@ -1459,6 +1557,7 @@ int window_commit(window_t *w, char *err, size_t errlen)
 				c->dirty = false;
 		free(v);
 	}
+	s_details_drop(w);
 	for (size_t i = 0; i < w->graveyard.n; i++)
 		s_trade_free(w, w->graveyard.v[i]);
 	for (size_t i = 0; i < w->dead_groups.n; i++)
@@ -1485,18 +1584,58 @@ struct win_trade *window_lookup(window_t *w, const char *key)
 	return s_map_get(&w->keys, key);
 }
 
+const struct win_detail *window_detail(window_t *w, struct win_trade *r, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	struct win_detail got, *d;
+	int rc;
+
+	if (r->det != NULL)
+		return r->det;
+	st = s_st(w, ST_GET_DETAIL);
+	s_bind_text(st, 1, r->key);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		if (rc == SQLITE_DONE)
+			snprintf(err, errlen, "decider.sqlite: trade %.64s is not in the file",
+			         r->key);
+		else
+			s_sql_fail(w, ST_GET_DETAIL, err, errlen);
+		sqlite3_reset(st);
+		return NULL;
+	}
+	got.owner = (const char *)sqlite3_column_text(st, 0);
+	got.title = (const char *)sqlite3_column_text(st, 1);
+	got.issuer = (const char *)sqlite3_column_text(st, 2);
+	got.vticker = (const char *)sqlite3_column_text(st, 3);
+	got.figi = (const char *)sqlite3_column_text(st, 4);
+	got.isin = (const char *)sqlite3_column_text(st, 5);
+	d = s_detail_new(&got);
+	sqlite3_reset(st);
+	if (d == NULL || !s_detail_set(w, r, d)) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	return d;
+}
+
 /* Copy t's content into r (strings duplicated); false when out of memory
  * (r then keeps what it had, possibly partly replaced). */
 static bool s_fill(window_t *w, struct win_trade *r, const struct win_trade *t)
 {
 	if (!s_set_str(w, &r->source, t->source) || !s_set_str(w, &r->accession, t->accession) ||
-	    !s_set_str(w, &r->grp, t->grp) || !s_set_str(w, &r->owner, t->owner) ||
-	    !s_set_str(w, &r->owner_cik, t->owner_cik) ||
-	    !s_set_str(w, &r->owner_key, t->owner_key) || !s_set_str(w, &r->title, t->title) ||
-	    !s_set_str(w, &r->ticker, t->ticker) || !s_set_str(w, &r->issuer, t->issuer) ||
-	    !s_set_str(w, &r->vticker, t->vticker) || !s_set_str(w, &r->figi, t->figi) ||
-	    !s_set_str(w, &r->isin, t->isin))
+	    !s_set_str(w, &r->grp, t->grp) || !s_set_str(w, &r->owner_cik, t->owner_cik) ||
+	    !s_set_str(w, &r->owner_key, t->owner_key) || !s_set_str(w, &r->ticker, t->ticker))
 		return false;
+	{
+		static const struct win_detail none;
+		struct win_detail *d = s_detail_new(t->det != NULL ? t->det : &none);
+
+		if (d == NULL || !s_detail_set(w, r, d))
+			return false;
+		r->has_figi = d->figi != NULL;
+	}
+	r->fresh = true;
 	r->chash = t->chash;
 	r->srank = t->srank;
 	r->side = t->side;
@@ -1972,8 +2111,18 @@ int window_prune(window_t *w, int64_t cutoff_time, int64_t cutoff_day, char *err
 
 	for (struct win_trade *r = w->oldest, *next; r != NULL; r = next) {
 		next = r->anext;
-		if (r->ref_time < cutoff_time && !r->pending)
+		if (r->ref_time >= cutoff_time)
+			continue;
+		if (!r->pending) {
 			s_remove(w, r);
+		} else if (!r->fresh) {
+			/* Kept, but the commit's prune deletes the file's copy:
+			 * write it whole again (its words read back first). */
+			if (window_detail(w, r, err, errlen) == NULL)
+				return -1;
+			r->fresh = true;
+			s_mark_dirty(w, r);
+		}
 	}
 	v = s_map_values(&w->groups, &n);
 	if (v == NULL)

@@ -45,13 +45,27 @@ typedef struct window window_t;
 struct win_group;
 
 /*
+ * What a trade says that no rule reads while judging it: who and what,
+ * in words, for an intent's reason and instrument.  A row holds it only
+ * until the commit that writes it; afterwards window_detail() reads it
+ * back from the file on the rare occasion a reason or an intent needs an
+ * older row's.  Any field may be NULL (owner and issuer never are for a
+ * stored row).
+ */
+struct win_detail {
+	const char *owner, *title, *issuer;
+	const char *vticker, *figi, *isin; /* from the instrument, or NULL */
+};
+
+/*
  * One stored trade.  The window keeps about 10^4 of these for weeks, so
- * a stored row is compact: every string but the key is interned (one
- * reference-counted copy per distinct value, shared by every row, group
- * and signal that holds it: the rows of one filing share their source,
- * accession, group, owner, title, ticker and outcome), the key lives in
- * the row's own allocation, and small fields are packed.  A caller passes
- * its own strings in (window_put copies them); the stored row's strings
+ * a stored row is compact: what the rules read while judging, every
+ * string but the key interned (one reference-counted copy per distinct
+ * value, shared by every row, group and signal that holds it: the rows of
+ * one filing share their source, accession, group, ticker and outcome),
+ * the key in the row's own allocation, small fields packed; the words
+ * (struct win_detail) stay in the file.  A caller passes its own strings
+ * in (window_put copies them, det included); the stored row's strings
  * belong to the window and are never freed or changed by a caller.
  */
 struct win_trade {
@@ -60,12 +74,14 @@ struct win_trade {
 	const char *source;
 	const char *accession; /* NULL when the source did not show it */
 	const char *grp;       /* the signal group (see rules.c) */
-	const char *owner, *owner_cik, *owner_key, *title;
-	const char *ticker, *issuer;
-	const char *vticker, *figi, *isin; /* from the instrument, or NULL */
-	const char *dup_of;                /* why this row is a copy of another, or NULL */
-	const char *used_by;               /* id of an intent this row is evidence of, or NULL */
-	const char *outcome;               /* the drop reason it got, or NULL */
+	const char *owner_cik, *owner_key;
+	const char *ticker;
+	/* window_put's input: the words (copied); a stored row's: NULL once
+	 * written (window_detail reads them back) */
+	const struct win_detail *det;
+	const char *dup_of;  /* why this row is a copy of another, or NULL */
+	const char *used_by; /* id of an intent this row is evidence of, or NULL */
+	const char *outcome; /* the drop reason it got, or NULL */
 	double shares, price, value, shares_after; /* NAN = unknown */
 	double gvalue;       /* value of the row's whole group, NAN = unknown */
 	int64_t trade_day;   /* days since 1970-01-01 */
@@ -76,7 +92,8 @@ struct win_trade {
 	int8_t side;   /* SIDE_BUY or SIDE_SELL */
 	int8_t direct; /* -1 unknown, 0 indirect, 1 direct */
 	bool amendment;
-	bool pending; /* received since the last flush, not judged yet */
+	bool pending;  /* received since the last flush, not judged yet */
+	bool has_figi; /* det->figi is not NULL (set by the window) */
 
 	void *tag; /* the caller's, never stored; NULL when a row is loaded or created */
 
@@ -89,6 +106,7 @@ struct win_trade {
 	uint64_t fph;                    /* hash of window_fp(): the fps index */
 	bool in_fp, in_ticker;           /* on those lists */
 	bool dirty;                      /* to be written at the commit */
+	bool fresh;                      /* its content is not in the file yet */
 	bool dead;                       /* pruned, freed after the commit */
 };
 
@@ -125,6 +143,14 @@ void window_close(window_t **w);
 int window_commit(window_t *w, char *err, size_t errlen);
 /* Forget every change since the last commit (load the file again). */
 int window_rollback(window_t *w, char *err, size_t errlen);
+
+/*
+ * r's words: the ones it came with until they are written, then read back
+ * from the file (and kept until the next commit or rollback).  The
+ * window's: valid until then, never changed by a caller.  NULL with err
+ * when out of memory or the file cannot be read.
+ */
+const struct win_detail *window_detail(window_t *w, struct win_trade *r, char *err, size_t errlen);
 
 /* The stored row with this key, or NULL. */
 struct win_trade *window_lookup(window_t *w, const char *key);

@@ -1023,6 +1023,54 @@ static void test_cluster_forms_at_exactly_the_third_executive(void **state)
 	free((char *)o.state_dir);
 }
 
+/* An intent made of rows judged in earlier batches, before a restart:
+ * their owners, titles and instrument (not kept in memory) come back from
+ * the file, and the reason and intent are what they were. */
+static void test_older_rows_words_come_back_after_a_restart(void **state)
+{
+	struct decider_opts o = s_opts(test_tmpdir());
+	struct collect c = { 0 };
+	decider_t *d = s_new(&o);
+	const intent_t *in;
+	record_t r;
+
+	(void)state;
+	r = s_small_buy(1, "Lee Ann", "Chief Legal Officer", "2026-04-18");
+	s_set_instrument(&r.u.trade, "BBG000000001", 1e9);
+	s_one(d, r, NOW, &c);
+	r = s_small_buy(3, "Kim Ray", "EVP, CFO", "2026-04-20");
+	s_set_instrument(&r.u.trade, "BBG000000003", 1e9);
+	s_one(d, r, NOW, &c);
+	s_one(d,
+	      s_mk("a1", "0000000000-26-000001", "Doe John", "CFO", "ACME", "2026-04-22", "P", 3000,
+	           10, 503000),
+	      NOW, &c);
+	assert_int_equal(c.ni, 0);
+	decider_free(&d);
+	d = s_new(&o);
+	/* the third executive, without an instrument */
+	s_one(d, s_small_buy(4, "Ford Tom", "Pres, CEO", "2026-04-23"), NOW, &c);
+	assert_int_equal(c.ni, 1);
+	in = s_intent(&c, 0);
+	assert_string_equal(in->reason, "3 executives bought KAPP between 2026-04-18 and "
+	                                "2026-04-23: Chief Legal Officer Lee Ann, EVP, CFO Kim "
+	                                "Ray, Pres, CEO Ford Tom");
+	assert_string_equal(in->figi, "BBG000000003");
+	assert_string_equal(in->ticker, "KAPP");
+	/* a group that grows past the threshold: its first row is older */
+	s_one(d,
+	      s_mk("a2", "0000000000-26-000001", "Doe John", "CFO", "ACME", "2026-04-22", "P", 3000,
+	           10, 506000),
+	      NOW, &c);
+	assert_int_equal(c.ni, 2);
+	assert_string_equal(s_intent(&c, 1)->reason,
+	                    "CFO Doe John bought 6,000 shares (1.2% of holdings) of ACME on "
+	                    "2026-04-22 in 2 transactions");
+	s_collect_reset(&c);
+	decider_free(&d);
+	free((char *)o.state_dir);
+}
+
 static void test_cluster_is_not_formed_by_directors_or_one_executive_twice(void **state)
 {
 	struct decider_opts o = s_opts(test_tmpdir());
@@ -1483,6 +1531,7 @@ int main(void)
 		cmocka_unit_test(test_amendment_repeating_a_transaction_is_not_new),
 		cmocka_unit_test(test_amendment_with_a_new_transaction_is_judged),
 		cmocka_unit_test(test_cluster_forms_at_exactly_the_third_executive),
+		cmocka_unit_test(test_older_rows_words_come_back_after_a_restart),
 		cmocka_unit_test(test_cluster_is_not_formed_by_directors_or_one_executive_twice),
 		cmocka_unit_test(test_cluster_window_boundary),
 		cmocka_unit_test(test_recency_boundary),

@@ -31,6 +31,8 @@ static double s_shares_of(const char *fp)
 	return 100 + h % 1000003;
 }
 
+static const struct win_detail s_det = { .owner = "Doe John", .title = "CEO", .issuer = "Acme" };
+
 /* A row template with borrowed strings. */
 static struct win_trade s_row(char *key, char *acc, char *grp, char *fp, bool amendment,
                               int64_t day)
@@ -44,11 +46,9 @@ static struct win_trade s_row(char *key, char *acc, char *grp, char *fp, bool am
 	t.accession = acc;
 	t.grp = grp;
 	t.side = SIDE_BUY;
-	t.owner = "Doe John";
 	t.owner_key = "doe john";
-	t.title = "CEO";
 	t.ticker = "ACME";
-	t.issuer = "Acme";
+	t.det = &s_det;
 	snprintf(t.trade_date, sizeof(t.trade_date), "2026-04-23");
 	t.trade_day = day;
 	t.shares = 100;
@@ -463,7 +463,6 @@ static void test_rows_of_a_filing_share_their_strings(void **state)
 	assert_ptr_not_equal(a->accession, acc);
 	assert_ptr_equal(a->accession, b->accession);
 	assert_ptr_equal(a->grp, b->grp);
-	assert_ptr_equal(a->owner, b->owner);
 	assert_ptr_equal(a->ticker, b->ticker);
 	assert_ptr_equal(a->group->grp, a->grp);
 	assert_int_equal(window_use(w, a, "intent-1"), 0);
@@ -481,14 +480,14 @@ static void test_rows_of_a_filing_share_their_strings(void **state)
 	assert_null(window_lookup(w, "k2"));
 	c = window_lookup(w, "k3");
 	assert_non_null(c);
-	assert_string_equal(c->owner, owner);
+	assert_string_equal(window_detail(w, c, err, sizeof(err))->owner, owner);
 	assert_string_equal(c->ticker, "ACME");
 	assert_string_equal(c->accession, "A-2");
 	window_close(&w);
 	w = s_open(dir, 0);
 	c = window_lookup(w, "k3");
 	assert_non_null(c);
-	assert_string_equal(c->owner, "Doe John");
+	assert_string_equal(window_detail(w, c, err, sizeof(err))->owner, "Doe John");
 	window_close(&w);
 	free(dir);
 }
