@@ -519,13 +519,21 @@ static void s_pool_free(struct strpool *p)
 
 /* ---- the window --------------------------------------------------------- */
 
-struct win_signal {
-	const char *id;                          /* interned */
-	char *rule, *ticker, *reason, *evidence; /* NULL once written */
+/* A signal's row as the commit writes it: one allocation, the strings
+ * after the struct. */
+struct win_signal_row {
+	const char *rule, *ticker, *reason, *evidence;
 	int side;
-	int64_t created_at, expires_at;
-	int64_t resent_at; /* `now` of the last copy sent again (0: none) */
-	bool fresh;        /* not written yet */
+	int64_t expires_at;
+};
+
+/* A remembered intent.  After its commit only what "never twice" and the
+ * resend need stay in memory: the id and two times. */
+struct win_signal {
+	const char *id; /* interned */
+	int64_t created_at;
+	int64_t resent_at;          /* `now` of the last copy sent again (0: none) */
+	struct win_signal_row *row; /* not written yet: the row; NULL once written */
 };
 
 /* An outbox row waiting for the commit. */
@@ -1064,10 +1072,7 @@ static void s_forget_all(window_t *w)
 		for (size_t i = 0; i < n; i++) {
 			struct win_signal *s = v[i];
 
-			free(s->rule);
-			free(s->ticker);
-			free(s->reason);
-			free(s->evidence);
+			free(s->row);
 			free(s);
 		}
 		free(v);
@@ -1428,13 +1433,13 @@ static int s_write_signal(window_t *w, const struct win_signal *s, char *err, si
 	sqlite3_stmt *st = s_st(w, ST_PUT_SIGNAL);
 
 	s_bind_text(st, 1, s->id);
-	s_bind_text(st, 2, s->rule);
-	sqlite3_bind_int(st, 3, s->side);
-	s_bind_text(st, 4, s->ticker);
-	s_bind_text(st, 5, s->reason);
-	s_bind_text(st, 6, s->evidence);
+	s_bind_text(st, 2, s->row->rule);
+	sqlite3_bind_int(st, 3, s->row->side);
+	s_bind_text(st, 4, s->row->ticker);
+	s_bind_text(st, 5, s->row->reason);
+	s_bind_text(st, 6, s->row->evidence);
 	sqlite3_bind_int64(st, 7, s->created_at);
-	sqlite3_bind_int64(st, 8, s->expires_at);
+	sqlite3_bind_int64(st, 8, s->row->expires_at);
 	return s_done(w, ST_PUT_SIGNAL, err, errlen);
 }
 
@@ -1540,13 +1545,9 @@ int window_commit(window_t *w, char *err, size_t errlen)
 	for (size_t i = 0; i < w->fresh_signals.n; i++) {
 		struct win_signal *s = w->fresh_signals.v[i];
 
-		/* only the id is needed in memory from now on */
-		free(s->rule);
-		free(s->ticker);
-		free(s->reason);
-		free(s->evidence);
-		s->rule = s->ticker = s->reason = s->evidence = NULL;
-		s->fresh = false;
+		/* only the id and times are needed in memory from now on */
+		free(s->row);
+		s->row = NULL;
 	}
 	{
 		size_t n = 0;
@@ -1969,46 +1970,57 @@ bool window_resend_due(window_t *w, const char *id, int64_t now, int every_s)
 	return true;
 }
 
+/* Append s and its NUL at p; returns the copy. */
+static char *s_put_str(char **p, const char *s)
+{
+	char *at = *p;
+	size_t n = strlen(s) + 1;
+
+	memcpy(at, s, n);
+	*p += n;
+	return at;
+}
+
 int window_signal_put(window_t *w, const intent_t *in)
 {
 	struct win_signal *s;
+	struct win_signal_row *row;
 	size_t len = 1;
 	char *p;
 
 	if (s_map_get(&w->signals, in->id) != NULL)
 		return 0;
-	s = calloc(1, sizeof(*s));
-	if (s == NULL)
-		return -1;
 	for (size_t i = 0; i < in->n_evidence; i++)
 		len += strlen(in->evidence[i]) + 1;
-	s->evidence = malloc(len);
-	s->id = s_intern(&w->pool, in->id);
-	s->rule = strdup(in->rule);
-	s->ticker = strdup(in->ticker);
-	s->reason = strdup(in->reason);
-	if (s->evidence == NULL || s->id == NULL || s->rule == NULL || s->ticker == NULL ||
-	    s->reason == NULL || s_ptrs_push(&w->fresh_signals, s) < 0)
+	len += strlen(in->rule) + strlen(in->ticker) + strlen(in->reason) + 3;
+	s = calloc(1, sizeof(*s));
+	row = malloc(sizeof(*row) + len);
+	if (s == NULL || row == NULL)
 		goto oom;
-	p = s->evidence;
+	p = (char *)(row + 1);
+	row->rule = s_put_str(&p, in->rule);
+	row->ticker = s_put_str(&p, in->ticker);
+	row->reason = s_put_str(&p, in->reason);
+	row->evidence = p;
 	*p = '\0';
 	for (size_t i = 0; i < in->n_evidence; i++)
 		p += sprintf(p, "%s%s", i > 0 ? "\n" : "", in->evidence[i]);
-	s->side = (int)in->side;
+	row->side = (int)in->side;
+	row->expires_at = in->expires_at;
+	s->row = row;
 	s->created_at = in->created_at;
-	s->expires_at = in->expires_at;
-	s->fresh = true;
+	s->id = s_intern(&w->pool, in->id);
+	if (s->id == NULL || s_ptrs_push(&w->fresh_signals, s) < 0)
+		goto oom;
 	if (s_map_set(&w->signals, s->id, s) < 0) {
 		w->fresh_signals.n--;
 		goto oom;
 	}
 	return 0;
 oom:
-	free(s->evidence);
-	s_release(&w->pool, s->id);
-	free(s->rule);
-	free(s->ticker);
-	free(s->reason);
+	if (s != NULL)
+		s_release(&w->pool, s->id);
+	free(row);
 	free(s);
 	return -1;
 }
@@ -2143,7 +2155,7 @@ int window_prune(window_t *w, int64_t cutoff_time, int64_t cutoff_day, char *err
 	for (size_t i = 0; i < n; i++) {
 		struct win_signal *s = v[i];
 
-		if (s->created_at >= cutoff_time || s->fresh)
+		if (s->created_at >= cutoff_time || s->row != NULL)
 			continue;
 		s_map_del(&w->signals, s->id);
 		s_release(&w->pool, s->id);

@@ -338,6 +338,31 @@ static void test_group_copy_matches_cik_else_name(void **state)
 	free(dir);
 }
 
+/* The file's signal row id, as "id|rule|side|ticker|reason|evidence|created|expires". */
+static void s_expect_signal_row(const char *dir, const char *want)
+{
+	char path[1024], got[1024];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	snprintf(path, sizeof(path), "%s/decider.sqlite", dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "SELECT id, rule, side, ticker, reason, evidence,"
+	                                    " created_at, expires_at FROM signal",
+	                                    -1, &st, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	snprintf(got, sizeof(got), "%s|%s|%d|%s|%s|%s|%lld|%lld", sqlite3_column_text(st, 0),
+	         sqlite3_column_text(st, 1), sqlite3_column_int(st, 2), sqlite3_column_text(st, 3),
+	         sqlite3_column_text(st, 4), sqlite3_column_text(st, 5),
+	         (long long)sqlite3_column_int64(st, 6), (long long)sqlite3_column_int64(st, 7));
+	assert_string_equal(got, want);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
 static void test_signals_clusters_and_pruning_persist(void **state)
 {
 	char *dir = test_tmpdir();
@@ -383,6 +408,8 @@ static void test_signals_clusters_and_pruning_persist(void **state)
 	assert_string_equal(rows[0]->key, "new");
 	free(rows);
 	s_commit(w);
+	s_expect_signal_row(
+	    dir, "id-1|cluster_buy|1|ACME|3 executives bought ACME|k1\nk2|8640000|8812800");
 
 	/* prune what is older than day 90 */
 	assert_int_equal(window_prune(w, 90 * 86400, 90, err, sizeof(err)), 0);
