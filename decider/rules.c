@@ -211,6 +211,12 @@ static char *s_fmt_pct(double f, double thr, char *buf, size_t len)
 	return buf;
 }
 
+/* A day number as its date, "YYYY-MM-DD". */
+static char *s_fmt_day(int64_t day, char *buf, size_t len)
+{
+	return date_format(date_from_days(day), buf, len);
+}
+
 /* Whole days when whole, else one decimal. */
 static char *s_fmt_days(int64_t seconds, char *buf, size_t len)
 {
@@ -676,7 +682,8 @@ int decider_handle_valid_trade(decider_t *d, const trade_t *t, int64_t now,
                                const struct decision_sink *sink)
 {
 	char owner_key[256], err[512];
-	struct win_trade w, *seen, *row;
+	struct win_put w;
+	struct win_trade *seen, *row;
 	struct win_detail det;
 	civil_date_t td;
 	char *grp = NULL;
@@ -744,8 +751,7 @@ int decider_handle_valid_trade(decider_t *d, const trade_t *t, int64_t now,
 		det.figi = t->instrument->figi;
 		det.isin = t->instrument->isin;
 	}
-	w.det = &det;
-	memcpy(w.trade_date, t->trade_date, sizeof(w.trade_date));
+	w.det = det;
 	w.trade_day = date_to_days(td);
 	w.shares = t->shares;
 	w.price = t->price;
@@ -797,7 +803,7 @@ static int s_cmp_pend(const void *a, const void *b)
 		return x->amendment ? 1 : -1;
 	if (x->srank != y->srank)
 		return x->srank < y->srank ? -1 : 1;
-	if ((c = strcmp(x->grp, y->grp)) != 0)
+	if ((c = strcmp(win_grp(x), win_grp(y))) != 0)
 		return c;
 	return strcmp(x->key, y->key);
 }
@@ -845,7 +851,7 @@ struct group_sum {
 	double f;
 	size_t n;                /* live rows */
 	struct win_trade *first; /* first live row by key */
-	const char *date_lo, *date_hi;
+	int64_t day_lo, day_hi;  /* first and last trade day (n > 0) */
 };
 
 /* Sum the live rows and measure them against the holdings (rules.h). */
@@ -866,10 +872,10 @@ static void s_group_sum(const struct decider_opts *o, struct win_trade *const *r
 			continue;
 		if (g->first == NULL)
 			g->first = r;
-		if (g->date_lo == NULL || strcmp(r->trade_date, g->date_lo) < 0)
-			g->date_lo = r->trade_date;
-		if (g->date_hi == NULL || strcmp(r->trade_date, g->date_hi) > 0)
-			g->date_hi = r->trade_date;
+		if (g->n == 0 || r->trade_day < g->day_lo)
+			g->day_lo = r->trade_day;
+		if (g->n == 0 || r->trade_day > g->day_hi)
+			g->day_hi = r->trade_day;
 		g->n++;
 		g->shares += r->shares;
 		g->value += v; /* NaN sticks: one unknown makes the total unknown */
@@ -1027,7 +1033,7 @@ static int s_judge_group(decider_t *d, size_t lo, int64_t now, const struct deci
                          char *err, size_t errlen)
 {
 	const struct decider_opts *o = &d->o;
-	const char *grp = d->pend[lo].row->grp;
+	const char *grp = win_grp(d->pend[lo].row);
 	struct win_trade **rows = NULL;
 	const struct win_trade *r0;
 	struct win_group *mem;
@@ -1066,9 +1072,9 @@ static int s_judge_group(decider_t *d, size_t lo, int64_t now, const struct deci
 		if (rows[i]->ref_time > ref_time)
 			ref_time = rows[i]->ref_time;
 
-	if (r0->accession != NULL) {
+	if (win_accession(r0) != NULL) {
 		/* The same filing and owner through another source. */
-		mem = window_group_copy(d->w, grp, r0->accession, r0->side, r0->owner_cik,
+		mem = window_group_copy(d->w, grp, win_accession(r0), r0->side, win_owner_cik(r0),
 		                        r0->owner_key);
 		if (mem != NULL) {
 			if (mem->intent != NULL)
@@ -1114,12 +1120,12 @@ static int s_judge_group(decider_t *d, size_t lo, int64_t now, const struct deci
 					    buf, sizeof(buf),
 					    "already used: filing %s by %.60s already signalled"
 					    " as intent %.12s",
-					    r0->accession, d0->owner, id);
+					    win_accession(r0), d0->owner, id);
 				if (s_settle(d, p, rows[i]->gvalue, NULL, buf, err, errlen) < 0)
 					goto out;
 			}
-			if (window_group_put(d->w, grp, r0->source, r0->accession, r0->side,
-			                     r0->owner_cik, r0->owner_key, id, ref_time) < 0)
+			if (window_group_put(d->w, grp, win_source(r0), win_accession(r0), r0->side,
+			                     win_owner_cik(r0), r0->owner_key, id, ref_time) < 0)
 				goto oom;
 			rc = 0;
 			goto out;
@@ -1145,24 +1151,24 @@ static int s_judge_group(decider_t *d, size_t lo, int64_t now, const struct deci
 			any_new = true;
 			continue;
 		}
-		if (r->accession == NULL || q->accession == NULL)
+		if (win_accession(r) == NULL || win_accession(q) == NULL)
 			snprintf(buf, sizeof(buf), "same transaction already seen as %.200s",
 			         q->key);
 		else if (r->amendment)
 			snprintf(buf, sizeof(buf), "4/A repeats a transaction already seen in %s",
-			         q->accession);
+			         win_accession(q));
 		else
 			snprintf(buf, sizeof(buf), "repeats a transaction already seen in 4/A %s",
-			         q->accession);
+			         win_accession(q));
 		snprintf(a, sizeof(a), "repeat of %.80s", q->key);
 		if (s_settle(d, p, NAN, a, buf, err, errlen) < 0)
 			goto out;
 	}
 	if (!any_new) {
 		rc = 0;
-		if (r0->accession != NULL &&
-		    window_group_put(d->w, grp, r0->source, r0->accession, r0->side, r0->owner_cik,
-		                     r0->owner_key, NULL, ref_time) < 0)
+		if (win_accession(r0) != NULL &&
+		    window_group_put(d->w, grp, win_source(r0), win_accession(r0), r0->side,
+		                     win_owner_cik(r0), r0->owner_key, NULL, ref_time) < 0)
 			goto oom;
 		goto out;
 	}
@@ -1192,10 +1198,12 @@ static int s_judge_group(decider_t *d, size_t lo, int64_t now, const struct deci
 		for (size_t i = 0; i < n; i++)
 			if (live[i])
 				keys[nkeys++] = rows[i]->key; /* rows are in key order */
-		if (strcmp(g.date_lo, g.date_hi) == 0)
-			snprintf(dates, sizeof(dates), "on %s", g.date_lo);
+		if (g.day_lo == g.day_hi)
+			snprintf(dates, sizeof(dates), "on %s", s_fmt_day(g.day_lo, a, sizeof(a)));
 		else
-			snprintf(dates, sizeof(dates), "between %s and %s", g.date_lo, g.date_hi);
+			snprintf(dates, sizeof(dates), "between %s and %s",
+			         s_fmt_day(g.day_lo, a, sizeof(a)),
+			         s_fmt_day(g.day_hi, b, sizeof(b)));
 		if (g.n > 1)
 			snprintf(txn, sizeof(txn), " in %zu transactions", g.n);
 		s_ratio_words(o, &g, words, sizeof(words));
@@ -1232,9 +1240,9 @@ static int s_judge_group(decider_t *d, size_t lo, int64_t now, const struct deci
 		}
 	}
 	rc = 0;
-	if (r0->accession != NULL &&
-	    window_group_put(d->w, grp, r0->source, r0->accession, r0->side, r0->owner_cik,
-	                     r0->owner_key, nkeys > 0 ? id : NULL, ref_time) < 0)
+	if (win_accession(r0) != NULL &&
+	    window_group_put(d->w, grp, win_source(r0), win_accession(r0), r0->side,
+	                     win_owner_cik(r0), r0->owner_key, nkeys > 0 ? id : NULL, ref_time) < 0)
 		goto oom;
 	goto out;
 oom:
@@ -1299,6 +1307,7 @@ static int s_emit_cluster(decider_t *d, struct win_trade **c, size_t lo, size_t 
 {
 	char buf[REASON_MAX];
 	struct win_trade *latest = c[hi - 1], *like = NULL;
+	char d1[16], d2[16];
 	struct owner_set seen = { 0 };
 	const char **keys = calloc(hi - lo, sizeof(*keys));
 	double ref_price = NAN;
@@ -1331,12 +1340,13 @@ static int s_emit_cluster(decider_t *d, struct win_trade **c, size_t lo, size_t 
 			goto oom;
 	off =
 	    (size_t)snprintf(buf, sizeof(buf), "%zu executives bought %s ", seen.n, latest->ticker);
-	if (strcmp(c[lo]->trade_date, latest->trade_date) == 0)
-		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "on %s:", latest->trade_date);
+	if (c[lo]->trade_day == latest->trade_day)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off,
+		                        "on %s:", s_fmt_day(latest->trade_day, d1, sizeof(d1)));
 	else
-		off +=
-		    (size_t)snprintf(buf + off, sizeof(buf) - off,
-		                     "between %s and %s:", c[lo]->trade_date, latest->trade_date);
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "between %s and %s:",
+		                        s_fmt_day(c[lo]->trade_day, d1, sizeof(d1)),
+		                        s_fmt_day(latest->trade_day, d2, sizeof(d2)));
 	seen.n = 0; /* again, to name each owner once, in order */
 	for (size_t i = lo; i < hi && off < sizeof(buf); i++) {
 		struct win_trade *r = c[i];
@@ -1610,7 +1620,7 @@ int decider_flush(decider_t *d, int64_t now, const struct decision_sink *sink)
 			size_t k = i + 1;
 
 			while (k < d->npend &&
-			       strcmp(d->pend[k].row->grp, d->pend[i].row->grp) == 0)
+			       strcmp(win_grp(d->pend[k].row), win_grp(d->pend[i].row)) == 0)
 				k++;
 			if (!d->pend[i].judged &&
 			    s_judge_group(d, i, now, sink, err, sizeof(err)) < 0)

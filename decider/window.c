@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "store.h"
+#include "timeutil.h"
 
 #define WINDOW_FILE "decider.sqlite"
 /*
@@ -651,9 +652,7 @@ static struct win_trade *s_trade_new(const char *key)
 /* Free a stored row and its references. */
 static void s_trade_free(window_t *w, struct win_trade *t)
 {
-	const char **strs[] = { &t->source,    &t->accession, &t->grp,
-		                &t->owner_cik, &t->owner_key, &t->ticker,
-		                &t->dup_of,    &t->used_by,   &t->outcome };
+	const char **strs[] = { &t->owner_key, &t->ticker, &t->dup_of, &t->used_by, &t->outcome };
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		s_release(&w->pool, *strs[i]);
@@ -663,6 +662,7 @@ static void s_trade_free(window_t *w, struct win_trade *t)
 				w->det_rows.v[i] = NULL;
 		free((void *)t->det);
 	}
+	free((void *)t->ident);
 	free(t);
 }
 
@@ -734,13 +734,78 @@ static void s_details_drop(window_t *w)
 
 static void s_group_free(window_t *w, struct win_group *g)
 {
-	s_release(&w->pool, g->grp);
-	s_release(&w->pool, g->source);
-	s_release(&w->pool, g->accession);
-	s_release(&w->pool, g->owner_cik);
 	s_release(&w->pool, g->owner_key);
 	s_release(&w->pool, g->intent);
 	free(g);
+}
+
+/* Copy s (NULL: none) to *p, advancing it; the copy, or NULL. */
+static const char *s_copy_at(char **p, const char *s)
+{
+	size_t n;
+	char *at;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s) + 1;
+	at = memcpy(*p, s, n);
+	*p += n;
+	return at;
+}
+
+/* A new group, with grp, source, accession and owner_cik in its own
+ * allocation and owner_key interned; not in any map.  NULL when out of
+ * memory. */
+static struct win_group *s_group_new(window_t *w, const char *grp, const char *source,
+                                     const char *accession, const char *owner_cik,
+                                     const char *owner_key)
+{
+	size_t len = strlen(grp) + strlen(source) + 2;
+	struct win_group *g;
+	char *p;
+
+	len += accession != NULL ? strlen(accession) + 1 : 0;
+	len += owner_cik != NULL ? strlen(owner_cik) + 1 : 0;
+	g = calloc(1, sizeof(*g) + len);
+	if (g == NULL)
+		return NULL;
+	p = (char *)(g + 1);
+	g->grp = s_copy_at(&p, grp);
+	g->source = s_copy_at(&p, source);
+	g->accession = s_copy_at(&p, accession);
+	g->owner_cik = s_copy_at(&p, owner_cik);
+	if (!s_set_str(w, &g->owner_key, owner_key)) {
+		free(g);
+		return NULL;
+	}
+	return g;
+}
+
+/* The group grp, made from these when there is none; NULL when out of
+ * memory. */
+static struct win_group *s_group_for(window_t *w, const char *grp, const char *source,
+                                     const char *accession, const char *owner_cik,
+                                     const char *owner_key, int side, int64_t ref_time)
+{
+	struct win_group *g = s_map_get(&w->groups, grp);
+
+	if (g != NULL)
+		return g;
+	g = s_group_new(w, grp, source, accession, owner_cik, owner_key);
+	if (g == NULL)
+		return NULL;
+	g->side = (int8_t)side;
+	g->ref_time = ref_time;
+	if (s_map_set(&w->groups, g->grp, g) < 0) {
+		s_group_free(w, g);
+		return NULL;
+	}
+	return g;
+}
+
+char *window_trade_date(const struct win_trade *r, char buf[11])
+{
+	return date_format(date_from_days(r->trade_day), buf, 11);
 }
 
 static void s_mark_dirty(window_t *w, struct win_trade *r)
@@ -819,14 +884,16 @@ static void s_fp_unlink(struct fpmap *m, struct win_trade *r)
 size_t window_fp(const struct win_trade *r, char *buf, size_t len)
 {
 	const char *code = r->side == SIDE_BUY ? "P" : "S";
+	char date[11];
 	int n;
 
+	window_trade_date(r, date);
 	if (isnan(r->price))
-		n = snprintf(buf, len, "%s|%s|%s|%s|%.4f|-", r->ticker, r->owner_key, r->trade_date,
-		             code, r->shares);
+		n = snprintf(buf, len, "%s|%s|%s|%s|%.4f|-", r->ticker, r->owner_key, date, code,
+		             r->shares);
 	else
-		n = snprintf(buf, len, "%s|%s|%s|%s|%.4f|%.4f", r->ticker, r->owner_key,
-		             r->trade_date, code, r->shares, r->price);
+		n = snprintf(buf, len, "%s|%s|%s|%s|%.4f|%.4f", r->ticker, r->owner_key, date, code,
+		             r->shares, r->price);
 	return n < 0 ? 0 : (size_t)n;
 }
 
@@ -876,27 +943,6 @@ static uint64_t s_fp_hash(const struct win_trade *r)
 	return h;
 }
 
-static struct win_group *s_group_of(window_t *w, const struct win_trade *r)
-{
-	struct win_group *g = s_map_get(&w->groups, r->grp);
-
-	if (g != NULL)
-		return g;
-	g = calloc(1, sizeof(*g));
-	if (g == NULL)
-		return NULL;
-	g->side = r->side;
-	g->ref_time = r->ref_time;
-	if (!s_set_str(w, &g->grp, r->grp) || !s_set_str(w, &g->source, r->source) ||
-	    !s_set_str(w, &g->accession, r->accession) ||
-	    !s_set_str(w, &g->owner_cik, r->owner_cik) ||
-	    !s_set_str(w, &g->owner_key, r->owner_key) || s_map_set(&w->groups, g->grp, g) < 0) {
-		s_group_free(w, g);
-		return NULL;
-	}
-	return g;
-}
-
 static void s_group_unlink_acc(window_t *w, struct win_group *g)
 {
 	if (g->acc_prev != NULL)
@@ -922,13 +968,39 @@ static void s_group_maybe_free(window_t *w, struct win_group *g)
 		s_group_free(w, g);
 }
 
-/* Link r into the group, fp and ticker indexes; -1 when out of memory. */
-static int s_index(window_t *w, struct win_trade *r)
+static bool s_same(const char *a, const char *b)
 {
-	struct win_group *g = s_group_of(w, r);
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* Link r into its group (grp, made from the others when there is none),
+ * and the fp and ticker indexes; -1 when out of memory.  A row whose
+ * source, accession or owner CIK are not its group's keeps its own. */
+static int s_index(window_t *w, struct win_trade *r, const char *grp, const char *source,
+                   const char *accession, const char *owner_cik)
+{
+	struct win_group *g =
+	    s_group_for(w, grp, source, accession, owner_cik, r->owner_key, r->side, r->ref_time);
 
 	if (g == NULL)
 		return -1;
+	if (!s_same(g->source, source) || !s_same(g->accession, accession) ||
+	    !s_same(g->owner_cik, owner_cik)) {
+		size_t len = strlen(source) + 1;
+		struct win_ident *id;
+		char *p;
+
+		len += accession != NULL ? strlen(accession) + 1 : 0;
+		len += owner_cik != NULL ? strlen(owner_cik) + 1 : 0;
+		id = malloc(sizeof(*id) + len);
+		if (id == NULL)
+			return -1;
+		p = (char *)(id + 1);
+		id->source = s_copy_at(&p, source);
+		id->accession = s_copy_at(&p, accession);
+		id->owner_cik = s_copy_at(&p, owner_cik);
+		r->ident = id;
+	}
 	r->group = g;
 	r->gprev = NULL;
 	r->gnext = g->rows;
@@ -965,6 +1037,8 @@ static void s_unindex(window_t *w, struct win_trade *r)
 	if (r->in_ticker)
 		LIST_UNLINK(&w->tickers, r, ticker, tprev, tnext);
 	r->in_fp = r->in_ticker = false;
+	free((void *)r->ident);
+	r->ident = NULL;
 }
 
 static void s_age_append(window_t *w, struct win_trade *r)
@@ -1055,12 +1129,15 @@ static void s_forget_all(window_t *w)
 	s_details_drop(w);
 	for (struct win_trade *r = w->oldest, *next; r != NULL; r = next) {
 		next = r->anext;
+		free((void *)r->ident);
 		free(r);
 	}
 	w->oldest = w->newest = NULL;
 	w->nrows = 0;
-	for (size_t i = 0; i < w->graveyard.n; i++)
+	for (size_t i = 0; i < w->graveyard.n; i++) {
+		free((void *)((struct win_trade *)w->graveyard.v[i])->ident);
 		free(w->graveyard.v[i]);
+	}
 	if ((v = s_map_values(&w->groups, &n)) != NULL) {
 		for (size_t i = 0; i < n; i++)
 			free(v[i]);
@@ -1115,27 +1192,22 @@ static const char *s_col_str(window_t *w, sqlite3_stmt *st, int i, bool *oom)
 /* Read one row of TRADE_COLS into a new in-memory row. */
 static struct win_trade *s_read_trade(window_t *w, sqlite3_stmt *st)
 {
-	const unsigned char *key = sqlite3_column_text(st, 0), *date;
+	const unsigned char *key = sqlite3_column_text(st, 0);
 	struct win_trade *t;
 	bool oom = false;
 
 	if (key == NULL || (t = s_trade_new((const char *)key)) == NULL)
 		return NULL;
 	t->chash = (uint64_t)sqlite3_column_int64(st, 1);
-	t->source = s_col_str(w, st, 2, &oom);
+	/* source, accession, grp and owner_cik are its group's (s_load) */
 	t->srank = (int8_t)sqlite3_column_int(st, 3);
-	t->accession = s_col_str(w, st, 4, &oom);
-	t->grp = s_col_str(w, st, 5, &oom);
 	t->side = (int8_t)sqlite3_column_int(st, 6);
 	/* the words (owner, title, issuer, instrument) stay in the file */
-	t->owner_cik = s_col_str(w, st, 8, &oom);
 	t->owner_key = s_col_str(w, st, 9, &oom);
 	t->ticker = s_col_str(w, st, 11, &oom);
 	t->has_figi = sqlite3_column_type(st, 14) != SQLITE_NULL;
-	date = sqlite3_column_text(st, 16);
-	snprintf(t->trade_date, sizeof(t->trade_date), "%s",
-	         date != NULL ? (const char *)date : "");
-	t->trade_day = sqlite3_column_int64(st, 17);
+	/* column 16, the trade date, is the day's (17) */
+	t->trade_day = (int32_t)sqlite3_column_int64(st, 17);
 	t->shares = s_col_num(st, 18);
 	t->price = s_col_num(st, 19);
 	t->value = s_col_num(st, 20);
@@ -1150,7 +1222,8 @@ static struct win_trade *s_read_trade(window_t *w, sqlite3_stmt *st)
 	t->used_by = s_col_str(w, st, 29, &oom);
 	t->outcome = s_col_str(w, st, 30, &oom);
 	t->first_batch = sqlite3_column_int64(st, 31);
-	if (oom || t->source == NULL || t->grp == NULL || t->owner_key == NULL ||
+	if (oom || sqlite3_column_type(st, 2) == SQLITE_NULL ||
+	    sqlite3_column_type(st, 5) == SQLITE_NULL || t->owner_key == NULL ||
 	    t->ticker == NULL) {
 		s_trade_free(w, t);
 		return NULL;
@@ -1177,7 +1250,10 @@ static int s_load(window_t *w, char *err, size_t errlen)
 		}
 		s_age_append(w, r);
 		w->nrows++;
-		if (s_index(w, r) < 0)
+		if (s_index(w, r, (const char *)sqlite3_column_text(st, 5),
+		            (const char *)sqlite3_column_text(st, 2),
+		            (const char *)sqlite3_column_text(st, 4),
+		            (const char *)sqlite3_column_text(st, 8)) < 0)
 			goto oom;
 		if (r->first_batch >= w->batch)
 			w->batch = r->first_batch + 1;
@@ -1370,20 +1446,23 @@ static int s_write_trade(window_t *w, const struct win_trade *t, char *err, size
 	char fp[1024];
 	size_t fplen;
 
+	char date[11];
+
 	if (!t->fresh)
 		return s_update_trade(w, t, err, errlen);
 	st = s_st(w, ST_PUT_TRADE);
 	fplen = window_fp(t, fp, sizeof(fp));
+	window_trade_date(t, date);
 
 	s_bind_text(st, 1, t->key);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)t->chash);
-	s_bind_text(st, 3, t->source);
+	s_bind_text(st, 3, win_source(t));
 	sqlite3_bind_int(st, 4, t->srank);
-	s_bind_text(st, 5, t->accession);
-	s_bind_text(st, 6, t->grp);
+	s_bind_text(st, 5, win_accession(t));
+	s_bind_text(st, 6, win_grp(t));
 	sqlite3_bind_int(st, 7, t->side);
 	s_bind_text(st, 8, det->owner);
-	s_bind_text(st, 9, t->owner_cik);
+	s_bind_text(st, 9, win_owner_cik(t));
 	s_bind_text(st, 10, t->owner_key);
 	s_bind_text(st, 11, det->title);
 	s_bind_text(st, 12, t->ticker);
@@ -1391,7 +1470,7 @@ static int s_write_trade(window_t *w, const struct win_trade *t, char *err, size
 	s_bind_text(st, 14, det->vticker);
 	s_bind_text(st, 15, det->figi);
 	s_bind_text(st, 16, det->isin);
-	s_bind_text(st, 17, t->trade_date);
+	s_bind_text(st, 17, date);
 	sqlite3_bind_int64(st, 18, t->trade_day);
 	s_bind_num(st, 19, t->shares);
 	s_bind_num(st, 20, t->price);
@@ -1622,26 +1701,21 @@ const struct win_detail *window_detail(window_t *w, struct win_trade *r, char *e
 
 /* Copy t's content into r (strings duplicated); false when out of memory
  * (r then keeps what it had, possibly partly replaced). */
-static bool s_fill(window_t *w, struct win_trade *r, const struct win_trade *t)
+static bool s_fill(window_t *w, struct win_trade *r, const struct win_put *t)
 {
-	if (!s_set_str(w, &r->source, t->source) || !s_set_str(w, &r->accession, t->accession) ||
-	    !s_set_str(w, &r->grp, t->grp) || !s_set_str(w, &r->owner_cik, t->owner_cik) ||
-	    !s_set_str(w, &r->owner_key, t->owner_key) || !s_set_str(w, &r->ticker, t->ticker))
-		return false;
-	{
-		static const struct win_detail none;
-		struct win_detail *d = s_detail_new(t->det != NULL ? t->det : &none);
+	struct win_detail *d;
 
-		if (d == NULL || !s_detail_set(w, r, d))
-			return false;
-		r->has_figi = d->figi != NULL;
-	}
+	if (!s_set_str(w, &r->owner_key, t->owner_key) || !s_set_str(w, &r->ticker, t->ticker))
+		return false;
+	d = s_detail_new(&t->det);
+	if (d == NULL || !s_detail_set(w, r, d))
+		return false;
+	r->has_figi = d->figi != NULL;
 	r->fresh = true;
 	r->chash = t->chash;
 	r->srank = t->srank;
 	r->side = t->side;
-	memcpy(r->trade_date, t->trade_date, sizeof(r->trade_date));
-	r->trade_day = t->trade_day;
+	r->trade_day = (int32_t)t->trade_day;
 	r->shares = t->shares;
 	r->price = t->price;
 	r->value = t->value;
@@ -1675,23 +1749,27 @@ static void s_evict(window_t *w)
 		          w->max_trades);
 }
 
-struct win_trade *window_put(window_t *w, const struct win_trade *t)
+struct win_trade *window_put(window_t *w, const struct win_put *t)
 {
 	struct win_trade *r = s_map_get(&w->keys, t->key);
 
 	if (r != NULL) {
-		/* the same key again, with other content: re-index it */
+		/* the same key again, with other content: re-index it.  Out
+		 * of memory half way, it is forgotten (the file keeps its
+		 * last committed content). */
 		s_unindex(w, r);
 		if (!s_fill(w, r, t)) {
-			s_index(w, r);
+			s_remove(w, r);
 			return NULL;
 		}
 		s_release(&w->pool, r->dup_of);
 		s_release(&w->pool, r->outcome);
 		r->dup_of = r->outcome = NULL;
 		r->pending = true;
-		if (s_index(w, r) < 0)
+		if (s_index(w, r, t->grp, t->source, t->accession, t->owner_cik) < 0) {
+			s_remove(w, r);
 			return NULL;
+		}
 		s_mark_dirty(w, r);
 		return r;
 	}
@@ -1707,7 +1785,7 @@ struct win_trade *window_put(window_t *w, const struct win_trade *t)
 	r->first_batch = w->batch;
 	s_age_append(w, r);
 	w->nrows++;
-	if (s_index(w, r) < 0) {
+	if (s_index(w, r, t->grp, t->source, t->accession, t->owner_cik) < 0) {
 		s_remove(w, r);
 		return NULL;
 	}
@@ -1780,7 +1858,7 @@ static int s_cmp_order(const struct win_trade *a, const struct win_trade *b)
 		return a->amendment ? 1 : -1;
 	if (a->srank != b->srank)
 		return a->srank < b->srank ? -1 : 1;
-	if ((c = strcmp(a->grp, b->grp)) != 0)
+	if ((c = strcmp(win_grp(a), win_grp(b))) != 0)
 		return c;
 	return strcmp(a->key, b->key);
 }
@@ -1790,10 +1868,9 @@ struct win_trade *window_find_repeat(window_t *w, const struct win_trade *r)
 	struct win_trade *best = NULL;
 
 	for (struct win_trade *q = s_fpmap_get(&w->fps, r->fph); q != NULL; q = q->fnext) {
-		bool other_filing = q->accession == NULL || r->accession == NULL ||
-		                    strcmp(q->accession, r->accession) != 0;
-		bool special =
-		    q->amendment || r->amendment || q->accession == NULL || r->accession == NULL;
+		const char *qa = win_accession(q), *ra = win_accession(r);
+		bool other_filing = qa == NULL || ra == NULL || strcmp(qa, ra) != 0;
+		bool special = q->amendment || r->amendment || qa == NULL || ra == NULL;
 
 		if (q == r || !other_filing || !special || s_cmp_order(q, r) >= 0 ||
 		    !s_fp_equal(q, r))
@@ -1845,21 +1922,9 @@ int window_group_put(window_t *w, const char *grp, const char *source, const cha
 
 	if (accession == NULL || source == NULL || owner_key == NULL)
 		return -1;
-	if (g == NULL) {
-		g = calloc(1, sizeof(*g));
-		if (g == NULL)
-			return -1;
-		if (!s_set_str(w, &g->grp, grp) || !s_set_str(w, &g->source, source) ||
-		    !s_set_str(w, &g->accession, accession) ||
-		    !s_set_str(w, &g->owner_cik, owner_cik) ||
-		    !s_set_str(w, &g->owner_key, owner_key) ||
-		    s_map_set(&w->groups, g->grp, g) < 0) {
-			s_group_free(w, g);
-			return -1;
-		}
-		g->side = side;
-		g->ref_time = ref_time;
-	}
+	if (g == NULL && (g = s_group_for(w, grp, source, accession, owner_cik, owner_key, side,
+	                                  ref_time)) == NULL)
+		return -1;
 	if (!g->registered) {
 		struct win_group *head = s_map_get(&w->accs, g->accession);
 

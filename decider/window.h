@@ -57,18 +57,8 @@ struct win_detail {
 	const char *vticker, *figi, *isin; /* from the instrument, or NULL */
 };
 
-/*
- * One stored trade.  The window keeps about 10^4 of these for weeks, so
- * a stored row is compact: what the rules read while judging, every
- * string but the key interned (one reference-counted copy per distinct
- * value, shared by every row, group and signal that holds it: the rows of
- * one filing share their source, accession, group, ticker and outcome),
- * the key in the row's own allocation, small fields packed; the words
- * (struct win_detail) stay in the file.  A caller passes its own strings
- * in (window_put copies them, det included); the stored row's strings
- * belong to the window and are never freed or changed by a caller.
- */
-struct win_trade {
+/* A trade as window_put takes it: the caller's strings, copied. */
+struct win_put {
 	const char *key;
 	uint64_t chash; /* hash of the transaction's content: a changed row is re-judged */
 	const char *source;
@@ -76,42 +66,73 @@ struct win_trade {
 	const char *grp;       /* the signal group (see rules.c) */
 	const char *owner_cik, *owner_key;
 	const char *ticker;
-	/* window_put's input: the words (copied); a stored row's: NULL once
-	 * written (window_detail reads them back) */
-	const struct win_detail *det;
-	const char *dup_of;  /* why this row is a copy of another, or NULL */
-	const char *used_by; /* id of an intent this row is evidence of, or NULL */
-	const char *outcome; /* the drop reason it got, or NULL */
+	struct win_detail det;
+	double shares, price, value, shares_after; /* NAN = unknown */
+	int64_t trade_day;                         /* days since 1970-01-01 */
+	int64_t ref_time; /* filed_at, else the trade date's midnight UTC: ages the row */
+	int8_t srank;     /* source preference, lower first: edgar 0, openinsider 1, ... */
+	int8_t side;      /* SIDE_BUY or SIDE_SELL */
+	int8_t direct;    /* -1 unknown, 0 indirect, 1 direct */
+	bool amendment;
+};
+
+/*
+ * One stored trade.  The window keeps about 10^4 of these for weeks, so
+ * a stored row is compact: what the rules read while judging.  What all
+ * rows of a group share (source, accession, group name, owner CIK) is its
+ * group's (win_source() and the like); the trade date is its day number's
+ * (window_trade_date()); the words (struct win_detail) stay in the file;
+ * the other strings are interned (one reference-counted copy per distinct
+ * value: the rows of one owner or ticker share theirs, an intent id is
+ * shared by its signal, group and evidence), the key lives in the row's
+ * own allocation.  Everything here belongs to the window: never freed or
+ * changed by a caller.
+ */
+struct win_trade {
+	const char *key;
+	uint64_t chash; /* hash of the transaction's content: a changed row is re-judged */
+	const char *owner_key;
+	const char *ticker;
+	const struct win_detail *det; /* the words until written, or read back; else NULL */
+	const char *dup_of;           /* why this row is a copy of another, or NULL */
+	const char *used_by;          /* id of an intent this row is evidence of, or NULL */
+	const char *outcome;          /* the drop reason it got, or NULL */
 	double shares, price, value, shares_after; /* NAN = unknown */
 	double gvalue;       /* value of the row's whole group, NAN = unknown */
-	int64_t trade_day;   /* days since 1970-01-01 */
 	int64_t ref_time;    /* filed_at, else the trade date's midnight UTC: ages the row */
 	int64_t first_batch; /* the batch it was first stored in (kept by upserts) */
-	char trade_date[11];
-	int8_t srank;  /* source preference, lower first: edgar 0, openinsider 1, ... */
-	int8_t side;   /* SIDE_BUY or SIDE_SELL */
-	int8_t direct; /* -1 unknown, 0 indirect, 1 direct */
+	int32_t trade_day;   /* days since 1970-01-01 */
+	int8_t srank;        /* source preference, lower first: edgar 0, openinsider 1, ... */
+	int8_t side;         /* SIDE_BUY or SIDE_SELL */
+	int8_t direct;       /* -1 unknown, 0 indirect, 1 direct */
 	bool amendment;
 	bool pending;  /* received since the last flush, not judged yet */
-	bool has_figi; /* det->figi is not NULL (set by the window) */
+	bool has_figi; /* its instrument has a FIGI */
+
+	/* the window's; not for callers */
+	bool in_fp, in_ticker; /* on those lists */
+	bool dirty;            /* to be written at the commit */
+	bool fresh;            /* its content is not in the file yet */
+	bool dead;             /* pruned, freed after the commit */
 
 	void *tag; /* the caller's, never stored; NULL when a row is loaded or created */
 
 	/* the window's links; not for callers */
-	struct win_group *group;
+	struct win_group *group;         /* never NULL for a row the window holds */
+	const struct win_ident *ident;   /* its own, when not its group's (see below) */
 	struct win_trade *gprev, *gnext; /* rows of the group */
 	struct win_trade *fprev, *fnext; /* rows whose fingerprints share fph */
 	struct win_trade *tprev, *tnext; /* purchases of the same ticker */
 	struct win_trade *aprev, *anext; /* every row, oldest first */
 	uint64_t fph;                    /* hash of window_fp(): the fps index */
-	bool in_fp, in_ticker;           /* on those lists */
-	bool dirty;                      /* to be written at the commit */
-	bool fresh;                      /* its content is not in the file yet */
-	bool dead;                       /* pruned, freed after the commit */
 };
 
-/* A signal group: the rows sharing a grp, and, once judged as an original,
- * its memory (registered) and the intent it made.  Strings interned. */
+/*
+ * A signal group: the rows sharing a grp, and, once judged as an original,
+ * its memory (registered) and the intent it made.  grp, source, accession
+ * and owner_cik live in the group's own allocation (its rows read them
+ * through it); owner_key and intent are interned.
+ */
 struct win_group {
 	const char *grp;
 	const char *source;
@@ -126,6 +147,40 @@ struct win_group {
 	bool registered; /* remembered in filing_owner */
 	bool dirty;
 };
+
+/*
+ * What the rows of a group share, read through it.  A group's name is
+ * made of its source, accession and owner (rules.c), so its rows agree on
+ * them; only names built from strings that themselves hold the separator
+ * '|' could be equal for two different trades, and such a row keeps its
+ * own (ident), so each row reads back exactly what it was given.
+ */
+struct win_ident {
+	const char *source, *accession, *owner_cik;
+};
+
+static inline const char *win_grp(const struct win_trade *r)
+{
+	return r->group->grp;
+}
+
+static inline const char *win_source(const struct win_trade *r)
+{
+	return r->ident != NULL ? r->ident->source : r->group->source;
+}
+
+static inline const char *win_accession(const struct win_trade *r)
+{
+	return r->ident != NULL ? r->ident->accession : r->group->accession;
+}
+
+static inline const char *win_owner_cik(const struct win_trade *r)
+{
+	return r->ident != NULL ? r->ident->owner_cik : r->group->owner_cik;
+}
+
+/* r's trade date, "YYYY-MM-DD", into buf; returns buf. */
+char *window_trade_date(const struct win_trade *r, char buf[11]);
 
 struct win_cluster {
 	char id[40];
@@ -159,7 +214,7 @@ struct win_trade *window_lookup(window_t *w, const char *key);
  * first_batch of an existing row survive, outcome and dup_of are cleared
  * (it is judged again).  Returns the stored row, or NULL when out of memory.
  */
-struct win_trade *window_put(window_t *w, const struct win_trade *t);
+struct win_trade *window_put(window_t *w, const struct win_put *t);
 /* The rows of a group, ordered by key, into *rows (malloc'd array of
  * pointers, *n of them); 0, or -1 when out of memory. */
 int window_group_rows(window_t *w, const char *grp, struct win_trade ***rows, size_t *n);
