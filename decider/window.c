@@ -644,8 +644,7 @@ static struct win_trade *s_trade_new(const char *key)
 
 	if (r == NULL)
 		return NULL;
-	memcpy(r + 1, key, len + 1);
-	r->key = (const char *)(r + 1);
+	memcpy(r->key, key, len + 1);
 	return r;
 }
 

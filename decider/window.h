@@ -26,11 +26,15 @@
  * max_trades rows the oldest judged rows are evicted early (with a warning):
  * memory stays bounded, at the price of forgetting (a forgotten row's group
  * and intent are still remembered, so nothing is decided twice; cluster_buy
- * sees fewer purchases).  Memory per row, measured with every row its own
- * filing, owner and intent (the benchmark's worst case): ~330 bytes of row,
- * ~350 of interned strings and their table, ~130 of index slots, ~90 of
- * group and ~100 of signal, about 1 KB; rows of one filing share most of
- * it.  SQLite's page cache is capped at WINDOW_CACHE_KIB.
+ * sees fewer purchases).  Memory per row, measured (massif) with every
+ * row its own filing, owner and intent (the benchmark's worst case): ~240
+ * bytes of row (key included), ~170 of group (its name, source, accession
+ * and owner CIK in its own allocation), ~30 of signal, ~90 of interned
+ * strings (owner key, intent id) and their table, ~65 of index slots:
+ * about 600 bytes; rows of one filing share the group.  A row's words
+ * (owner, title, issuer, instrument) and its fingerprint are not kept
+ * (window_detail, window_fp).  SQLite's page cache is capped at
+ * WINDOW_CACHE_KIB.
  */
 #ifndef COATTAIL_WINDOW_H
 #define COATTAIL_WINDOW_H
@@ -89,7 +93,6 @@ struct win_put {
  * changed by a caller.
  */
 struct win_trade {
-	const char *key;
 	uint64_t chash; /* hash of the transaction's content: a changed row is re-judged */
 	const char *owner_key;
 	const char *ticker;
@@ -125,6 +128,7 @@ struct win_trade {
 	struct win_trade *tprev, *tnext; /* purchases of the same ticker */
 	struct win_trade *aprev, *anext; /* every row, oldest first */
 	uint64_t fph;                    /* hash of window_fp(): the fps index */
+	char key[];                      /* the trade's key, in the row's allocation */
 };
 
 /*
