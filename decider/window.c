@@ -667,31 +667,45 @@ static void s_trade_free(window_t *w, struct win_trade *t)
 
 /* ---- words ------------------------------------------------------------- */
 
-/* A copy of src in one allocation (the struct, then its strings); NULL
- * when out of memory. */
-static struct win_detail *s_detail_new(const struct win_detail *src)
+/* A row's words as the window holds them: with its fingerprint, built
+ * once when its content arrives (its hash indexes the row, the string is
+ * written at the commit), NULL when read back from the file. */
+struct det_block {
+	struct win_detail d; /* first: a struct win_detail * points at it */
+	const char *fp;
+};
+
+static const char *s_detail_fp(const struct win_detail *d)
 {
-	const char *in[6] = { src->owner,   src->title, src->issuer,
-		              src->vticker, src->figi,  src->isin };
-	size_t len[6] = { 0 }, total = sizeof(struct win_detail);
-	const char **out[6];
-	struct win_detail *d;
+	return ((const struct det_block *)(const void *)d)->fp;
+}
+
+/* A copy of src and fp (may be NULL) in one allocation (the struct, then
+ * its strings); NULL when out of memory. */
+static struct win_detail *s_detail_new(const struct win_detail *src, const char *fp)
+{
+	const char *in[7] = { src->owner, src->title, src->issuer, src->vticker,
+		              src->figi,  src->isin,  fp };
+	size_t len[7] = { 0 }, total = sizeof(struct det_block);
+	const char **out[7];
+	struct det_block *b;
 	char *p;
 
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 7; i++)
 		if (in[i] != NULL)
 			total += (len[i] = strlen(in[i])) + 1;
-	d = malloc(total);
-	if (d == NULL)
+	b = malloc(total);
+	if (b == NULL)
 		return NULL;
-	out[0] = &d->owner;
-	out[1] = &d->title;
-	out[2] = &d->issuer;
-	out[3] = &d->vticker;
-	out[4] = &d->figi;
-	out[5] = &d->isin;
-	p = (char *)(d + 1);
-	for (int i = 0; i < 6; i++) {
+	out[0] = &b->d.owner;
+	out[1] = &b->d.title;
+	out[2] = &b->d.issuer;
+	out[3] = &b->d.vticker;
+	out[4] = &b->d.figi;
+	out[5] = &b->d.isin;
+	out[6] = &b->fp;
+	p = (char *)(b + 1);
+	for (int i = 0; i < 7; i++) {
 		if (in[i] == NULL) {
 			*out[i] = NULL;
 			continue;
@@ -700,7 +714,7 @@ static struct win_detail *s_detail_new(const struct win_detail *src)
 		*out[i] = p;
 		p += len[i] + 1;
 	}
-	return d;
+	return &b->d;
 }
 
 /* Give r the words d (malloc'd, taken over), replacing any it had; false
@@ -804,7 +818,24 @@ static struct win_group *s_group_for(window_t *w, const char *grp, const char *s
 
 char *window_trade_date(const struct win_trade *r, char buf[11])
 {
-	return date_format(date_from_days(r->trade_day), buf, 11);
+	civil_date_t d = date_from_days(r->trade_day);
+
+	if (d.year < 0 || d.year > 9999)
+		return date_format(d, buf, 11);
+	/* date_format's "%04d-%02d-%02d", without printf: the commit writes
+	 * one per row */
+	buf[0] = (char)('0' + d.year / 1000);
+	buf[1] = (char)('0' + d.year / 100 % 10);
+	buf[2] = (char)('0' + d.year / 10 % 10);
+	buf[3] = (char)('0' + d.year % 10);
+	buf[4] = '-';
+	buf[5] = (char)('0' + d.month / 10);
+	buf[6] = (char)('0' + d.month % 10);
+	buf[7] = '-';
+	buf[8] = (char)('0' + d.day / 10);
+	buf[9] = (char)('0' + d.day % 10);
+	buf[10] = '\0';
+	return buf;
 }
 
 static void s_mark_dirty(window_t *w, struct win_trade *r)
@@ -927,9 +958,12 @@ static bool s_fp_equal(const struct win_trade *a, const struct win_trade *b)
 static uint64_t s_fp_hash(const struct win_trade *r)
 {
 	char buf[1024], *p = buf;
-	size_t n = window_fp(r, buf, sizeof(buf));
+	size_t n;
 	uint64_t h;
 
+	if (r->det != NULL && s_detail_fp(r->det) != NULL)
+		return s_hash(s_detail_fp(r->det));
+	n = window_fp(r, buf, sizeof(buf));
 	if (n >= sizeof(buf)) {
 		p = malloc(n + 1);
 		if (p == NULL)
@@ -1450,7 +1484,10 @@ static int s_write_trade(window_t *w, const struct win_trade *t, char *err, size
 	if (!t->fresh)
 		return s_update_trade(w, t, err, errlen);
 	st = s_st(w, ST_PUT_TRADE);
-	fplen = window_fp(t, fp, sizeof(fp));
+	if (t->det != NULL && s_detail_fp(t->det) != NULL)
+		fplen = (size_t)snprintf(fp, sizeof(fp), "%s", s_detail_fp(t->det));
+	else
+		fplen = window_fp(t, fp, sizeof(fp));
 	window_trade_date(t, date);
 
 	s_bind_text(st, 1, t->key);
@@ -1689,7 +1726,7 @@ const struct win_detail *window_detail(window_t *w, struct win_trade *r, char *e
 	got.vticker = (const char *)sqlite3_column_text(st, 3);
 	got.figi = (const char *)sqlite3_column_text(st, 4);
 	got.isin = (const char *)sqlite3_column_text(st, 5);
-	d = s_detail_new(&got);
+	d = s_detail_new(&got, NULL);
 	sqlite3_reset(st);
 	if (d == NULL || !s_detail_set(w, r, d)) {
 		snprintf(err, errlen, "out of memory");
@@ -1703,14 +1740,10 @@ const struct win_detail *window_detail(window_t *w, struct win_trade *r, char *e
 static bool s_fill(window_t *w, struct win_trade *r, const struct win_put *t)
 {
 	struct win_detail *d;
+	char fp[1024];
 
 	if (!s_set_str(w, &r->owner_key, t->owner_key) || !s_set_str(w, &r->ticker, t->ticker))
 		return false;
-	d = s_detail_new(&t->det);
-	if (d == NULL || !s_detail_set(w, r, d))
-		return false;
-	r->has_figi = d->figi != NULL;
-	r->fresh = true;
 	r->chash = t->chash;
 	r->srank = t->srank;
 	r->side = t->side;
@@ -1722,6 +1755,13 @@ static bool s_fill(window_t *w, struct win_trade *r, const struct win_put *t)
 	r->direct = t->direct;
 	r->amendment = t->amendment;
 	r->ref_time = t->ref_time;
+	/* a fingerprint too long for fp (no valid trade's is) is built when
+	 * needed instead */
+	d = s_detail_new(&t->det, window_fp(r, fp, sizeof(fp)) < sizeof(fp) ? fp : NULL);
+	if (d == NULL || !s_detail_set(w, r, d))
+		return false;
+	r->has_figi = d->figi != NULL;
+	r->fresh = true;
 	return true;
 }
 

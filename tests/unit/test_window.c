@@ -17,6 +17,7 @@
 #include "../../decider/window.h"
 #include "log.h"
 #include "support/testutil.h"
+#include "timeutil.h"
 
 static char err[512];
 
@@ -336,6 +337,25 @@ static void test_rows_keep_their_own_identity_in_a_shared_group(void **state)
 	assert_string_equal(win_accession(b), "a|b");
 	window_close(&w);
 	free(dir);
+}
+
+/* A row's trade date is its day number's, as date_format writes it. */
+static void test_trade_date_is_the_days_date(void **state)
+{
+	struct win_trade *r = calloc(1, sizeof(*r));
+	char got[11], want[16];
+
+	(void)state;
+	assert_non_null(r);
+	for (int64_t day = -719162; day <= 2932896; day += 37) { /* 0001-01-01 .. 9999-12-31 */
+		r->trade_day = (int32_t)day;
+		window_trade_date(r, got);
+		date_format(date_from_days(day), want, sizeof(want));
+		assert_string_equal(got, want);
+	}
+	r->trade_day = 20566;
+	assert_string_equal(window_trade_date(r, got), "2026-04-23");
+	free(r);
 }
 
 static void test_group_copy_matches_cik_else_name(void **state)
@@ -667,6 +687,7 @@ int main(void)
 		cmocka_unit_test(test_find_repeat_rules),
 		cmocka_unit_test(test_fingerprint_is_built_from_the_row),
 		cmocka_unit_test(test_rows_keep_their_own_identity_in_a_shared_group),
+		cmocka_unit_test(test_trade_date_is_the_days_date),
 		cmocka_unit_test(test_group_copy_matches_cik_else_name),
 		cmocka_unit_test(test_signals_clusters_and_pruning_persist),
 		cmocka_unit_test(test_eviction_keeps_memory_bounded),
