@@ -61,7 +61,8 @@ struct decider {
 	char *state_dir;
 	char *titles;
 	struct title_matcher tm;
-	int retention_days; /* effective: at least recency + cluster window + 1 */
+	struct title_memo tmemo; /* tm's answers for the titles seen */
+	int retention_days;      /* effective: at least recency + cluster window + 1 */
 	window_t *w;
 	struct pend *pend;
 	size_t npend, cap;
@@ -210,6 +211,12 @@ static char *s_fmt_pct(double f, double thr, char *buf, size_t len)
 	return buf;
 }
 
+/* A day number as its date, "YYYY-MM-DD". */
+static char *s_fmt_day(int64_t day, char *buf, size_t len)
+{
+	return date_format(date_from_days(day), buf, len);
+}
+
 /* Whole days when whole, else one decimal. */
 static char *s_fmt_days(int64_t seconds, char *buf, size_t len)
 {
@@ -232,6 +239,42 @@ static int s_drop(const struct decision_sink *sink, const char *key, const char 
 	va_end(ap);
 	if (sink == NULL || sink->drop == NULL)
 		return 0;
+	if (sink->drop(sink->ctx, key, reason) < 0) {
+		log_warnx("decider: the drop of %.64s was refused", key != NULL ? key : "(no key)");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * s_drop(sink, key, "%s%.*s%s", a, bmax, b, c) without printf: a declined
+ * trade is the common case and its reason is a fixed sentence with at most
+ * one string in it, which printf's machinery made the costliest part of
+ * declining it.  b and c may be NULL (nothing); bmax bounds b in bytes, as
+ * printf's precision does; the whole is cut at REASON_MAX - 1 bytes, as
+ * s_drop's buffer cuts it.  Same return as s_drop.
+ */
+static int s_drop_cat(const struct decision_sink *sink, const char *key, const char *a,
+                      const char *b, size_t bmax, const char *c)
+{
+	char reason[REASON_MAX];
+	const char *part[3] = { a, b, c };
+	size_t lim[3] = { SIZE_MAX, bmax, SIZE_MAX }, off = 0;
+
+	if (sink == NULL || sink->drop == NULL)
+		return 0;
+	for (int i = 0; i < 3; i++) {
+		size_t n;
+
+		if (part[i] == NULL)
+			continue;
+		n = strnlen(part[i], lim[i] < sizeof(reason) ? lim[i] : sizeof(reason));
+		if (n > sizeof(reason) - 1 - off)
+			n = sizeof(reason) - 1 - off;
+		memcpy(reason + off, part[i], n);
+		off += n;
+	}
+	reason[off] = '\0';
 	if (sink->drop(sink->ctx, key, reason) < 0) {
 		log_warnx("decider: the drop of %.64s was refused", key != NULL ? key : "(no key)");
 		return -1;
@@ -431,6 +474,7 @@ decider_t *decider_new(const struct decider_opts *o, char *err, size_t errlen)
 		decider_free(&d);
 		return NULL;
 	}
+	title_memo_init(&d->tmemo);
 	/* The memory must outlive every copy that can still pass recency, and
 	 * every purchase a fresh one could make a cluster with. */
 	floor_days = (o->recency_enabled ? o->recency_days : 0) + o->cluster_window_days + 1;
@@ -487,30 +531,31 @@ long decider_intent_count(decider_t *d)
 
 /* ---- stage 1: one trade ------------------------------------------------ */
 
-/* The per-trade filters.  Returns 1 when t goes on to the window (side
- * set), 0 when it was dropped, -1 when the sink refused the drop. */
+/* Days since 1970-01-01 of a valid trade's trade_date. */
+static int64_t s_trade_day(const trade_t *t)
+{
+	civil_date_t td;
+
+	date_parse(t->trade_date, &td);
+	return date_to_days(td);
+}
+
+/* The per-trade filters, on a valid trade.  Returns 1 when t goes on to
+ * the window (side set), 0 when it was dropped, -1 when the sink refused
+ * the drop.  The trade date is parsed only by the filters that read it. */
 static int s_filter(decider_t *d, const trade_t *t, int64_t now, int *side,
                     const struct decision_sink *sink)
 {
 	const struct decider_opts *o = &d->o;
-	char why[256], a[64], b[64];
-	record_t r;
-	civil_date_t td;
+	char a[64], b[64];
 
-	memset(&r, 0, sizeof(r));
-	r.type = REC_TRADE;
-	r.u.trade = *t;
-	if (record_validate(&r, why, sizeof(why)) < 0)
-		return s_drop(sink, t->key, "invalid trade: %s", why);
-	date_parse(t->trade_date, &td);
-
-	if (strcmp(t->code, "P") == 0)
+	if (t->code[0] == 'P' && t->code[1] == '\0')
 		*side = SIDE_BUY;
-	else if (strcmp(t->code, "S") == 0)
+	else if (t->code[0] == 'S' && t->code[1] == '\0')
 		*side = SIDE_SELL;
 	else
-		return s_drop(sink, t->key, "code %s is not an open-market purchase or sale",
-		              t->code);
+		return s_drop_cat(sink, t->key, "code ", t->code, SIZE_MAX,
+		                  " is not an open-market purchase or sale");
 
 	if (o->recency_enabled) {
 		if (t->filed_at != REC_NULL_TIME) {
@@ -520,7 +565,7 @@ static int s_filter(decider_t *d, const trade_t *t, int64_t now, int *side,
 				return s_drop(sink, t->key, "filed %s days ago (more than %d)",
 				              s_fmt_days(age, a, sizeof(a)), o->recency_days);
 		} else {
-			int64_t days = s_day_of(now) - date_to_days(td);
+			int64_t days = s_day_of(now) - s_trade_day(t);
 
 			if (days > o->recency_days)
 				return s_drop(sink, t->key,
@@ -530,7 +575,7 @@ static int s_filter(decider_t *d, const trade_t *t, int64_t now, int *side,
 		}
 	}
 	if (o->planned_exclude && t->planned)
-		return s_drop(sink, t->key, "10b5-1 plan");
+		return s_drop_cat(sink, t->key, "10b5-1 plan", NULL, 0, NULL);
 	if (o->mcap_enabled) {
 		double cap = t->instrument != NULL ? t->instrument->market_cap : NAN;
 
@@ -539,21 +584,23 @@ static int s_filter(decider_t *d, const trade_t *t, int64_t now, int *side,
 			              s_fmt_usd(cap, a, sizeof(a)),
 			              s_fmt_usd(o->mcap_max, b, sizeof(b)));
 		if (isnan(cap) && !o->mcap_allow_unknown)
-			return s_drop(sink, t->key, "market cap unknown");
+			return s_drop_cat(sink, t->key, "market cap unknown", NULL, 0, NULL);
 	}
-	if (t->amendment && date_to_days(td) < s_day_of(now) - d->retention_days)
+	if (t->amendment && s_trade_day(t) < s_day_of(now) - d->retention_days)
 		return s_drop(sink, t->key,
 		              "4/A of a trade on %s, older than the %d-day memory: cannot tell"
 		              " whether it is new",
 		              t->trade_date, d->retention_days);
 	if (!o->exec_enabled && !o->cluster_enabled)
-		return s_drop(sink, t->key, "executive_trade and cluster_buy are off");
+		return s_drop_cat(sink, t->key, "executive_trade and cluster_buy are off", NULL, 0,
+		                  NULL);
 	if (!o->exec_enabled && *side == SIDE_SELL)
-		return s_drop(sink, t->key, "sale, and executive_trade is off");
-	if (!title_is_executive(&d->tm, t->title)) {
+		return s_drop_cat(sink, t->key, "sale, and executive_trade is off", NULL, 0, NULL);
+	if (!title_memo_is_executive(&d->tmemo, &d->tm, t->title)) {
 		if (t->title == NULL || t->title[0] == '\0')
-			return s_drop(sink, t->key, "not an executive: no title");
-		return s_drop(sink, t->key, "not an executive: %.80s", t->title);
+			return s_drop_cat(sink, t->key, "not an executive: no title", NULL, 0,
+			                  NULL);
+		return s_drop_cat(sink, t->key, "not an executive: ", t->title, 80, NULL);
 	}
 	return 1;
 }
@@ -620,10 +667,26 @@ static void s_resend(decider_t *d, const char *id, int64_t now, const struct dec
 int decider_handle_trade(decider_t *d, const trade_t *t, int64_t now,
                          const struct decision_sink *sink)
 {
-	char owner_key[256], price[96], err[512];
-	struct win_trade w, *seen, *row;
+	char why[256];
+	record_t r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = REC_TRADE;
+	r.u.trade = *t;
+	if (record_validate(&r, why, sizeof(why)) < 0)
+		return s_drop(sink, t->key, "invalid trade: %s", why);
+	return decider_handle_valid_trade(d, t, now, sink);
+}
+
+int decider_handle_valid_trade(decider_t *d, const trade_t *t, int64_t now,
+                               const struct decision_sink *sink)
+{
+	char owner_key[256], err[512];
+	struct win_put w;
+	struct win_trade *seen, *row;
+	struct win_detail det;
 	civil_date_t td;
-	char *grp = NULL, *fp = NULL;
+	char *grp = NULL;
 	int side = SIDE_NONE, rc, ret = -1;
 	uint64_t chash;
 	bool was_pending;
@@ -638,15 +701,17 @@ int decider_handle_trade(decider_t *d, const trade_t *t, int64_t now,
 	seen = window_lookup(d->w, t->key);
 	if (seen != NULL && seen->chash == chash) {
 		if (seen->pending)
-			return s_drop(sink, t->key,
-			              "repeat of a trade already waiting in this batch");
+			return s_drop_cat(sink, t->key,
+			                  "repeat of a trade already waiting in this batch", NULL,
+			                  0, NULL);
 		if (seen->used_by != NULL) {
 			s_resend(d, seen->used_by, now, sink);
-			return s_drop(sink, t->key, "already used: evidence of intent %.12s",
-			              seen->used_by);
+			return s_drop_cat(sink, t->key, "already used: evidence of intent ",
+			                  seen->used_by, 12, NULL);
 		}
-		return s_drop(sink, t->key, "%s",
-		              seen->outcome != NULL ? seen->outcome : "already judged");
+		return s_drop_cat(sink, t->key,
+		                  seen->outcome != NULL ? seen->outcome : "already judged", NULL, 0,
+		                  NULL);
 	}
 	was_pending = seen != NULL && seen->pending;
 
@@ -661,13 +726,7 @@ int decider_handle_trade(decider_t *d, const trade_t *t, int64_t now,
 		             t->owner_cik != NULL ? t->owner_cik : owner_key, NULL);
 	else
 		grp = s_join(t->source, "key", t->key, NULL);
-	/* The transaction, as every source and a 4/A would state it. */
-	if (isnan(t->price))
-		snprintf(price, sizeof(price), "%.4f|-", t->shares);
-	else
-		snprintf(price, sizeof(price), "%.4f|%.4f", t->shares, t->price);
-	fp = s_join(t->ticker, owner_key, t->trade_date, t->code, price, NULL);
-	if (grp == NULL || fp == NULL) {
+	if (grp == NULL) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto out;
 	}
@@ -680,18 +739,19 @@ int decider_handle_trade(decider_t *d, const trade_t *t, int64_t now,
 	w.accession = t->accession != NULL && t->accession[0] != '\0' ? t->accession : NULL;
 	w.grp = grp;
 	w.side = side;
-	w.owner = t->owner;
 	w.owner_cik = t->owner_cik;
 	w.owner_key = owner_key;
-	w.title = t->title;
 	w.ticker = t->ticker;
-	w.issuer = t->issuer;
+	memset(&det, 0, sizeof(det));
+	det.owner = t->owner;
+	det.title = t->title;
+	det.issuer = t->issuer;
 	if (t->instrument != NULL) {
-		w.vticker = t->instrument->ticker;
-		w.figi = t->instrument->figi;
-		w.isin = t->instrument->isin;
+		det.vticker = t->instrument->ticker;
+		det.figi = t->instrument->figi;
+		det.isin = t->instrument->isin;
 	}
-	memcpy(w.trade_date, t->trade_date, sizeof(w.trade_date));
+	w.det = det;
 	w.trade_day = date_to_days(td);
 	w.shares = t->shares;
 	w.price = t->price;
@@ -699,7 +759,6 @@ int decider_handle_trade(decider_t *d, const trade_t *t, int64_t now,
 	w.shares_after = t->shares_after;
 	w.direct = t->direct;
 	w.amendment = t->amendment;
-	w.fp = fp;
 	w.ref_time = t->filed_at != REC_NULL_TIME ? t->filed_at : w.trade_day * DAY_SECONDS;
 
 	row = window_put(d->w, &w);
@@ -727,7 +786,6 @@ out:
 	log_warnx("decider: trade %.64s: %s", t->key, err);
 done:
 	free(grp);
-	free(fp);
 	return ret;
 }
 
@@ -745,7 +803,7 @@ static int s_cmp_pend(const void *a, const void *b)
 		return x->amendment ? 1 : -1;
 	if (x->srank != y->srank)
 		return x->srank < y->srank ? -1 : 1;
-	if ((c = strcmp(x->grp, y->grp)) != 0)
+	if ((c = strcmp(win_grp(x), win_grp(y))) != 0)
 		return c;
 	return strcmp(x->key, y->key);
 }
@@ -791,9 +849,9 @@ struct group_sum {
 	double pv, ps; /* sum of price x shares and shares over priced rows */
 	enum ratio_kind kind;
 	double f;
-	size_t n;                      /* live rows */
-	const struct win_trade *first; /* first live row by key */
-	const char *date_lo, *date_hi;
+	size_t n;                /* live rows */
+	struct win_trade *first; /* first live row by key */
+	int64_t day_lo, day_hi;  /* first and last trade day (n > 0) */
 };
 
 /* Sum the live rows and measure them against the holdings (rules.h). */
@@ -806,7 +864,7 @@ static void s_group_sum(const struct decider_opts *o, struct win_trade *const *r
 
 	memset(g, 0, sizeof(*g));
 	for (size_t i = 0; i < n; i++) {
-		const struct win_trade *r = rows[i];
+		struct win_trade *r = rows[i];
 		double v = !isnan(r->value) ? r->value : r->shares * r->price;
 		int b = r->direct + 1;
 
@@ -814,10 +872,10 @@ static void s_group_sum(const struct decider_opts *o, struct win_trade *const *r
 			continue;
 		if (g->first == NULL)
 			g->first = r;
-		if (g->date_lo == NULL || strcmp(r->trade_date, g->date_lo) < 0)
-			g->date_lo = r->trade_date;
-		if (g->date_hi == NULL || strcmp(r->trade_date, g->date_hi) > 0)
-			g->date_hi = r->trade_date;
+		if (g->n == 0 || r->trade_day < g->day_lo)
+			g->day_lo = r->trade_day;
+		if (g->n == 0 || r->trade_day > g->day_hi)
+			g->day_hi = r->trade_day;
 		g->n++;
 		g->shares += r->shares;
 		g->value += v; /* NaN sticks: one unknown makes the total unknown */
@@ -894,13 +952,15 @@ static void s_ratio_words(const struct decider_opts *o, const struct group_sum *
 
 /* Fill the parts of an intent every rule shares, and emit it.  keys must
  * be sorted; they are all hashed into the id, at most RECORD_MAX_EVIDENCE
- * listed.  *emitted is false when the window already holds that id. */
+ * listed.  The instrument is like's (its words read back when it is an
+ * older row).  *emitted is false when the window already holds that id. */
 static int s_emit_intent(decider_t *d, const char *rule, int side, const char **keys, size_t n,
-                         const struct win_trade *like, double ref_price, const char *reason,
-                         int64_t now, const struct decision_sink *sink, char id[ID_HEX + 1],
-                         bool *emitted, char *err, size_t errlen)
+                         struct win_trade *like, double ref_price, const char *reason, int64_t now,
+                         const struct decision_sink *sink, char id[ID_HEX + 1], bool *emitted,
+                         char *err, size_t errlen)
 {
 	char rule_buf[32], *reason_buf;
+	const struct win_detail *ld;
 	intent_t in;
 	int rc = 0;
 
@@ -908,6 +968,8 @@ static int s_emit_intent(decider_t *d, const char *rule, int side, const char **
 	s_make_id(rule, side, keys, n, id);
 	if (window_signal_exists(d->w, id))
 		return 0;
+	if ((ld = window_detail(d->w, like, err, errlen)) == NULL)
+		return -1;
 	memset(&in, 0, sizeof(in));
 	snprintf(rule_buf, sizeof(rule_buf), "%s", rule);
 	reason_buf = strdup(reason);
@@ -920,9 +982,9 @@ static int s_emit_intent(decider_t *d, const char *rule, int side, const char **
 	in.id = id;
 	in.rule = rule_buf;
 	in.side = (enum side)side;
-	in.ticker = (char *)(like->vticker != NULL ? like->vticker : like->ticker);
-	in.figi = (char *)like->figi;
-	in.isin = (char *)like->isin;
+	in.ticker = (char *)(ld->vticker != NULL ? ld->vticker : like->ticker);
+	in.figi = (char *)ld->figi;
+	in.isin = (char *)ld->isin;
 	sizing_apply(&d->o.sizing, &in);
 	in.ref_price = ref_price;
 	in.evidence = (char **)keys;
@@ -971,7 +1033,7 @@ static int s_judge_group(decider_t *d, size_t lo, int64_t now, const struct deci
                          char *err, size_t errlen)
 {
 	const struct decider_opts *o = &d->o;
-	const char *grp = d->pend[lo].row->grp;
+	const char *grp = win_grp(d->pend[lo].row);
 	struct win_trade **rows = NULL;
 	const struct win_trade *r0;
 	struct win_group *mem;
@@ -1010,9 +1072,9 @@ static int s_judge_group(decider_t *d, size_t lo, int64_t now, const struct deci
 		if (rows[i]->ref_time > ref_time)
 			ref_time = rows[i]->ref_time;
 
-	if (r0->accession != NULL) {
+	if (win_accession(r0) != NULL) {
 		/* The same filing and owner through another source. */
-		mem = window_group_copy(d->w, grp, r0->accession, r0->side, r0->owner_cik,
+		mem = window_group_copy(d->w, grp, win_accession(r0), r0->side, win_owner_cik(r0),
 		                        r0->owner_key);
 		if (mem != NULL) {
 			if (mem->intent != NULL)
@@ -1039,6 +1101,8 @@ static int s_judge_group(decider_t *d, size_t lo, int64_t now, const struct deci
 		/* A group that already made its intent: later rows add nothing. */
 		mem = window_group_get(d->w, grp);
 		if (mem != NULL && mem->intent != NULL) {
+			const struct win_detail *d0 = NULL;
+
 			snprintf(id, sizeof(id), "%.32s", mem->intent);
 			for (size_t i = 0; i < n; i++) {
 				struct pend *p = s_pend_of(rows[i]);
@@ -1048,17 +1112,20 @@ static int s_judge_group(decider_t *d, size_t lo, int64_t now, const struct deci
 				if (rows[i]->used_by != NULL && strcmp(rows[i]->used_by, id) == 0)
 					snprintf(buf, sizeof(buf),
 					         "already used: evidence of intent %.12s", id);
+				else if (d0 == NULL &&
+				         (d0 = window_detail(d->w, rows[0], err, errlen)) == NULL)
+					goto out;
 				else
 					snprintf(
 					    buf, sizeof(buf),
 					    "already used: filing %s by %.60s already signalled"
 					    " as intent %.12s",
-					    r0->accession, r0->owner, id);
+					    win_accession(r0), d0->owner, id);
 				if (s_settle(d, p, rows[i]->gvalue, NULL, buf, err, errlen) < 0)
 					goto out;
 			}
-			if (window_group_put(d->w, grp, r0->source, r0->accession, r0->side,
-			                     r0->owner_cik, r0->owner_key, id, ref_time) < 0)
+			if (window_group_put(d->w, grp, win_source(r0), win_accession(r0), r0->side,
+			                     win_owner_cik(r0), r0->owner_key, id, ref_time) < 0)
 				goto oom;
 			rc = 0;
 			goto out;
@@ -1084,24 +1151,24 @@ static int s_judge_group(decider_t *d, size_t lo, int64_t now, const struct deci
 			any_new = true;
 			continue;
 		}
-		if (r->accession == NULL || q->accession == NULL)
+		if (win_accession(r) == NULL || win_accession(q) == NULL)
 			snprintf(buf, sizeof(buf), "same transaction already seen as %.200s",
 			         q->key);
 		else if (r->amendment)
 			snprintf(buf, sizeof(buf), "4/A repeats a transaction already seen in %s",
-			         q->accession);
+			         win_accession(q));
 		else
 			snprintf(buf, sizeof(buf), "repeats a transaction already seen in 4/A %s",
-			         q->accession);
+			         win_accession(q));
 		snprintf(a, sizeof(a), "repeat of %.80s", q->key);
 		if (s_settle(d, p, NAN, a, buf, err, errlen) < 0)
 			goto out;
 	}
 	if (!any_new) {
 		rc = 0;
-		if (r0->accession != NULL &&
-		    window_group_put(d->w, grp, r0->source, r0->accession, r0->side, r0->owner_cik,
-		                     r0->owner_key, NULL, ref_time) < 0)
+		if (win_accession(r0) != NULL &&
+		    window_group_put(d->w, grp, win_source(r0), win_accession(r0), r0->side,
+		                     win_owner_cik(r0), r0->owner_key, NULL, ref_time) < 0)
 			goto oom;
 		goto out;
 	}
@@ -1126,19 +1193,24 @@ static int s_judge_group(decider_t *d, size_t lo, int64_t now, const struct deci
 		/* An intent: "CFO John Doe bought 12,000 shares (2.4% of
 		 * holdings) of ACME on 2026-04-22". */
 		char dates[64], txn[48] = "", words[96];
+		const struct win_detail *gd;
 
 		for (size_t i = 0; i < n; i++)
 			if (live[i])
 				keys[nkeys++] = rows[i]->key; /* rows are in key order */
-		if (strcmp(g.date_lo, g.date_hi) == 0)
-			snprintf(dates, sizeof(dates), "on %s", g.date_lo);
+		if (g.day_lo == g.day_hi)
+			snprintf(dates, sizeof(dates), "on %s", s_fmt_day(g.day_lo, a, sizeof(a)));
 		else
-			snprintf(dates, sizeof(dates), "between %s and %s", g.date_lo, g.date_hi);
+			snprintf(dates, sizeof(dates), "between %s and %s",
+			         s_fmt_day(g.day_lo, a, sizeof(a)),
+			         s_fmt_day(g.day_hi, b, sizeof(b)));
 		if (g.n > 1)
 			snprintf(txn, sizeof(txn), " in %zu transactions", g.n);
 		s_ratio_words(o, &g, words, sizeof(words));
+		if ((gd = window_detail(d->w, g.first, err, errlen)) == NULL)
+			goto out;
 		snprintf(buf, sizeof(buf), "%.80s %.80s %s %s shares (%s) of %s %s%s",
-		         g.first->title != NULL ? g.first->title : "Executive", g.first->owner,
+		         gd->title != NULL ? gd->title : "Executive", gd->owner,
 		         r0->side == SIDE_BUY ? "bought" : "sold",
 		         s_fmt_qty(g.shares, a, sizeof(a)), words, g.first->ticker, dates, txn);
 		if (s_emit_intent(d, "executive_trade", r0->side, keys, nkeys, g.first,
@@ -1168,9 +1240,9 @@ static int s_judge_group(decider_t *d, size_t lo, int64_t now, const struct deci
 		}
 	}
 	rc = 0;
-	if (r0->accession != NULL &&
-	    window_group_put(d->w, grp, r0->source, r0->accession, r0->side, r0->owner_cik,
-	                     r0->owner_key, nkeys > 0 ? id : NULL, ref_time) < 0)
+	if (win_accession(r0) != NULL &&
+	    window_group_put(d->w, grp, win_source(r0), win_accession(r0), r0->side,
+	                     win_owner_cik(r0), r0->owner_key, nkeys > 0 ? id : NULL, ref_time) < 0)
 		goto oom;
 	goto out;
 oom:
@@ -1234,7 +1306,8 @@ static int s_emit_cluster(decider_t *d, struct win_trade **c, size_t lo, size_t 
                           char *err, size_t errlen)
 {
 	char buf[REASON_MAX];
-	const struct win_trade *latest = c[hi - 1], *like = NULL;
+	struct win_trade *latest = c[hi - 1], *like = NULL;
+	char d1[16], d2[16];
 	struct owner_set seen = { 0 };
 	const char **keys = calloc(hi - lo, sizeof(*keys));
 	double ref_price = NAN;
@@ -1250,11 +1323,11 @@ static int s_emit_cluster(decider_t *d, struct win_trade **c, size_t lo, size_t 
 	/* The latest information: the price and instrument of the newest
 	 * member that has them. */
 	for (size_t i = hi; i > lo; i--) {
-		const struct win_trade *r = c[i - 1];
+		struct win_trade *r = c[i - 1];
 
 		if (isnan(ref_price) && !isnan(r->price))
 			ref_price = r->price;
-		if (like == NULL && r->figi != NULL)
+		if (like == NULL && r->has_figi)
 			like = r;
 	}
 	if (like == NULL)
@@ -1267,15 +1340,17 @@ static int s_emit_cluster(decider_t *d, struct win_trade **c, size_t lo, size_t 
 			goto oom;
 	off =
 	    (size_t)snprintf(buf, sizeof(buf), "%zu executives bought %s ", seen.n, latest->ticker);
-	if (strcmp(c[lo]->trade_date, latest->trade_date) == 0)
-		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "on %s:", latest->trade_date);
+	if (c[lo]->trade_day == latest->trade_day)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off,
+		                        "on %s:", s_fmt_day(latest->trade_day, d1, sizeof(d1)));
 	else
-		off +=
-		    (size_t)snprintf(buf + off, sizeof(buf) - off,
-		                     "between %s and %s:", c[lo]->trade_date, latest->trade_date);
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "between %s and %s:",
+		                        s_fmt_day(c[lo]->trade_day, d1, sizeof(d1)),
+		                        s_fmt_day(latest->trade_day, d2, sizeof(d2)));
 	seen.n = 0; /* again, to name each owner once, in order */
 	for (size_t i = lo; i < hi && off < sizeof(buf); i++) {
-		const struct win_trade *r = c[i];
+		struct win_trade *r = c[i];
+		const struct win_detail *rd;
 		size_t before = seen.n;
 
 		if (s_owner_add(&seen, r->owner_key) < 0)
@@ -1286,9 +1361,11 @@ static int s_emit_cluster(decider_t *d, struct win_trade **c, size_t lo, size_t 
 			off += (size_t)snprintf(buf + off, sizeof(buf) - off, " and others");
 			break;
 		}
+		if ((rd = window_detail(d->w, r, err, errlen)) == NULL)
+			goto out;
 		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s %.60s %.60s",
-		                        shown > 0 ? "," : "", r->title != NULL ? r->title : "",
-		                        r->owner);
+		                        shown > 0 ? "," : "", rd->title != NULL ? rd->title : "",
+		                        rd->owner);
 		shown++;
 	}
 	if (s_emit_intent(d, "cluster_buy", SIDE_BUY, keys, n, like, ref_price, buf, now, sink,
@@ -1543,7 +1620,7 @@ int decider_flush(decider_t *d, int64_t now, const struct decision_sink *sink)
 			size_t k = i + 1;
 
 			while (k < d->npend &&
-			       strcmp(d->pend[k].row->grp, d->pend[i].row->grp) == 0)
+			       strcmp(win_grp(d->pend[k].row), win_grp(d->pend[i].row)) == 0)
 				k++;
 			if (!d->pend[i].judged &&
 			    s_judge_group(d, i, now, sink, err, sizeof(err)) < 0)

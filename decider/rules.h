@@ -165,6 +165,14 @@ decider_t *decider_new(const struct decider_opts *o, char *err, size_t errlen);
  */
 int decider_handle_trade(decider_t *d, const trade_t *t, int64_t now,
                          const struct decision_sink *sink);
+/*
+ * decider_handle_trade for a trade that already passed record_validate, as
+ * every record the wire delivers has (its decoders validate): the same
+ * answers without checking it a second time.  A trade that would not pass
+ * must not be given here.
+ */
+int decider_handle_valid_trade(decider_t *d, const trade_t *t, int64_t now,
+                               const struct decision_sink *sink);
 
 /*
  * Judge the waiting trades, emit intents then drop reasons, prune the

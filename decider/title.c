@@ -3,6 +3,7 @@
  */
 #include "title.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,4 +170,35 @@ size_t title_owner_key(const char *owner, char *out, size_t outlen)
 		n += len;
 	}
 	return n;
+}
+
+void title_memo_init(struct title_memo *c)
+{
+	for (size_t i = 0; i < TITLE_MEMO_SLOTS; i++) {
+		c->slot[i].title[0] = '\0';
+		c->slot[i].exec = -1;
+	}
+}
+
+bool title_memo_is_executive(struct title_memo *c, const struct title_matcher *m, const char *title)
+{
+	uint32_t h = 2166136261u;
+	size_t len;
+	bool exec;
+
+	if (title == NULL)
+		return title_is_executive(m, title);
+	for (len = 0; len < TITLE_MEMO_LEN && title[len] != '\0'; len++) {
+		h ^= (unsigned char)title[len];
+		h *= 16777619u;
+	}
+	if (len == TITLE_MEMO_LEN)
+		return title_is_executive(m, title);
+	h &= TITLE_MEMO_SLOTS - 1;
+	if (c->slot[h].exec >= 0 && memcmp(c->slot[h].title, title, len + 1) == 0)
+		return c->slot[h].exec != 0;
+	exec = title_is_executive(m, title);
+	memcpy(c->slot[h].title, title, len + 1);
+	c->slot[h].exec = exec ? 1 : 0;
+	return exec;
 }

@@ -62,4 +62,27 @@ bool title_is_executive(const struct title_matcher *m, const char *title);
  */
 size_t title_owner_key(const char *owner, char *out, size_t outlen);
 
+/*
+ * A memo of title_is_executive's answers for one matcher: nearly every
+ * trade's title is one of a few dozen ("Director", "CEO", "10% Owner"), and
+ * a decider asks once per trade.  Direct-mapped, TITLE_MEMO_SLOTS slots,
+ * keyed by the title's exact bytes; a title of TITLE_MEMO_LEN bytes or more
+ * is answered without the memo.  The answer is always title_is_executive's:
+ * the memo only remembers it.  Bound to one matcher: init it again when the
+ * matcher changes.
+ */
+#define TITLE_MEMO_SLOTS 64
+#define TITLE_MEMO_LEN   48
+
+struct title_memo {
+	struct {
+		char title[TITLE_MEMO_LEN];
+		signed char exec; /* -1 empty, else the answer */
+	} slot[TITLE_MEMO_SLOTS];
+};
+
+void title_memo_init(struct title_memo *c);
+bool title_memo_is_executive(struct title_memo *c, const struct title_matcher *m,
+                             const char *title);
+
 #endif

@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "store.h"
+#include "timeutil.h"
 
 #define WINDOW_FILE "decider.sqlite"
 /*
@@ -26,11 +27,12 @@
  * only written, a batch at a time, and a commit touches a few B-tree
  * paths, so a small cache costs little (pages it lacks come from the
  * kernel's page cache) while a large one grows with the file to its limit:
- * it was 16 MiB, most of the stage's memory after a long run.  A batch
- * larger than the cache spills to the WAL before its commit, which is
- * still atomic.
+ * it was 16 MiB, most of the stage's memory after a long run, then 1 MiB;
+ * 256 KiB costs the bench's commits no more instructions.  A batch larger
+ * than the cache spills to the WAL before its commit, which is still
+ * atomic.
  */
-#define WINDOW_CACHE_KIB "1024"
+#define WINDOW_CACHE_KIB "256"
 
 static const char *const s_migrations[] = {
 	/* 0 -> 1 */
@@ -126,6 +128,8 @@ enum {
 	ST_PRUNE_OUTBOX,
 	ST_PUT_OUTBOX,
 	ST_GET_OUTBOX,
+	ST_UPD_TRADE,
+	ST_GET_DETAIL,
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
@@ -159,6 +163,11 @@ static const char *const s_sql[ST_COUNT] = {
 	[ST_PUT_OUTBOX] =
 	    "INSERT OR REPLACE INTO outbox (id, record, created_at) VALUES (?1, ?2, ?3)",
 	[ST_GET_OUTBOX] = "SELECT record FROM outbox WHERE id = ?1",
+	/* a row whose content the file has: only the judgment changes */
+	[ST_UPD_TRADE] = "UPDATE trade SET pending = 0, gvalue = ?2, dup_of = ?3, used_by = ?4,"
+	                 " outcome = ?5 WHERE key = ?1",
+	[ST_GET_DETAIL] = "SELECT owner, title, issuer, vticker, figi, isin FROM trade"
+	                  " WHERE key = ?1",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -169,7 +178,8 @@ static const char *const s_sql[ST_COUNT] = {
 /*
  * Open addressing over the values themselves: a slot is one pointer, and a
  * value's key is read from the value (m->key), so an entry costs 8 bytes
- * at most half full, not a node of its own.  The key is the value's own
+ * at most three quarters full (between 11 and 21 bytes an entry as the
+ * table doubles), not a node of its own.  The key is the value's own
  * string and must not change while it is stored; a value replaced by
  * another (a list's new head) has an equal key.  Deletion shifts later
  * members of the probe run back, so there are no tombstones.
@@ -235,7 +245,7 @@ static int s_map_set(struct map *m, const char *key, void *val)
 {
 	size_t i;
 
-	if ((m->n + 1) * 2 > m->nb && s_map_grow(m) < 0)
+	if ((m->n + 1) * 4 > m->nb * 3 && s_map_grow(m) < 0)
 		return -1;
 	i = s_map_slot(m, key);
 	if (m->b[i] == NULL)
@@ -282,6 +292,90 @@ static void **s_map_values(const struct map *m, size_t *n)
 			v[k++] = m->b[i];
 	*n = k;
 	return v;
+}
+
+/* ---- rows by fingerprint hash ------------------------------------------ */
+
+/*
+ * The fps index: open addressing over list heads, keyed by the 64-bit hash
+ * each row keeps (fph), so no fingerprint string stays in memory.  Rows
+ * whose fingerprints hash alike share a list; window_find_repeat tells
+ * them apart by building both fingerprints.  At most 3/4 full; deletion
+ * by backward shift, as struct map.
+ */
+struct fpmap {
+	struct win_trade **b;
+	size_t nb, n; /* nb a power of two, or 0 */
+};
+
+static size_t s_fpmap_slot(const struct fpmap *m, uint64_t h)
+{
+	size_t mask = m->nb - 1, i = (size_t)h & mask;
+
+	while (m->b[i] != NULL && m->b[i]->fph != h)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static struct win_trade *s_fpmap_get(const struct fpmap *m, uint64_t h)
+{
+	return m->nb == 0 ? NULL : m->b[s_fpmap_slot(m, h)];
+}
+
+static int s_fpmap_set(struct fpmap *m, struct win_trade *head)
+{
+	size_t i;
+
+	if ((m->n + 1) * 4 > m->nb * 3) {
+		size_t nb = m->nb == 0 ? 64 : m->nb * 2;
+		struct win_trade **b = calloc(nb, sizeof(*b));
+
+		if (b == NULL)
+			return -1;
+		for (size_t k = 0; k < m->nb; k++) {
+			size_t j;
+
+			if (m->b[k] == NULL)
+				continue;
+			for (j = (size_t)m->b[k]->fph & (nb - 1); b[j] != NULL;
+			     j = (j + 1) & (nb - 1))
+				;
+			b[j] = m->b[k];
+		}
+		free(m->b);
+		m->b = b;
+		m->nb = nb;
+	}
+	i = s_fpmap_slot(m, head->fph);
+	if (m->b[i] == NULL)
+		m->n++;
+	m->b[i] = head;
+	return 0;
+}
+
+static void s_fpmap_del(struct fpmap *m, uint64_t h)
+{
+	size_t i, j, mask = m->nb - 1;
+
+	if (m->nb == 0 || m->b[i = s_fpmap_slot(m, h)] == NULL)
+		return;
+	for (j = (i + 1) & mask; m->b[j] != NULL; j = (j + 1) & mask) {
+		size_t k = (size_t)m->b[j]->fph & mask;
+
+		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+			m->b[i] = m->b[j];
+			i = j;
+		}
+	}
+	m->b[i] = NULL;
+	m->n--;
+}
+
+static void s_fpmap_free(struct fpmap *m)
+{
+	free(m->b);
+	m->b = NULL;
+	m->nb = m->n = 0;
 }
 
 /* ---- growing arrays of pointers --------------------------------------- */
@@ -426,13 +520,21 @@ static void s_pool_free(struct strpool *p)
 
 /* ---- the window --------------------------------------------------------- */
 
-struct win_signal {
-	const char *id;                          /* interned */
-	char *rule, *ticker, *reason, *evidence; /* NULL once written */
+/* A signal's row as the commit writes it: one allocation, the strings
+ * after the struct. */
+struct win_signal_row {
+	const char *rule, *ticker, *reason, *evidence;
 	int side;
-	int64_t created_at, expires_at;
-	int64_t resent_at; /* `now` of the last copy sent again (0: none) */
-	bool fresh;        /* not written yet */
+	int64_t expires_at;
+};
+
+/* A remembered intent.  After its commit only what "never twice" and the
+ * resend need stay in memory: the id and two times. */
+struct win_signal {
+	const char *id; /* interned */
+	int64_t created_at;
+	int64_t resent_at;          /* `now` of the last copy sent again (0: none) */
+	struct win_signal_row *row; /* not written yet: the row; NULL once written */
 };
 
 /* An outbox row waiting for the commit. */
@@ -457,7 +559,7 @@ struct window {
 
 	struct map keys;     /* key -> struct win_trade */
 	struct map groups;   /* grp -> struct win_group */
-	struct map fps;      /* fp -> first row with it */
+	struct fpmap fps;    /* fingerprint hash -> first row with it */
 	struct map tickers;  /* ticker -> first purchase of it */
 	struct map accs;     /* accession -> first registered group */
 	struct map signals;  /* id -> struct win_signal */
@@ -470,6 +572,7 @@ struct window {
 	struct ptrs dirty_rows, dirty_groups, fresh_signals, graveyard, dead_groups;
 	struct ptrs evicted;           /* keys (owned) deleted from the file at the commit */
 	struct ptrs outbox;            /* struct win_out: outbox rows written at the commit */
+	struct ptrs det_rows;          /* rows holding their words (NULL: freed with it) */
 	int64_t prune_time, prune_day; /* INT64_MIN: no prune */
 	size_t evicted_warned;
 };
@@ -541,33 +644,198 @@ static struct win_trade *s_trade_new(const char *key)
 
 	if (r == NULL)
 		return NULL;
-	memcpy(r + 1, key, len + 1);
-	r->key = (const char *)(r + 1);
+	memcpy(r->key, key, len + 1);
 	return r;
 }
 
 /* Free a stored row and its references. */
 static void s_trade_free(window_t *w, struct win_trade *t)
 {
-	const char **strs[] = { &t->source,    &t->accession, &t->grp,     &t->owner,
-		                &t->owner_cik, &t->owner_key, &t->title,   &t->ticker,
-		                &t->issuer,    &t->vticker,   &t->figi,    &t->isin,
-		                &t->fp,        &t->dup_of,    &t->used_by, &t->outcome };
+	const char **strs[] = { &t->owner_key, &t->ticker, &t->dup_of, &t->used_by, &t->outcome };
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		s_release(&w->pool, *strs[i]);
+	if (t->det != NULL) {
+		for (size_t i = 0; i < w->det_rows.n; i++)
+			if (w->det_rows.v[i] == t)
+				w->det_rows.v[i] = NULL;
+		free((void *)t->det);
+	}
+	free((void *)t->ident);
 	free(t);
+}
+
+/* ---- words ------------------------------------------------------------- */
+
+/* A row's words as the window holds them: with its fingerprint, built
+ * once when its content arrives (its hash indexes the row, the string is
+ * written at the commit), NULL when read back from the file. */
+struct det_block {
+	struct win_detail d; /* first: a struct win_detail * points at it */
+	const char *fp;
+};
+
+static const char *s_detail_fp(const struct win_detail *d)
+{
+	return ((const struct det_block *)(const void *)d)->fp;
+}
+
+/* A copy of src and fp (may be NULL) in one allocation (the struct, then
+ * its strings); NULL when out of memory. */
+static struct win_detail *s_detail_new(const struct win_detail *src, const char *fp)
+{
+	const char *in[7] = { src->owner, src->title, src->issuer, src->vticker,
+		              src->figi,  src->isin,  fp };
+	size_t len[7] = { 0 }, total = sizeof(struct det_block);
+	const char **out[7];
+	struct det_block *b;
+	char *p;
+
+	for (int i = 0; i < 7; i++)
+		if (in[i] != NULL)
+			total += (len[i] = strlen(in[i])) + 1;
+	b = malloc(total);
+	if (b == NULL)
+		return NULL;
+	out[0] = &b->d.owner;
+	out[1] = &b->d.title;
+	out[2] = &b->d.issuer;
+	out[3] = &b->d.vticker;
+	out[4] = &b->d.figi;
+	out[5] = &b->d.isin;
+	out[6] = &b->fp;
+	p = (char *)(b + 1);
+	for (int i = 0; i < 7; i++) {
+		if (in[i] == NULL) {
+			*out[i] = NULL;
+			continue;
+		}
+		memcpy(p, in[i], len[i] + 1);
+		*out[i] = p;
+		p += len[i] + 1;
+	}
+	return &b->d;
+}
+
+/* Give r the words d (malloc'd, taken over), replacing any it had; false
+ * when out of memory (d is then freed, r unchanged). */
+static bool s_detail_set(window_t *w, struct win_trade *r, struct win_detail *d)
+{
+	if (r->det == NULL && s_ptrs_push(&w->det_rows, r) < 0) {
+		free(d);
+		return false;
+	}
+	free((void *)r->det);
+	r->det = d;
+	return true;
+}
+
+/* After a commit or a rollback: every row's words are the file's. */
+static void s_details_drop(window_t *w)
+{
+	for (size_t i = 0; i < w->det_rows.n; i++) {
+		struct win_trade *r = w->det_rows.v[i];
+
+		if (r == NULL)
+			continue;
+		free((void *)r->det);
+		r->det = NULL;
+		r->fresh = false;
+	}
+	w->det_rows.n = 0;
 }
 
 static void s_group_free(window_t *w, struct win_group *g)
 {
-	s_release(&w->pool, g->grp);
-	s_release(&w->pool, g->source);
-	s_release(&w->pool, g->accession);
-	s_release(&w->pool, g->owner_cik);
 	s_release(&w->pool, g->owner_key);
 	s_release(&w->pool, g->intent);
 	free(g);
+}
+
+/* Copy s (NULL: none) to *p, advancing it; the copy, or NULL. */
+static const char *s_copy_at(char **p, const char *s)
+{
+	size_t n;
+	char *at;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s) + 1;
+	at = memcpy(*p, s, n);
+	*p += n;
+	return at;
+}
+
+/* A new group, with grp, source, accession and owner_cik in its own
+ * allocation and owner_key interned; not in any map.  NULL when out of
+ * memory. */
+static struct win_group *s_group_new(window_t *w, const char *grp, const char *source,
+                                     const char *accession, const char *owner_cik,
+                                     const char *owner_key)
+{
+	size_t len = strlen(grp) + strlen(source) + 2;
+	struct win_group *g;
+	char *p;
+
+	len += accession != NULL ? strlen(accession) + 1 : 0;
+	len += owner_cik != NULL ? strlen(owner_cik) + 1 : 0;
+	g = calloc(1, sizeof(*g) + len);
+	if (g == NULL)
+		return NULL;
+	p = (char *)(g + 1);
+	g->grp = s_copy_at(&p, grp);
+	g->source = s_copy_at(&p, source);
+	g->accession = s_copy_at(&p, accession);
+	g->owner_cik = s_copy_at(&p, owner_cik);
+	if (!s_set_str(w, &g->owner_key, owner_key)) {
+		free(g);
+		return NULL;
+	}
+	return g;
+}
+
+/* The group grp, made from these when there is none; NULL when out of
+ * memory. */
+static struct win_group *s_group_for(window_t *w, const char *grp, const char *source,
+                                     const char *accession, const char *owner_cik,
+                                     const char *owner_key, int side, int64_t ref_time)
+{
+	struct win_group *g = s_map_get(&w->groups, grp);
+
+	if (g != NULL)
+		return g;
+	g = s_group_new(w, grp, source, accession, owner_cik, owner_key);
+	if (g == NULL)
+		return NULL;
+	g->side = (int8_t)side;
+	g->ref_time = ref_time;
+	if (s_map_set(&w->groups, g->grp, g) < 0) {
+		s_group_free(w, g);
+		return NULL;
+	}
+	return g;
+}
+
+char *window_trade_date(const struct win_trade *r, char buf[11])
+{
+	civil_date_t d = date_from_days(r->trade_day);
+
+	if (d.year < 0 || d.year > 9999)
+		return date_format(d, buf, 11);
+	/* date_format's "%04d-%02d-%02d", without printf: the commit writes
+	 * one per row */
+	buf[0] = (char)('0' + d.year / 1000);
+	buf[1] = (char)('0' + d.year / 100 % 10);
+	buf[2] = (char)('0' + d.year / 10 % 10);
+	buf[3] = (char)('0' + d.year % 10);
+	buf[4] = '-';
+	buf[5] = (char)('0' + d.month / 10);
+	buf[6] = (char)('0' + d.month % 10);
+	buf[7] = '-';
+	buf[8] = (char)('0' + d.day / 10);
+	buf[9] = (char)('0' + d.day % 10);
+	buf[10] = '\0';
+	return buf;
 }
 
 static void s_mark_dirty(window_t *w, struct win_trade *r)
@@ -601,47 +869,111 @@ static void s_group_dirty(window_t *w, struct win_group *g)
 		(r)->prev = (r)->next = NULL;                                                      \
 	} while (0)
 
-static int s_list_push(struct map *m, const char *key, struct win_trade *r, bool fp)
+static int s_ticker_push(struct map *m, struct win_trade *r)
 {
-	struct win_trade *head = s_map_get(m, key);
+	struct win_trade *head = s_map_get(m, r->ticker);
 
-	if (s_map_set(m, key, r) < 0)
+	if (s_map_set(m, r->ticker, r) < 0)
 		return -1;
-	if (fp) {
-		r->in_fp = true;
-		r->fnext = head;
-		r->fprev = NULL;
-		if (head != NULL)
-			head->fprev = r;
-	} else {
-		r->in_ticker = true;
-		r->tnext = head;
-		r->tprev = NULL;
-		if (head != NULL)
-			head->tprev = r;
-	}
+	r->in_ticker = true;
+	r->tnext = head;
+	r->tprev = NULL;
+	if (head != NULL)
+		head->tprev = r;
 	return 0;
 }
 
-static struct win_group *s_group_of(window_t *w, const struct win_trade *r)
+static int s_fp_push(struct fpmap *m, struct win_trade *r)
 {
-	struct win_group *g = s_map_get(&w->groups, r->grp);
+	struct win_trade *head = s_fpmap_get(m, r->fph);
 
-	if (g != NULL)
-		return g;
-	g = calloc(1, sizeof(*g));
-	if (g == NULL)
-		return NULL;
-	g->side = r->side;
-	g->ref_time = r->ref_time;
-	if (!s_set_str(w, &g->grp, r->grp) || !s_set_str(w, &g->source, r->source) ||
-	    !s_set_str(w, &g->accession, r->accession) ||
-	    !s_set_str(w, &g->owner_cik, r->owner_cik) ||
-	    !s_set_str(w, &g->owner_key, r->owner_key) || s_map_set(&w->groups, g->grp, g) < 0) {
-		s_group_free(w, g);
-		return NULL;
+	if (s_fpmap_set(m, r) < 0)
+		return -1;
+	r->in_fp = true;
+	r->fnext = head;
+	r->fprev = NULL;
+	if (head != NULL)
+		head->fprev = r;
+	return 0;
+}
+
+static void s_fp_unlink(struct fpmap *m, struct win_trade *r)
+{
+	if (r->fprev != NULL)
+		r->fprev->fnext = r->fnext;
+	else if (r->fnext != NULL)
+		m->b[s_fpmap_slot(m, r->fph)] = r->fnext; /* the new head, same hash */
+	else
+		s_fpmap_del(m, r->fph);
+	if (r->fnext != NULL)
+		r->fnext->fprev = r->fprev;
+	r->fprev = r->fnext = NULL;
+	r->in_fp = false;
+}
+
+size_t window_fp(const struct win_trade *r, char *buf, size_t len)
+{
+	const char *code = r->side == SIDE_BUY ? "P" : "S";
+	char date[11];
+	int n;
+
+	window_trade_date(r, date);
+	if (isnan(r->price))
+		n = snprintf(buf, len, "%s|%s|%s|%s|%.4f|-", r->ticker, r->owner_key, date, code,
+		             r->shares);
+	else
+		n = snprintf(buf, len, "%s|%s|%s|%s|%.4f|%.4f", r->ticker, r->owner_key, date, code,
+		             r->shares, r->price);
+	return n < 0 ? 0 : (size_t)n;
+}
+
+/* Whether a and b have the same fingerprint. */
+static bool s_fp_equal(const struct win_trade *a, const struct win_trade *b)
+{
+	char x[1024], y[1024];
+	size_t nx, ny;
+
+	if (a->fph != b->fph)
+		return false;
+	nx = window_fp(a, x, sizeof(x));
+	ny = window_fp(b, y, sizeof(y));
+	if (nx >= sizeof(x) || ny >= sizeof(y)) {
+		/* longer than any valid trade's: compare them whole */
+		char *p = NULL, *q = NULL;
+		bool eq = false;
+
+		if (nx == ny && (p = malloc(nx + 1)) != NULL && (q = malloc(ny + 1)) != NULL) {
+			window_fp(a, p, nx + 1);
+			window_fp(b, q, ny + 1);
+			eq = strcmp(p, q) == 0;
+		}
+		free(p);
+		free(q);
+		return eq;
 	}
-	return g;
+	return nx == ny && memcmp(x, y, nx) == 0;
+}
+
+/* The hash of r's fingerprint (s_hash of window_fp's string). */
+static uint64_t s_fp_hash(const struct win_trade *r)
+{
+	char buf[1024], *p = buf;
+	size_t n;
+	uint64_t h;
+
+	if (r->det != NULL && s_detail_fp(r->det) != NULL)
+		return s_hash(s_detail_fp(r->det));
+	n = window_fp(r, buf, sizeof(buf));
+	if (n >= sizeof(buf)) {
+		p = malloc(n + 1);
+		if (p == NULL)
+			return 0; /* still correct: equal hashes are compared whole */
+		window_fp(r, p, n + 1);
+	}
+	h = s_hash(p);
+	if (p != buf)
+		free(p);
+	return h;
 }
 
 static void s_group_unlink_acc(window_t *w, struct win_group *g)
@@ -669,13 +1001,39 @@ static void s_group_maybe_free(window_t *w, struct win_group *g)
 		s_group_free(w, g);
 }
 
-/* Link r into the group, fp and ticker indexes; -1 when out of memory. */
-static int s_index(window_t *w, struct win_trade *r)
+static bool s_same(const char *a, const char *b)
 {
-	struct win_group *g = s_group_of(w, r);
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* Link r into its group (grp, made from the others when there is none),
+ * and the fp and ticker indexes; -1 when out of memory.  A row whose
+ * source, accession or owner CIK are not its group's keeps its own. */
+static int s_index(window_t *w, struct win_trade *r, const char *grp, const char *source,
+                   const char *accession, const char *owner_cik)
+{
+	struct win_group *g =
+	    s_group_for(w, grp, source, accession, owner_cik, r->owner_key, r->side, r->ref_time);
 
 	if (g == NULL)
 		return -1;
+	if (!s_same(g->source, source) || !s_same(g->accession, accession) ||
+	    !s_same(g->owner_cik, owner_cik)) {
+		size_t len = strlen(source) + 1;
+		struct win_ident *id;
+		char *p;
+
+		len += accession != NULL ? strlen(accession) + 1 : 0;
+		len += owner_cik != NULL ? strlen(owner_cik) + 1 : 0;
+		id = malloc(sizeof(*id) + len);
+		if (id == NULL)
+			return -1;
+		p = (char *)(id + 1);
+		id->source = s_copy_at(&p, source);
+		id->accession = s_copy_at(&p, accession);
+		id->owner_cik = s_copy_at(&p, owner_cik);
+		r->ident = id;
+	}
 	r->group = g;
 	r->gprev = NULL;
 	r->gnext = g->rows;
@@ -683,9 +1041,10 @@ static int s_index(window_t *w, struct win_trade *r)
 		g->rows->gprev = r;
 	g->rows = r;
 	g->nrows++;
-	if (s_list_push(&w->fps, r->fp, r, true) < 0)
+	r->fph = s_fp_hash(r);
+	if (s_fp_push(&w->fps, r) < 0)
 		return -1;
-	if (r->side == SIDE_BUY && s_list_push(&w->tickers, r->ticker, r, false) < 0)
+	if (r->side == SIDE_BUY && s_ticker_push(&w->tickers, r) < 0)
 		return -1;
 	return 0;
 }
@@ -707,10 +1066,12 @@ static void s_unindex(window_t *w, struct win_trade *r)
 		s_group_maybe_free(w, g);
 	}
 	if (r->in_fp)
-		LIST_UNLINK(&w->fps, r, fp, fprev, fnext);
+		s_fp_unlink(&w->fps, r);
 	if (r->in_ticker)
 		LIST_UNLINK(&w->tickers, r, ticker, tprev, tnext);
 	r->in_fp = r->in_ticker = false;
+	free((void *)r->ident);
+	r->ident = NULL;
 }
 
 static void s_age_append(window_t *w, struct win_trade *r)
@@ -766,11 +1127,6 @@ static const char *s_key_row(const void *v)
 	return ((const struct win_trade *)v)->key;
 }
 
-static const char *s_key_fp(const void *v)
-{
-	return ((const struct win_trade *)v)->fp;
-}
-
 static const char *s_key_ticker(const void *v)
 {
 	return ((const struct win_trade *)v)->ticker;
@@ -803,14 +1159,18 @@ static void s_forget_all(window_t *w)
 
 	/* Every string goes with the pool, at the end: rows, groups and
 	 * signals are freed without releasing theirs. */
+	s_details_drop(w);
 	for (struct win_trade *r = w->oldest, *next; r != NULL; r = next) {
 		next = r->anext;
+		free((void *)r->ident);
 		free(r);
 	}
 	w->oldest = w->newest = NULL;
 	w->nrows = 0;
-	for (size_t i = 0; i < w->graveyard.n; i++)
+	for (size_t i = 0; i < w->graveyard.n; i++) {
+		free((void *)((struct win_trade *)w->graveyard.v[i])->ident);
 		free(w->graveyard.v[i]);
+	}
 	if ((v = s_map_values(&w->groups, &n)) != NULL) {
 		for (size_t i = 0; i < n; i++)
 			free(v[i]);
@@ -822,10 +1182,7 @@ static void s_forget_all(window_t *w)
 		for (size_t i = 0; i < n; i++) {
 			struct win_signal *s = v[i];
 
-			free(s->rule);
-			free(s->ticker);
-			free(s->reason);
-			free(s->evidence);
+			free(s->row);
 			free(s);
 		}
 		free(v);
@@ -843,7 +1200,7 @@ static void s_forget_all(window_t *w)
 	s_outbox_clear(w);
 	s_map_free(&w->keys);
 	s_map_free(&w->groups);
-	s_map_free(&w->fps);
+	s_fpmap_free(&w->fps);
 	s_map_free(&w->tickers);
 	s_map_free(&w->accs);
 	s_map_free(&w->signals);
@@ -868,38 +1225,29 @@ static const char *s_col_str(window_t *w, sqlite3_stmt *st, int i, bool *oom)
 /* Read one row of TRADE_COLS into a new in-memory row. */
 static struct win_trade *s_read_trade(window_t *w, sqlite3_stmt *st)
 {
-	const unsigned char *key = sqlite3_column_text(st, 0), *date;
+	const unsigned char *key = sqlite3_column_text(st, 0);
 	struct win_trade *t;
 	bool oom = false;
 
 	if (key == NULL || (t = s_trade_new((const char *)key)) == NULL)
 		return NULL;
 	t->chash = (uint64_t)sqlite3_column_int64(st, 1);
-	t->source = s_col_str(w, st, 2, &oom);
+	/* source, accession, grp and owner_cik are its group's (s_load) */
 	t->srank = (int8_t)sqlite3_column_int(st, 3);
-	t->accession = s_col_str(w, st, 4, &oom);
-	t->grp = s_col_str(w, st, 5, &oom);
 	t->side = (int8_t)sqlite3_column_int(st, 6);
-	t->owner = s_col_str(w, st, 7, &oom);
-	t->owner_cik = s_col_str(w, st, 8, &oom);
+	/* the words (owner, title, issuer, instrument) stay in the file */
 	t->owner_key = s_col_str(w, st, 9, &oom);
-	t->title = s_col_str(w, st, 10, &oom);
 	t->ticker = s_col_str(w, st, 11, &oom);
-	t->issuer = s_col_str(w, st, 12, &oom);
-	t->vticker = s_col_str(w, st, 13, &oom);
-	t->figi = s_col_str(w, st, 14, &oom);
-	t->isin = s_col_str(w, st, 15, &oom);
-	date = sqlite3_column_text(st, 16);
-	snprintf(t->trade_date, sizeof(t->trade_date), "%s",
-	         date != NULL ? (const char *)date : "");
-	t->trade_day = sqlite3_column_int64(st, 17);
+	t->has_figi = sqlite3_column_type(st, 14) != SQLITE_NULL;
+	/* column 16, the trade date, is the day's (17) */
+	t->trade_day = (int32_t)sqlite3_column_int64(st, 17);
 	t->shares = s_col_num(st, 18);
 	t->price = s_col_num(st, 19);
 	t->value = s_col_num(st, 20);
 	t->shares_after = s_col_num(st, 21);
 	t->direct = (int8_t)sqlite3_column_int(st, 22);
 	t->amendment = sqlite3_column_int(st, 23) != 0;
-	t->fp = s_col_str(w, st, 24, &oom);
+	/* column 24, the fingerprint, is built again from the others */
 	t->ref_time = sqlite3_column_int64(st, 25);
 	t->pending = false; /* only judged rows are ever written */
 	t->gvalue = s_col_num(st, 27);
@@ -907,8 +1255,9 @@ static struct win_trade *s_read_trade(window_t *w, sqlite3_stmt *st)
 	t->used_by = s_col_str(w, st, 29, &oom);
 	t->outcome = s_col_str(w, st, 30, &oom);
 	t->first_batch = sqlite3_column_int64(st, 31);
-	if (oom || t->source == NULL || t->grp == NULL || t->owner == NULL ||
-	    t->owner_key == NULL || t->ticker == NULL || t->issuer == NULL || t->fp == NULL) {
+	if (oom || sqlite3_column_type(st, 2) == SQLITE_NULL ||
+	    sqlite3_column_type(st, 5) == SQLITE_NULL || t->owner_key == NULL ||
+	    t->ticker == NULL) {
 		s_trade_free(w, t);
 		return NULL;
 	}
@@ -934,7 +1283,10 @@ static int s_load(window_t *w, char *err, size_t errlen)
 		}
 		s_age_append(w, r);
 		w->nrows++;
-		if (s_index(w, r) < 0)
+		if (s_index(w, r, (const char *)sqlite3_column_text(st, 5),
+		            (const char *)sqlite3_column_text(st, 2),
+		            (const char *)sqlite3_column_text(st, 4),
+		            (const char *)sqlite3_column_text(st, 8)) < 0)
 			goto oom;
 		if (r->first_batch >= w->batch)
 			w->batch = r->first_batch + 1;
@@ -1030,7 +1382,6 @@ window_t *window_open(const char *state_dir, size_t max_trades, char *err, size_
 	w->max_trades = max_trades > 0 ? max_trades : SIZE_MAX;
 	w->keys.key = s_key_row;
 	w->groups.key = s_key_grp;
-	w->fps.key = s_key_fp;
 	w->tickers.key = s_key_ticker;
 	w->accs.key = s_key_acc;
 	w->signals.key = s_key_signal;
@@ -1069,6 +1420,7 @@ void window_close(window_t **wp)
 	free(w->dirty_groups.v);
 	free(w->fresh_signals.v);
 	free(w->outbox.v);
+	free(w->det_rows.v);
 	free(w->graveyard.v);
 	free(w->dead_groups.v);
 	free(w->evicted.v);
@@ -1091,27 +1443,70 @@ int window_rollback(window_t *w, char *err, size_t errlen)
 
 /* ---- the commit --------------------------------------------------------- */
 
+/* Bind a fingerprint too long for s_write_trade's buffer (SQLite copies
+ * it); false when out of memory. */
+static bool s_bind_fp_long(sqlite3_stmt *st, int i, const struct win_trade *t)
+{
+	size_t n = window_fp(t, NULL, 0);
+	char *p = malloc(n + 1);
+
+	if (p == NULL)
+		return false;
+	window_fp(t, p, n + 1);
+	sqlite3_bind_text(st, i, p, (int)n, SQLITE_TRANSIENT);
+	free(p);
+	return true;
+}
+
+/* A row the file has: its judgment only. */
+static int s_update_trade(window_t *w, const struct win_trade *t, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s_st(w, ST_UPD_TRADE);
+
+	s_bind_text(st, 1, t->key);
+	s_bind_num(st, 2, t->gvalue);
+	s_bind_text(st, 3, t->dup_of);
+	s_bind_text(st, 4, t->used_by);
+	s_bind_text(st, 5, t->outcome);
+	return s_done(w, ST_UPD_TRADE, err, errlen);
+}
+
 static int s_write_trade(window_t *w, const struct win_trade *t, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s_st(w, ST_PUT_TRADE);
+	static const struct win_detail none;
+	const struct win_detail *det = t->det != NULL ? t->det : &none;
+	sqlite3_stmt *st;
+	char fp[1024];
+	size_t fplen;
+
+	char date[11];
+
+	if (!t->fresh)
+		return s_update_trade(w, t, err, errlen);
+	st = s_st(w, ST_PUT_TRADE);
+	if (t->det != NULL && s_detail_fp(t->det) != NULL)
+		fplen = (size_t)snprintf(fp, sizeof(fp), "%s", s_detail_fp(t->det));
+	else
+		fplen = window_fp(t, fp, sizeof(fp));
+	window_trade_date(t, date);
 
 	s_bind_text(st, 1, t->key);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)t->chash);
-	s_bind_text(st, 3, t->source);
+	s_bind_text(st, 3, win_source(t));
 	sqlite3_bind_int(st, 4, t->srank);
-	s_bind_text(st, 5, t->accession);
-	s_bind_text(st, 6, t->grp);
+	s_bind_text(st, 5, win_accession(t));
+	s_bind_text(st, 6, win_grp(t));
 	sqlite3_bind_int(st, 7, t->side);
-	s_bind_text(st, 8, t->owner);
-	s_bind_text(st, 9, t->owner_cik);
+	s_bind_text(st, 8, det->owner);
+	s_bind_text(st, 9, win_owner_cik(t));
 	s_bind_text(st, 10, t->owner_key);
-	s_bind_text(st, 11, t->title);
+	s_bind_text(st, 11, det->title);
 	s_bind_text(st, 12, t->ticker);
-	s_bind_text(st, 13, t->issuer);
-	s_bind_text(st, 14, t->vticker);
-	s_bind_text(st, 15, t->figi);
-	s_bind_text(st, 16, t->isin);
-	s_bind_text(st, 17, t->trade_date);
+	s_bind_text(st, 13, det->issuer);
+	s_bind_text(st, 14, det->vticker);
+	s_bind_text(st, 15, det->figi);
+	s_bind_text(st, 16, det->isin);
+	s_bind_text(st, 17, date);
 	sqlite3_bind_int64(st, 18, t->trade_day);
 	s_bind_num(st, 19, t->shares);
 	s_bind_num(st, 20, t->price);
@@ -1119,7 +1514,10 @@ static int s_write_trade(window_t *w, const struct win_trade *t, char *err, size
 	s_bind_num(st, 22, t->shares_after);
 	sqlite3_bind_int(st, 23, t->direct);
 	sqlite3_bind_int(st, 24, t->amendment);
-	s_bind_text(st, 25, t->fp);
+	if (fplen < sizeof(fp))
+		s_bind_text(st, 25, fp);
+	else if (!s_bind_fp_long(st, 25, t))
+		return s_sql_fail(w, ST_PUT_TRADE, err, errlen);
 	sqlite3_bind_int64(st, 26, t->ref_time);
 	sqlite3_bind_int(st, 27, 0); /* judged before it is written */
 	s_bind_num(st, 28, t->gvalue);
@@ -1150,13 +1548,13 @@ static int s_write_signal(window_t *w, const struct win_signal *s, char *err, si
 	sqlite3_stmt *st = s_st(w, ST_PUT_SIGNAL);
 
 	s_bind_text(st, 1, s->id);
-	s_bind_text(st, 2, s->rule);
-	sqlite3_bind_int(st, 3, s->side);
-	s_bind_text(st, 4, s->ticker);
-	s_bind_text(st, 5, s->reason);
-	s_bind_text(st, 6, s->evidence);
+	s_bind_text(st, 2, s->row->rule);
+	sqlite3_bind_int(st, 3, s->row->side);
+	s_bind_text(st, 4, s->row->ticker);
+	s_bind_text(st, 5, s->row->reason);
+	s_bind_text(st, 6, s->row->evidence);
 	sqlite3_bind_int64(st, 7, s->created_at);
-	sqlite3_bind_int64(st, 8, s->expires_at);
+	sqlite3_bind_int64(st, 8, s->row->expires_at);
 	return s_done(w, ST_PUT_SIGNAL, err, errlen);
 }
 
@@ -1244,6 +1642,7 @@ int window_commit(window_t *w, char *err, size_t errlen)
 	if (w->dirty_rows.n == 0 && w->dirty_groups.n == 0 && w->fresh_signals.n == 0 &&
 	    w->evicted.n == 0 && w->outbox.n == 0 && w->prune_time == INT64_MIN) {
 		/* nothing to write; still a new batch */
+		s_details_drop(w);
 		for (size_t i = 0; i < w->graveyard.n; i++)
 			s_trade_free(w, w->graveyard.v[i]);
 		w->graveyard.n = 0;
@@ -1261,13 +1660,9 @@ int window_commit(window_t *w, char *err, size_t errlen)
 	for (size_t i = 0; i < w->fresh_signals.n; i++) {
 		struct win_signal *s = w->fresh_signals.v[i];
 
-		/* only the id is needed in memory from now on */
-		free(s->rule);
-		free(s->ticker);
-		free(s->reason);
-		free(s->evidence);
-		s->rule = s->ticker = s->reason = s->evidence = NULL;
-		s->fresh = false;
+		/* only the id and times are needed in memory from now on */
+		free(s->row);
+		s->row = NULL;
 	}
 	{
 		size_t n = 0;
@@ -1278,6 +1673,7 @@ int window_commit(window_t *w, char *err, size_t errlen)
 				c->dirty = false;
 		free(v);
 	}
+	s_details_drop(w);
 	for (size_t i = 0; i < w->graveyard.n; i++)
 		s_trade_free(w, w->graveyard.v[i]);
 	for (size_t i = 0; i < w->dead_groups.n; i++)
@@ -1304,23 +1700,54 @@ struct win_trade *window_lookup(window_t *w, const char *key)
 	return s_map_get(&w->keys, key);
 }
 
+const struct win_detail *window_detail(window_t *w, struct win_trade *r, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	struct win_detail got, *d;
+	int rc;
+
+	if (r->det != NULL)
+		return r->det;
+	st = s_st(w, ST_GET_DETAIL);
+	s_bind_text(st, 1, r->key);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		if (rc == SQLITE_DONE)
+			snprintf(err, errlen, "decider.sqlite: trade %.64s is not in the file",
+			         r->key);
+		else
+			s_sql_fail(w, ST_GET_DETAIL, err, errlen);
+		sqlite3_reset(st);
+		return NULL;
+	}
+	got.owner = (const char *)sqlite3_column_text(st, 0);
+	got.title = (const char *)sqlite3_column_text(st, 1);
+	got.issuer = (const char *)sqlite3_column_text(st, 2);
+	got.vticker = (const char *)sqlite3_column_text(st, 3);
+	got.figi = (const char *)sqlite3_column_text(st, 4);
+	got.isin = (const char *)sqlite3_column_text(st, 5);
+	d = s_detail_new(&got, NULL);
+	sqlite3_reset(st);
+	if (d == NULL || !s_detail_set(w, r, d)) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	return d;
+}
+
 /* Copy t's content into r (strings duplicated); false when out of memory
  * (r then keeps what it had, possibly partly replaced). */
-static bool s_fill(window_t *w, struct win_trade *r, const struct win_trade *t)
+static bool s_fill(window_t *w, struct win_trade *r, const struct win_put *t)
 {
-	if (!s_set_str(w, &r->source, t->source) || !s_set_str(w, &r->accession, t->accession) ||
-	    !s_set_str(w, &r->grp, t->grp) || !s_set_str(w, &r->owner, t->owner) ||
-	    !s_set_str(w, &r->owner_cik, t->owner_cik) ||
-	    !s_set_str(w, &r->owner_key, t->owner_key) || !s_set_str(w, &r->title, t->title) ||
-	    !s_set_str(w, &r->ticker, t->ticker) || !s_set_str(w, &r->issuer, t->issuer) ||
-	    !s_set_str(w, &r->vticker, t->vticker) || !s_set_str(w, &r->figi, t->figi) ||
-	    !s_set_str(w, &r->isin, t->isin) || !s_set_str(w, &r->fp, t->fp))
+	struct win_detail *d;
+	char fp[1024];
+
+	if (!s_set_str(w, &r->owner_key, t->owner_key) || !s_set_str(w, &r->ticker, t->ticker))
 		return false;
 	r->chash = t->chash;
 	r->srank = t->srank;
 	r->side = t->side;
-	memcpy(r->trade_date, t->trade_date, sizeof(r->trade_date));
-	r->trade_day = t->trade_day;
+	r->trade_day = (int32_t)t->trade_day;
 	r->shares = t->shares;
 	r->price = t->price;
 	r->value = t->value;
@@ -1328,6 +1755,13 @@ static bool s_fill(window_t *w, struct win_trade *r, const struct win_trade *t)
 	r->direct = t->direct;
 	r->amendment = t->amendment;
 	r->ref_time = t->ref_time;
+	/* a fingerprint too long for fp (no valid trade's is) is built when
+	 * needed instead */
+	d = s_detail_new(&t->det, window_fp(r, fp, sizeof(fp)) < sizeof(fp) ? fp : NULL);
+	if (d == NULL || !s_detail_set(w, r, d))
+		return false;
+	r->has_figi = d->figi != NULL;
+	r->fresh = true;
 	return true;
 }
 
@@ -1354,23 +1788,27 @@ static void s_evict(window_t *w)
 		          w->max_trades);
 }
 
-struct win_trade *window_put(window_t *w, const struct win_trade *t)
+struct win_trade *window_put(window_t *w, const struct win_put *t)
 {
 	struct win_trade *r = s_map_get(&w->keys, t->key);
 
 	if (r != NULL) {
-		/* the same key again, with other content: re-index it */
+		/* the same key again, with other content: re-index it.  Out
+		 * of memory half way, it is forgotten (the file keeps its
+		 * last committed content). */
 		s_unindex(w, r);
 		if (!s_fill(w, r, t)) {
-			s_index(w, r);
+			s_remove(w, r);
 			return NULL;
 		}
 		s_release(&w->pool, r->dup_of);
 		s_release(&w->pool, r->outcome);
 		r->dup_of = r->outcome = NULL;
 		r->pending = true;
-		if (s_index(w, r) < 0)
+		if (s_index(w, r, t->grp, t->source, t->accession, t->owner_cik) < 0) {
+			s_remove(w, r);
 			return NULL;
+		}
 		s_mark_dirty(w, r);
 		return r;
 	}
@@ -1386,7 +1824,7 @@ struct win_trade *window_put(window_t *w, const struct win_trade *t)
 	r->first_batch = w->batch;
 	s_age_append(w, r);
 	w->nrows++;
-	if (s_index(w, r) < 0) {
+	if (s_index(w, r, t->grp, t->source, t->accession, t->owner_cik) < 0) {
 		s_remove(w, r);
 		return NULL;
 	}
@@ -1459,7 +1897,7 @@ static int s_cmp_order(const struct win_trade *a, const struct win_trade *b)
 		return a->amendment ? 1 : -1;
 	if (a->srank != b->srank)
 		return a->srank < b->srank ? -1 : 1;
-	if ((c = strcmp(a->grp, b->grp)) != 0)
+	if ((c = strcmp(win_grp(a), win_grp(b))) != 0)
 		return c;
 	return strcmp(a->key, b->key);
 }
@@ -1468,13 +1906,13 @@ struct win_trade *window_find_repeat(window_t *w, const struct win_trade *r)
 {
 	struct win_trade *best = NULL;
 
-	for (struct win_trade *q = s_map_get(&w->fps, r->fp); q != NULL; q = q->fnext) {
-		bool other_filing = q->accession == NULL || r->accession == NULL ||
-		                    strcmp(q->accession, r->accession) != 0;
-		bool special =
-		    q->amendment || r->amendment || q->accession == NULL || r->accession == NULL;
+	for (struct win_trade *q = s_fpmap_get(&w->fps, r->fph); q != NULL; q = q->fnext) {
+		const char *qa = win_accession(q), *ra = win_accession(r);
+		bool other_filing = qa == NULL || ra == NULL || strcmp(qa, ra) != 0;
+		bool special = q->amendment || r->amendment || qa == NULL || ra == NULL;
 
-		if (q == r || !other_filing || !special || s_cmp_order(q, r) >= 0)
+		if (q == r || !other_filing || !special || s_cmp_order(q, r) >= 0 ||
+		    !s_fp_equal(q, r))
 			continue;
 		if (best == NULL || s_cmp_order(q, best) < 0)
 			best = q;
@@ -1523,21 +1961,9 @@ int window_group_put(window_t *w, const char *grp, const char *source, const cha
 
 	if (accession == NULL || source == NULL || owner_key == NULL)
 		return -1;
-	if (g == NULL) {
-		g = calloc(1, sizeof(*g));
-		if (g == NULL)
-			return -1;
-		if (!s_set_str(w, &g->grp, grp) || !s_set_str(w, &g->source, source) ||
-		    !s_set_str(w, &g->accession, accession) ||
-		    !s_set_str(w, &g->owner_cik, owner_cik) ||
-		    !s_set_str(w, &g->owner_key, owner_key) ||
-		    s_map_set(&w->groups, g->grp, g) < 0) {
-			s_group_free(w, g);
-			return -1;
-		}
-		g->side = side;
-		g->ref_time = ref_time;
-	}
+	if (g == NULL && (g = s_group_for(w, grp, source, accession, owner_cik, owner_key, side,
+	                                  ref_time)) == NULL)
+		return -1;
 	if (!g->registered) {
 		struct win_group *head = s_map_get(&w->accs, g->accession);
 
@@ -1648,46 +2074,57 @@ bool window_resend_due(window_t *w, const char *id, int64_t now, int every_s)
 	return true;
 }
 
+/* Append s and its NUL at p; returns the copy. */
+static char *s_put_str(char **p, const char *s)
+{
+	char *at = *p;
+	size_t n = strlen(s) + 1;
+
+	memcpy(at, s, n);
+	*p += n;
+	return at;
+}
+
 int window_signal_put(window_t *w, const intent_t *in)
 {
 	struct win_signal *s;
+	struct win_signal_row *row;
 	size_t len = 1;
 	char *p;
 
 	if (s_map_get(&w->signals, in->id) != NULL)
 		return 0;
-	s = calloc(1, sizeof(*s));
-	if (s == NULL)
-		return -1;
 	for (size_t i = 0; i < in->n_evidence; i++)
 		len += strlen(in->evidence[i]) + 1;
-	s->evidence = malloc(len);
-	s->id = s_intern(&w->pool, in->id);
-	s->rule = strdup(in->rule);
-	s->ticker = strdup(in->ticker);
-	s->reason = strdup(in->reason);
-	if (s->evidence == NULL || s->id == NULL || s->rule == NULL || s->ticker == NULL ||
-	    s->reason == NULL || s_ptrs_push(&w->fresh_signals, s) < 0)
+	len += strlen(in->rule) + strlen(in->ticker) + strlen(in->reason) + 3;
+	s = calloc(1, sizeof(*s));
+	row = malloc(sizeof(*row) + len);
+	if (s == NULL || row == NULL)
 		goto oom;
-	p = s->evidence;
+	p = (char *)(row + 1);
+	row->rule = s_put_str(&p, in->rule);
+	row->ticker = s_put_str(&p, in->ticker);
+	row->reason = s_put_str(&p, in->reason);
+	row->evidence = p;
 	*p = '\0';
 	for (size_t i = 0; i < in->n_evidence; i++)
 		p += sprintf(p, "%s%s", i > 0 ? "\n" : "", in->evidence[i]);
-	s->side = (int)in->side;
+	row->side = (int)in->side;
+	row->expires_at = in->expires_at;
+	s->row = row;
 	s->created_at = in->created_at;
-	s->expires_at = in->expires_at;
-	s->fresh = true;
+	s->id = s_intern(&w->pool, in->id);
+	if (s->id == NULL || s_ptrs_push(&w->fresh_signals, s) < 0)
+		goto oom;
 	if (s_map_set(&w->signals, s->id, s) < 0) {
 		w->fresh_signals.n--;
 		goto oom;
 	}
 	return 0;
 oom:
-	free(s->evidence);
-	s_release(&w->pool, s->id);
-	free(s->rule);
-	free(s->ticker);
-	free(s->reason);
+	if (s != NULL)
+		s_release(&w->pool, s->id);
+	free(row);
 	free(s);
 	return -1;
 }
@@ -1790,8 +2227,18 @@ int window_prune(window_t *w, int64_t cutoff_time, int64_t cutoff_day, char *err
 
 	for (struct win_trade *r = w->oldest, *next; r != NULL; r = next) {
 		next = r->anext;
-		if (r->ref_time < cutoff_time && !r->pending)
+		if (r->ref_time >= cutoff_time)
+			continue;
+		if (!r->pending) {
 			s_remove(w, r);
+		} else if (!r->fresh) {
+			/* Kept, but the commit's prune deletes the file's copy:
+			 * write it whole again (its words read back first). */
+			if (window_detail(w, r, err, errlen) == NULL)
+				return -1;
+			r->fresh = true;
+			s_mark_dirty(w, r);
+		}
 	}
 	v = s_map_values(&w->groups, &n);
 	if (v == NULL)
@@ -1812,7 +2259,7 @@ int window_prune(window_t *w, int64_t cutoff_time, int64_t cutoff_day, char *err
 	for (size_t i = 0; i < n; i++) {
 		struct win_signal *s = v[i];
 
-		if (s->created_at >= cutoff_time || s->fresh)
+		if (s->created_at >= cutoff_time || s->row != NULL)
 			continue;
 		s_map_del(&w->signals, s->id);
 		s_release(&w->pool, s->id);

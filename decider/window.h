@@ -26,11 +26,15 @@
  * max_trades rows the oldest judged rows are evicted early (with a warning):
  * memory stays bounded, at the price of forgetting (a forgotten row's group
  * and intent are still remembered, so nothing is decided twice; cluster_buy
- * sees fewer purchases).  Memory per row, measured with every row its own
- * filing, owner and intent (the benchmark's worst case): ~330 bytes of row,
- * ~350 of interned strings and their table, ~130 of index slots, ~90 of
- * group and ~100 of signal, about 1 KB; rows of one filing share most of
- * it.  SQLite's page cache is capped at WINDOW_CACHE_KIB.
+ * sees fewer purchases).  Memory per row, measured (massif) with every
+ * row its own filing, owner and intent (the benchmark's worst case): ~240
+ * bytes of row (key included), ~170 of group (its name, source, accession
+ * and owner CIK in its own allocation), ~30 of signal, ~90 of interned
+ * strings (owner key, intent id) and their table, ~65 of index slots:
+ * about 600 bytes; rows of one filing share the group.  A row's words
+ * (owner, title, issuer, instrument) and its fingerprint are not kept
+ * (window_detail, window_fp).  SQLite's page cache is capped at
+ * WINDOW_CACHE_KIB.
  */
 #ifndef COATTAIL_WINDOW_H
 #define COATTAIL_WINDOW_H
@@ -45,55 +49,94 @@ typedef struct window window_t;
 struct win_group;
 
 /*
- * One stored trade.  The window keeps about 10^4 of these for weeks, so
- * a stored row is compact: every string but the key is interned (one
- * reference-counted copy per distinct value, shared by every row, group
- * and signal that holds it: the rows of one filing share their source,
- * accession, group, owner, title, ticker and outcome), the key lives in
- * the row's own allocation, and small fields are packed.  A caller passes
- * its own strings in (window_put copies them); the stored row's strings
- * belong to the window and are never freed or changed by a caller.
+ * What a trade says that no rule reads while judging it: who and what,
+ * in words, for an intent's reason and instrument.  A row holds it only
+ * until the commit that writes it; afterwards window_detail() reads it
+ * back from the file on the rare occasion a reason or an intent needs an
+ * older row's.  Any field may be NULL (owner and issuer never are for a
+ * stored row).
  */
-struct win_trade {
+struct win_detail {
+	const char *owner, *title, *issuer;
+	const char *vticker, *figi, *isin; /* from the instrument, or NULL */
+};
+
+/* A trade as window_put takes it: the caller's strings, copied. */
+struct win_put {
 	const char *key;
 	uint64_t chash; /* hash of the transaction's content: a changed row is re-judged */
 	const char *source;
 	const char *accession; /* NULL when the source did not show it */
 	const char *grp;       /* the signal group (see rules.c) */
-	const char *owner, *owner_cik, *owner_key, *title;
-	const char *ticker, *issuer;
-	const char *vticker, *figi, *isin; /* from the instrument, or NULL */
-	const char *fp;      /* ticker|owner key|date|code|shares|price: finds 4/A repeats */
-	const char *dup_of;  /* why this row is a copy of another, or NULL */
-	const char *used_by; /* id of an intent this row is evidence of, or NULL */
-	const char *outcome; /* the drop reason it got, or NULL */
+	const char *owner_cik, *owner_key;
+	const char *ticker;
+	struct win_detail det;
+	double shares, price, value, shares_after; /* NAN = unknown */
+	int64_t trade_day;                         /* days since 1970-01-01 */
+	int64_t ref_time; /* filed_at, else the trade date's midnight UTC: ages the row */
+	int8_t srank;     /* source preference, lower first: edgar 0, openinsider 1, ... */
+	int8_t side;      /* SIDE_BUY or SIDE_SELL */
+	int8_t direct;    /* -1 unknown, 0 indirect, 1 direct */
+	bool amendment;
+};
+
+/*
+ * One stored trade.  The window keeps about 10^4 of these for weeks, so
+ * a stored row is compact: what the rules read while judging.  What all
+ * rows of a group share (source, accession, group name, owner CIK) is its
+ * group's (win_source() and the like); the trade date is its day number's
+ * (window_trade_date()); the words (struct win_detail) stay in the file;
+ * the other strings are interned (one reference-counted copy per distinct
+ * value: the rows of one owner or ticker share theirs, an intent id is
+ * shared by its signal, group and evidence), the key lives in the row's
+ * own allocation.  Everything here belongs to the window: never freed or
+ * changed by a caller.
+ */
+struct win_trade {
+	uint64_t chash; /* hash of the transaction's content: a changed row is re-judged */
+	const char *owner_key;
+	const char *ticker;
+	const struct win_detail *det; /* the words until written, or read back; else NULL */
+	const char *dup_of;           /* why this row is a copy of another, or NULL */
+	const char *used_by;          /* id of an intent this row is evidence of, or NULL */
+	const char *outcome;          /* the drop reason it got, or NULL */
 	double shares, price, value, shares_after; /* NAN = unknown */
 	double gvalue;       /* value of the row's whole group, NAN = unknown */
-	int64_t trade_day;   /* days since 1970-01-01 */
 	int64_t ref_time;    /* filed_at, else the trade date's midnight UTC: ages the row */
 	int64_t first_batch; /* the batch it was first stored in (kept by upserts) */
-	char trade_date[11];
-	int8_t srank;  /* source preference, lower first: edgar 0, openinsider 1, ... */
-	int8_t side;   /* SIDE_BUY or SIDE_SELL */
-	int8_t direct; /* -1 unknown, 0 indirect, 1 direct */
+	int32_t trade_day;   /* days since 1970-01-01 */
+	int8_t srank;        /* source preference, lower first: edgar 0, openinsider 1, ... */
+	int8_t side;         /* SIDE_BUY or SIDE_SELL */
+	int8_t direct;       /* -1 unknown, 0 indirect, 1 direct */
 	bool amendment;
-	bool pending; /* received since the last flush, not judged yet */
+	bool pending;  /* received since the last flush, not judged yet */
+	bool has_figi; /* its instrument has a FIGI */
+
+	/* the window's; not for callers */
+	bool in_fp, in_ticker; /* on those lists */
+	bool dirty;            /* to be written at the commit */
+	bool fresh;            /* its content is not in the file yet */
+	bool dead;             /* pruned, freed after the commit */
 
 	void *tag; /* the caller's, never stored; NULL when a row is loaded or created */
 
 	/* the window's links; not for callers */
-	struct win_group *group;
+	struct win_group *group;         /* never NULL for a row the window holds */
+	const struct win_ident *ident;   /* its own, when not its group's (see below) */
 	struct win_trade *gprev, *gnext; /* rows of the group */
-	struct win_trade *fprev, *fnext; /* rows with the same fp */
+	struct win_trade *fprev, *fnext; /* rows whose fingerprints share fph */
 	struct win_trade *tprev, *tnext; /* purchases of the same ticker */
 	struct win_trade *aprev, *anext; /* every row, oldest first */
-	bool in_fp, in_ticker;           /* on those lists */
-	bool dirty;                      /* to be written at the commit */
-	bool dead;                       /* pruned, freed after the commit */
+	uint64_t fph;                    /* hash of window_fp(): the fps index */
+	char key[];                      /* the trade's key, in the row's allocation */
 };
 
-/* A signal group: the rows sharing a grp, and, once judged as an original,
- * its memory (registered) and the intent it made.  Strings interned. */
+/*
+ * A signal group: the rows sharing a grp, and, once judged as an original,
+ * its memory (registered) and the intent it made.  grp, source, accession
+ * and owner_cik live in the group's own allocation (its rows read them
+ * through it); owner_key and intent are interned.
+ */
 struct win_group {
 	const char *grp;
 	const char *source;
@@ -108,6 +151,40 @@ struct win_group {
 	bool registered; /* remembered in filing_owner */
 	bool dirty;
 };
+
+/*
+ * What the rows of a group share, read through it.  A group's name is
+ * made of its source, accession and owner (rules.c), so its rows agree on
+ * them; only names built from strings that themselves hold the separator
+ * '|' could be equal for two different trades, and such a row keeps its
+ * own (ident), so each row reads back exactly what it was given.
+ */
+struct win_ident {
+	const char *source, *accession, *owner_cik;
+};
+
+static inline const char *win_grp(const struct win_trade *r)
+{
+	return r->group->grp;
+}
+
+static inline const char *win_source(const struct win_trade *r)
+{
+	return r->ident != NULL ? r->ident->source : r->group->source;
+}
+
+static inline const char *win_accession(const struct win_trade *r)
+{
+	return r->ident != NULL ? r->ident->accession : r->group->accession;
+}
+
+static inline const char *win_owner_cik(const struct win_trade *r)
+{
+	return r->ident != NULL ? r->ident->owner_cik : r->group->owner_cik;
+}
+
+/* r's trade date, "YYYY-MM-DD", into buf; returns buf. */
+char *window_trade_date(const struct win_trade *r, char buf[11]);
 
 struct win_cluster {
 	char id[40];
@@ -126,6 +203,14 @@ int window_commit(window_t *w, char *err, size_t errlen);
 /* Forget every change since the last commit (load the file again). */
 int window_rollback(window_t *w, char *err, size_t errlen);
 
+/*
+ * r's words: the ones it came with until they are written, then read back
+ * from the file (and kept until the next commit or rollback).  The
+ * window's: valid until then, never changed by a caller.  NULL with err
+ * when out of memory or the file cannot be read.
+ */
+const struct win_detail *window_detail(window_t *w, struct win_trade *r, char *err, size_t errlen);
+
 /* The stored row with this key, or NULL. */
 struct win_trade *window_lookup(window_t *w, const char *key);
 /*
@@ -133,7 +218,7 @@ struct win_trade *window_lookup(window_t *w, const char *key);
  * first_batch of an existing row survive, outcome and dup_of are cleared
  * (it is judged again).  Returns the stored row, or NULL when out of memory.
  */
-struct win_trade *window_put(window_t *w, const struct win_trade *t);
+struct win_trade *window_put(window_t *w, const struct win_put *t);
 /* The rows of a group, ordered by key, into *rows (malloc'd array of
  * pointers, *n of them); 0, or -1 when out of memory. */
 int window_group_rows(window_t *w, const char *grp, struct win_trade ***rows, size_t *n);
@@ -144,6 +229,17 @@ int window_mark(window_t *w, struct win_trade *r, double gvalue, const char *dup
                 const char *outcome, const char *id);
 /* Record that a row is evidence of intent id (kept when already set). */
 int window_use(window_t *w, struct win_trade *r, const char *id);
+
+/*
+ * The row's fingerprint, the transaction as every source and a 4/A would
+ * state it: "ticker|owner key|trade date|code|shares|price", shares and
+ * price with 4 decimals, "-" for an unknown price, the code P for a
+ * purchase and S for a sale.  Written into buf (len bytes, cut there;
+ * 1024 hold any valid trade's); returns the length it needs.  Not kept in
+ * memory: the index holds its hash, and equal hashes are told apart by
+ * building both.
+ */
+size_t window_fp(const struct win_trade *r, char *buf, size_t len);
 
 /*
  * An earlier row in another filing with r's fingerprint, where one of the

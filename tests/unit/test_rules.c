@@ -1023,6 +1023,54 @@ static void test_cluster_forms_at_exactly_the_third_executive(void **state)
 	free((char *)o.state_dir);
 }
 
+/* An intent made of rows judged in earlier batches, before a restart:
+ * their owners, titles and instrument (not kept in memory) come back from
+ * the file, and the reason and intent are what they were. */
+static void test_older_rows_words_come_back_after_a_restart(void **state)
+{
+	struct decider_opts o = s_opts(test_tmpdir());
+	struct collect c = { 0 };
+	decider_t *d = s_new(&o);
+	const intent_t *in;
+	record_t r;
+
+	(void)state;
+	r = s_small_buy(1, "Lee Ann", "Chief Legal Officer", "2026-04-18");
+	s_set_instrument(&r.u.trade, "BBG000000001", 1e9);
+	s_one(d, r, NOW, &c);
+	r = s_small_buy(3, "Kim Ray", "EVP, CFO", "2026-04-20");
+	s_set_instrument(&r.u.trade, "BBG000000003", 1e9);
+	s_one(d, r, NOW, &c);
+	s_one(d,
+	      s_mk("a1", "0000000000-26-000001", "Doe John", "CFO", "ACME", "2026-04-22", "P", 3000,
+	           10, 503000),
+	      NOW, &c);
+	assert_int_equal(c.ni, 0);
+	decider_free(&d);
+	d = s_new(&o);
+	/* the third executive, without an instrument */
+	s_one(d, s_small_buy(4, "Ford Tom", "Pres, CEO", "2026-04-23"), NOW, &c);
+	assert_int_equal(c.ni, 1);
+	in = s_intent(&c, 0);
+	assert_string_equal(in->reason, "3 executives bought KAPP between 2026-04-18 and "
+	                                "2026-04-23: Chief Legal Officer Lee Ann, EVP, CFO Kim "
+	                                "Ray, Pres, CEO Ford Tom");
+	assert_string_equal(in->figi, "BBG000000003");
+	assert_string_equal(in->ticker, "KAPP");
+	/* a group that grows past the threshold: its first row is older */
+	s_one(d,
+	      s_mk("a2", "0000000000-26-000001", "Doe John", "CFO", "ACME", "2026-04-22", "P", 3000,
+	           10, 506000),
+	      NOW, &c);
+	assert_int_equal(c.ni, 2);
+	assert_string_equal(s_intent(&c, 1)->reason,
+	                    "CFO Doe John bought 6,000 shares (1.2% of holdings) of ACME on "
+	                    "2026-04-22 in 2 transactions");
+	s_collect_reset(&c);
+	decider_free(&d);
+	free((char *)o.state_dir);
+}
+
 static void test_cluster_is_not_formed_by_directors_or_one_executive_twice(void **state)
 {
 	struct decider_opts o = s_opts(test_tmpdir());
@@ -1293,6 +1341,73 @@ static void test_invalid_trades_cost_one_drop(void **state)
 	free((char *)o.state_dir);
 }
 
+/* The declines answered without printf say exactly what printf said:
+ * a title is cut at 80 bytes, a repeat gives the stored outcome, and the
+ * stage's entry for validated trades answers as the checking one does. */
+static void test_decline_reasons_are_the_printf_sentences(void **state)
+{
+	struct decider_opts o = s_opts(test_tmpdir());
+	struct collect c = { 0 };
+	struct decision_sink sink = s_sink(&c);
+	decider_t *d = s_new(&o);
+	char title[200], want[200];
+	record_t r;
+
+	(void)state;
+	memset(title, 'x', sizeof(title) - 1);
+	title[sizeof(title) - 1] = '\0';
+	memcpy(title, "Director ", 9);
+	r = s_mk("long", "0000000000-26-000001", "Doe John", title, "ACME", "2026-04-23", "P", 10,
+	         10, 510000);
+	s_one(d, r, NOW, &c);
+	snprintf(want, sizeof(want), "not an executive: %.80s", title);
+	assert_string_equal(s_drop_of(&c, "long"), want);
+	/* the memo's second answer for a title is its first */
+	for (int i = 0; i < 3; i++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "dir%d", i);
+		r = s_mk(key, "0000000000-26-000002", "Roe Jane", "Director", "ACME", "2026-04-23",
+		         "P", 10, 10, 510000);
+		assert_int_equal(decider_handle_valid_trade(d, &r.u.trade, NOW, &sink), 0);
+		record_free(&r);
+		assert_string_equal(s_drop_of(&c, key), "not an executive: Director");
+	}
+	r = s_mk("code", "0000000000-26-000003", "Doe John", "CEO", "ACME", "2026-04-23", "M", 10,
+	         10, 510000);
+	s_one(d, r, NOW, &c);
+	assert_string_equal(s_drop_of(&c, "code"), "code M is not an open-market purchase or sale");
+	r = s_mk("plan", "0000000000-26-000004", "Doe John", "CEO", "ACME", "2026-04-23", "P", 10,
+	         10, 510000);
+	r.u.trade.planned = true;
+	s_one(d, r, NOW, &c);
+	assert_string_equal(s_drop_of(&c, "plan"), "10b5-1 plan");
+	/* judged below the threshold, then repeated: the stored outcome */
+	r = s_mk("small", "0000000000-26-000005", "Doe John", "CEO", "ACME", "2026-04-23", "P", 1,
+	         10, 510000);
+	s_one(d, r, NOW, &c);
+	snprintf(want, sizeof(want), "%s", s_drop_of(&c, "small"));
+	assert_non_null(strstr(want, "of holdings (more than 1% needed)"));
+	r = s_mk("small", "0000000000-26-000005", "Doe John", "CEO", "ACME", "2026-04-23", "P", 1,
+	         10, 510000);
+	assert_int_equal(decider_handle_valid_trade(d, &r.u.trade, NOW, &sink), 0);
+	record_free(&r);
+	assert_string_equal(s_drop_of(&c, "small"), want);
+	/* used, then repeated: the intent's id, 12 hex digits */
+	r = s_mk("big", "0000000000-26-000006", "Doe John", "CEO", "ACME", "2026-04-23", "P",
+	         100000, 10, 510000);
+	s_one(d, r, NOW, &c);
+	assert_int_equal(c.ni, 1);
+	r = s_mk("big", "0000000000-26-000006", "Doe John", "CEO", "ACME", "2026-04-23", "P",
+	         100000, 10, 510000);
+	s_one(d, r, NOW, &c);
+	snprintf(want, sizeof(want), "already used: evidence of intent %.12s", s_intent(&c, 0)->id);
+	assert_string_equal(s_drop_of(&c, "big"), want);
+	s_collect_reset(&c);
+	decider_free(&d);
+	free((char *)o.state_dir);
+}
+
 /* A trade without an accession is its own group; a second source's copy
  * of it is found by its content. */
 static void test_trade_without_accession_is_deduplicated_by_content(void **state)
@@ -1416,6 +1531,7 @@ int main(void)
 		cmocka_unit_test(test_amendment_repeating_a_transaction_is_not_new),
 		cmocka_unit_test(test_amendment_with_a_new_transaction_is_judged),
 		cmocka_unit_test(test_cluster_forms_at_exactly_the_third_executive),
+		cmocka_unit_test(test_older_rows_words_come_back_after_a_restart),
 		cmocka_unit_test(test_cluster_is_not_formed_by_directors_or_one_executive_twice),
 		cmocka_unit_test(test_cluster_window_boundary),
 		cmocka_unit_test(test_recency_boundary),
@@ -1424,6 +1540,7 @@ int main(void)
 		cmocka_unit_test(test_sizing_modes),
 		cmocka_unit_test(test_intent_id_is_derived_from_the_evidence),
 		cmocka_unit_test(test_invalid_trades_cost_one_drop),
+		cmocka_unit_test(test_decline_reasons_are_the_printf_sentences),
 		cmocka_unit_test(test_trade_without_accession_is_deduplicated_by_content),
 		cmocka_unit_test(test_batch_flushes_itself_at_batch_max),
 		cmocka_unit_test(test_refused_intent_rolls_the_batch_back),

@@ -17,14 +17,27 @@
 #include "../../decider/window.h"
 #include "log.h"
 #include "support/testutil.h"
+#include "timeutil.h"
 
 static char err[512];
 
-/* A row template with borrowed strings. */
-static struct win_trade s_row(char *key, char *acc, char *grp, char *fp, bool amendment,
-                              int64_t day)
+/* Shares standing for a fingerprint name: rows given the same name have
+ * the same fingerprint (window_fp), other names other ones. */
+static double s_shares_of(const char *fp)
 {
-	struct win_trade t;
+	uint32_t h = 5381;
+
+	for (; *fp != '\0'; fp++)
+		h = h * 33 + (unsigned char)*fp;
+	return 100 + h % 1000003;
+}
+
+static const struct win_detail s_det = { .owner = "Doe John", .title = "CEO", .issuer = "Acme" };
+
+/* A row template with borrowed strings. */
+static struct win_put s_row(char *key, char *acc, char *grp, char *fp, bool amendment, int64_t day)
+{
+	struct win_put t;
 
 	memset(&t, 0, sizeof(t));
 	t.key = key;
@@ -33,12 +46,9 @@ static struct win_trade s_row(char *key, char *acc, char *grp, char *fp, bool am
 	t.accession = acc;
 	t.grp = grp;
 	t.side = SIDE_BUY;
-	t.owner = "Doe John";
 	t.owner_key = "doe john";
-	t.title = "CEO";
 	t.ticker = "ACME";
-	t.issuer = "Acme";
-	snprintf(t.trade_date, sizeof(t.trade_date), "2026-04-23");
+	t.det = s_det;
 	t.trade_day = day;
 	t.shares = 100;
 	t.price = 10;
@@ -46,7 +56,7 @@ static struct win_trade s_row(char *key, char *acc, char *grp, char *fp, bool am
 	t.shares_after = NAN;
 	t.direct = 1;
 	t.amendment = amendment;
-	t.fp = fp;
+	t.shares = s_shares_of(fp);
 	t.ref_time = day * 86400;
 	return t;
 }
@@ -60,7 +70,7 @@ static window_t *s_open(const char *dir, size_t max)
 	return w;
 }
 
-static struct win_trade *s_put(window_t *w, struct win_trade t)
+static struct win_trade *s_put(window_t *w, struct win_put t)
 {
 	struct win_trade *r = window_put(w, &t);
 
@@ -69,7 +79,7 @@ static struct win_trade *s_put(window_t *w, struct win_trade t)
 }
 
 /* Put and judge (pending = 0), as a flush would. */
-static struct win_trade *s_put_judged(window_t *w, struct win_trade t)
+static struct win_trade *s_put_judged(window_t *w, struct win_put t)
 {
 	struct win_trade *r = s_put(w, t);
 
@@ -112,7 +122,8 @@ static void test_upsert_keeps_use_and_first_batch_and_survives_reopen(void **sta
 {
 	char *dir = test_tmpdir();
 	window_t *w = s_open(dir, 0);
-	struct win_trade *r, t = s_row("k1", "A-1", "g1", "fp1", false, 20000);
+	struct win_trade *r;
+	struct win_put t = s_row("k1", "A-1", "g1", "fp1", false, 20000);
 	int64_t batch = window_batch(w);
 
 	(void)state;
@@ -226,6 +237,127 @@ static void test_find_repeat_rules(void **state)
 	free(dir);
 }
 
+/* The fingerprint is built from the row's own fields, as the file's fp
+ * column always held it, and finds repeats after a reopen too. */
+static void test_fingerprint_is_built_from_the_row(void **state)
+{
+	char *dir = test_tmpdir();
+	window_t *w = s_open(dir, 0);
+	const int64_t day = 20566; /* 2026-04-23 */
+	struct win_put t = s_row("sold", "A-9", "g-sold", "x", false, day);
+	struct win_trade *amend, *r;
+	char buf[1024];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	(void)state;
+	t.shares = 1234.5;
+	t.price = NAN;
+	t.side = SIDE_SELL;
+	r = s_put_judged(w, t);
+	window_trade_date(r, buf);
+	assert_string_equal(buf, "2026-04-23");
+	window_fp(r, buf, sizeof(buf));
+	assert_string_equal(buf, "ACME|doe john|2026-04-23|S|1234.5000|-");
+	/* cut at len, the length it needs returned */
+	assert_int_equal(window_fp(r, buf, 5), 38);
+	assert_string_equal(buf, "ACME");
+	t = s_row("orig", "A-1", "g-orig", "x", false, day);
+	t.shares = 1234.5;
+	t.price = 10.25;
+	r = s_put_judged(w, t);
+	assert_int_equal(window_fp(r, buf, sizeof(buf)), 44);
+	assert_string_equal(buf, "ACME|doe john|2026-04-23|P|1234.5000|10.2500");
+	s_commit(w);
+	window_close(&w);
+	snprintf(buf, sizeof(buf), "%s/decider.sqlite", dir);
+	assert_int_equal(sqlite3_open(buf, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, "SELECT fp FROM trade WHERE key = 'orig'", -1, &st, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0),
+	                    "ACME|doe john|2026-04-23|P|1234.5000|10.2500");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	w = s_open(dir, 0);
+	t = s_row("amend", "A-0", "g-amend", "x", true, day);
+	t.shares = 1234.5;
+	t.price = 10.25;
+	amend = s_put(w, t);
+	assert_ptr_equal(window_find_repeat(w, amend), window_lookup(w, "orig"));
+	/* a different price is a different transaction */
+	t = s_row("amend2", "A-0", "g-amend", "x", true, day);
+	t.shares = 1234.5;
+	t.price = 10.26;
+	assert_null(window_find_repeat(w, s_put(w, t)));
+	window_close(&w);
+	free(dir);
+}
+
+/* Two trades whose group names collide only through a '|' inside their
+ * source and accession share the group, yet each keeps its own source and
+ * accession, in memory and in the file. */
+static void test_rows_keep_their_own_identity_in_a_shared_group(void **state)
+{
+	char *dir = test_tmpdir();
+	window_t *w = s_open(dir, 0);
+	struct win_put t = s_row("k1", "a|b", "edgar|a|b|P|name:doe john", "fp1", false, 20000);
+	struct win_trade *a, *b;
+
+	(void)state;
+	a = s_put_judged(w, t);
+	t = s_row("k2", "b", "edgar|a|b|P|name:doe john", "fp2", true, 20000);
+	t.source = "edgar|a";
+	t.owner_cik = "0000000009";
+	b = s_put_judged(w, t);
+	assert_ptr_equal(a->group, b->group);
+	assert_string_equal(win_source(a), "edgar");
+	assert_string_equal(win_accession(a), "a|b");
+	assert_null(win_owner_cik(a));
+	assert_string_equal(win_source(b), "edgar|a");
+	assert_string_equal(win_accession(b), "b");
+	assert_string_equal(win_owner_cik(b), "0000000009");
+	s_commit(w);
+	window_close(&w);
+	w = s_open(dir, 0);
+	a = window_lookup(w, "k1");
+	b = window_lookup(w, "k2");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_ptr_equal(a->group, b->group);
+	assert_string_equal(win_accession(a), "a|b");
+	assert_string_equal(win_source(b), "edgar|a");
+	assert_string_equal(win_accession(b), "b");
+	assert_string_equal(win_owner_cik(b), "0000000009");
+	/* re-put with its group's identity: its own copy goes */
+	t = s_row("k2", "a|b", "edgar|a|b|P|name:doe john", "fp2", true, 20000);
+	b = s_put(w, t);
+	assert_null(b->ident);
+	assert_string_equal(win_accession(b), "a|b");
+	window_close(&w);
+	free(dir);
+}
+
+/* A row's trade date is its day number's, as date_format writes it. */
+static void test_trade_date_is_the_days_date(void **state)
+{
+	struct win_trade *r = calloc(1, sizeof(*r));
+	char got[11], want[16];
+
+	(void)state;
+	assert_non_null(r);
+	for (int64_t day = -719162; day <= 2932896; day += 37) { /* 0001-01-01 .. 9999-12-31 */
+		r->trade_day = (int32_t)day;
+		window_trade_date(r, got);
+		date_format(date_from_days(day), want, sizeof(want));
+		assert_string_equal(got, want);
+	}
+	r->trade_day = 20566;
+	assert_string_equal(window_trade_date(r, got), "2026-04-23");
+	free(r);
+}
+
 static void test_group_copy_matches_cik_else_name(void **state)
 {
 	char *dir = test_tmpdir();
@@ -274,6 +406,31 @@ static void test_group_copy_matches_cik_else_name(void **state)
 	free(dir);
 }
 
+/* The file's signal row id, as "id|rule|side|ticker|reason|evidence|created|expires". */
+static void s_expect_signal_row(const char *dir, const char *want)
+{
+	char path[1024], got[1024];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	snprintf(path, sizeof(path), "%s/decider.sqlite", dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "SELECT id, rule, side, ticker, reason, evidence,"
+	                                    " created_at, expires_at FROM signal",
+	                                    -1, &st, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	snprintf(got, sizeof(got), "%s|%s|%d|%s|%s|%s|%lld|%lld", sqlite3_column_text(st, 0),
+	         sqlite3_column_text(st, 1), sqlite3_column_int(st, 2), sqlite3_column_text(st, 3),
+	         sqlite3_column_text(st, 4), sqlite3_column_text(st, 5),
+	         (long long)sqlite3_column_int64(st, 6), (long long)sqlite3_column_int64(st, 7));
+	assert_string_equal(got, want);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
 static void test_signals_clusters_and_pruning_persist(void **state)
 {
 	char *dir = test_tmpdir();
@@ -319,6 +476,8 @@ static void test_signals_clusters_and_pruning_persist(void **state)
 	assert_string_equal(rows[0]->key, "new");
 	free(rows);
 	s_commit(w);
+	s_expect_signal_row(
+	    dir, "id-1|cluster_buy|1|ACME|3 executives bought ACME|k1\nk2|8640000|8812800");
 
 	/* prune what is older than day 90 */
 	assert_int_equal(window_prune(w, 90 * 86400, 90, err, sizeof(err)), 0);
@@ -396,12 +555,11 @@ static void test_rows_of_a_filing_share_their_strings(void **state)
 	snprintf(acc, sizeof(acc), "A-1");
 	a = s_put_judged(w, s_row("k1", acc, "g1", "fp1", false, 20000));
 	b = s_put_judged(w, s_row("k2", "A-1", "g1", "fp2", false, 20000));
-	assert_ptr_not_equal(a->accession, acc);
-	assert_ptr_equal(a->accession, b->accession);
-	assert_ptr_equal(a->grp, b->grp);
-	assert_ptr_equal(a->owner, b->owner);
+	assert_ptr_not_equal(win_accession(a), acc);
+	assert_ptr_equal(win_accession(a), win_accession(b));
+	assert_ptr_equal(win_grp(a), win_grp(b));
 	assert_ptr_equal(a->ticker, b->ticker);
-	assert_ptr_equal(a->group->grp, a->grp);
+	assert_ptr_equal(a->group, b->group);
 	assert_int_equal(window_use(w, a, "intent-1"), 0);
 	assert_int_equal(window_use(w, b, "intent-1"), 0);
 	assert_ptr_equal(a->used_by, b->used_by);
@@ -417,14 +575,14 @@ static void test_rows_of_a_filing_share_their_strings(void **state)
 	assert_null(window_lookup(w, "k2"));
 	c = window_lookup(w, "k3");
 	assert_non_null(c);
-	assert_string_equal(c->owner, owner);
+	assert_string_equal(window_detail(w, c, err, sizeof(err))->owner, owner);
 	assert_string_equal(c->ticker, "ACME");
-	assert_string_equal(c->accession, "A-2");
+	assert_string_equal(win_accession(c), "A-2");
 	window_close(&w);
 	w = s_open(dir, 0);
 	c = window_lookup(w, "k3");
 	assert_non_null(c);
-	assert_string_equal(c->owner, "Doe John");
+	assert_string_equal(window_detail(w, c, err, sizeof(err))->owner, "Doe John");
 	window_close(&w);
 	free(dir);
 }
@@ -441,12 +599,15 @@ static void test_indexes_survive_heavy_pruning(void **state)
 	for (int i = 0; i < 3000; i++) {
 		struct win_trade *r;
 
+		/* groups of three rows of one filing: even rows with even, odd
+		 * rows (amendments) with odd, as a group is one filing */
 		snprintf(key, sizeof(key), "k%05d", i);
-		snprintf(grp, sizeof(grp), "g%05d", i / 3);
+		snprintf(grp, sizeof(grp), "g%05d", (i % 2) * 10000 + i / 6);
 		snprintf(fp, sizeof(fp), "fp%05d", i / 2);
-		snprintf(acc, sizeof(acc), "A-%d", i);
-		r = s_put_judged(w, s_row(key, acc, grp, fp, i % 2 == 1, 20000 + i % 2));
-		/* odd rows are newer (and amendments repeating even rows) */
+		snprintf(acc, sizeof(acc), "A-%d", (i % 2) * 10000 + i / 6);
+		r = s_put_judged(w, s_row(key, acc, grp, fp, i % 2 == 1, 20000));
+		/* odd rows are newer (and amendments repeating even rows: the
+		 * same trade day, so the same fingerprint) */
 		r->ref_time = (int64_t)(20000 + i % 2) * 86400;
 		if (i % 500 == 499)
 			s_commit(w);
@@ -476,7 +637,7 @@ static void test_indexes_survive_heavy_pruning(void **state)
 		}
 		assert_non_null(r);
 		assert_string_equal(r->key, key);
-		snprintf(grp, sizeof(grp), "g%05d", i / 3);
+		snprintf(grp, sizeof(grp), "g%05d", (i % 2) * 10000 + i / 6);
 		assert_string_equal(r->group->grp, grp);
 		/* the even row it repeated is gone: nothing earlier */
 		assert_null(window_find_repeat(w, r));
@@ -524,6 +685,9 @@ int main(void)
 		cmocka_unit_test(test_rollback_and_close_forget_the_uncommitted),
 		cmocka_unit_test(test_group_rows_are_in_key_order),
 		cmocka_unit_test(test_find_repeat_rules),
+		cmocka_unit_test(test_fingerprint_is_built_from_the_row),
+		cmocka_unit_test(test_rows_keep_their_own_identity_in_a_shared_group),
+		cmocka_unit_test(test_trade_date_is_the_days_date),
 		cmocka_unit_test(test_group_copy_matches_cik_else_name),
 		cmocka_unit_test(test_signals_clusters_and_pruning_persist),
 		cmocka_unit_test(test_eviction_keeps_memory_bounded),
