@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../../scraper/htmlutil.h"
 #include "../../scraper/parse.h"
@@ -243,6 +244,99 @@ static void test_text_cleaning_cuts_ascii_runs_like_single_bytes(void **state)
 	assert_string_equal(out, "a b");
 }
 
+/* hu_is compares as strcasecmp does in the C locale: every pair of bytes. */
+static void test_element_names_match_ignoring_ascii_case_only(void **state)
+{
+	xmlNodePtr n;
+	char name[4] = "a", want[4] = "a";
+
+	(void)state;
+	for (int x = 1; x < 256; x++) {
+		name[1] = (char)x;
+		name[2] = '\0';
+		n = xmlNewNode(NULL, (const xmlChar *)name);
+		assert_non_null(n);
+		for (int y = 1; y < 256; y++) {
+			want[1] = (char)y;
+			want[2] = '\0';
+			assert_int_equal(hu_is(n, want), strcasecmp(name, want) == 0);
+		}
+		assert_false(hu_is(n, "a"));   /* the name is longer */
+		assert_false(hu_is(n, "a__")); /* the name is shorter */
+		xmlFreeNode(n);
+	}
+	n = xmlNewNode(NULL, (const xmlChar *)"footnoteId");
+	assert_true(hu_is(n, "FOOTNOTEID"));
+	assert_true(hu_is(n, "footnoteid"));
+	assert_false(hu_is(n, "footnoteI"));
+	assert_false(hu_is(n, "footnoteIds"));
+	assert_false(hu_is(NULL, "footnoteId"));
+	xmlFreeNode(n);
+	n = xmlNewText((const xmlChar *)"footnoteId");
+	assert_false(hu_is(n, "footnoteId")); /* text nodes have a name too */
+	xmlFreeNode(n);
+}
+
+/*
+ * hu_text_dup(n, max) is hu_text() into a buffer of max + 1 bytes,
+ * malloc'd, NULL when empty: at lengths around its stack buffer (1 KiB)
+ * and its count-then-build path, with blanks, multi-byte characters and
+ * bad bytes where the cuts fall.
+ */
+static void test_text_dup_is_text_into_a_buffer_of_max_bytes(void **state)
+{
+	static const char *const pieces[] = { "word",         "  \t\n", "\xc3\xa9",
+		                              "\xe2\x82\xac", "\xff",   "x",
+		                              "\xc2\xa0",     "<b>",    "\xf0\x9f\x98\x80" };
+	static const size_t maxes[] = { 0,    1,    2,    3,    4,    5,    100,  1021, 1022,
+		                        1023, 1024, 1025, 1026, 2047, 2048, 4000, 65536 };
+	char *want = malloc(65537 + 1);
+
+	(void)state;
+	assert_non_null(want);
+	for (size_t total = 0; total < 6000; total = total * 3 / 2 + 7) {
+		xmlNodePtr t = xmlNewNode(NULL, (const xmlChar *)"t");
+		xmlNodePtr blank = xmlNewNode(NULL, (const xmlChar *)"e");
+		size_t len = 0;
+
+		assert_non_null(t);
+		assert_non_null(blank);
+		xmlAddChild(blank, xmlNewText((const xmlChar *)" \t "));
+		/* text nodes with any bytes, and elements with text inside */
+		for (size_t i = 0; len < total; i++) {
+			const char *p = pieces[(i * 7 + total) % 9];
+			xmlNodePtr c;
+
+			if (strcmp(p, "<b>") == 0) {
+				c = xmlNewNode(NULL, (const xmlChar *)"b");
+				xmlAddChild(c, xmlNewText((const xmlChar *)"in"));
+			} else {
+				c = xmlNewText((const xmlChar *)p);
+			}
+			assert_non_null(c);
+			xmlAddChild(t, c);
+			len += strlen(p);
+		}
+		for (size_t m = 0; m < sizeof(maxes) / sizeof(maxes[0]); m++) {
+			size_t got_len = hu_text(t, want, maxes[m] + 1);
+			char *got = hu_text_dup(t, maxes[m]);
+
+			if (got_len == 0) {
+				assert_null(got);
+				continue;
+			}
+			assert_non_null(got);
+			assert_string_equal(got, want);
+			free(got);
+		}
+		assert_null(hu_text_dup(blank, 100));
+		xmlFreeNode(t);
+		xmlFreeNode(blank);
+	}
+	assert_null(hu_text_dup(NULL, 100));
+	free(want);
+}
+
 static void s_push_key(struct trade_list *l, const char *key)
 {
 	record_t r;
@@ -356,6 +450,8 @@ int main(void)
 		cmocka_unit_test(test_doc_sniff_tells_every_kind_apart),
 		cmocka_unit_test(test_text_cleaning_makes_valid_short_utf8),
 		cmocka_unit_test(test_text_cleaning_cuts_ascii_runs_like_single_bytes),
+		cmocka_unit_test(test_element_names_match_ignoring_ascii_case_only),
+		cmocka_unit_test(test_text_dup_is_text_into_a_buffer_of_max_bytes),
 		cmocka_unit_test(test_repeated_keys_get_the_first_free_suffix),
 		cmocka_unit_test(test_a_sniffed_kind_gives_the_same_trades),
 	};
