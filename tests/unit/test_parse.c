@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
+#include "../../scraper/docbuf.h"
 #include "../../scraper/htmlutil.h"
 #include "../../scraper/parse.h"
 #include "../../scraper/parse_priv.h"
@@ -337,6 +339,147 @@ static void test_text_dup_is_text_into_a_buffer_of_max_bytes(void **state)
 	free(want);
 }
 
+/* Write n bytes of text (repeated) to dir/name; returns the path (static). */
+static const char *s_write(const char *dir, const char *name, const char *text, size_t n)
+{
+	static char path[4096];
+	size_t tl = strlen(text);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(fputc(text[i % tl], f), (unsigned char)text[i % tl]);
+	assert_int_equal(fclose(f), 0);
+	return path;
+}
+
+/*
+ * One doc_buf read file after file: each text whole and NUL-terminated,
+ * the buffer kept while it is large enough, grown when not; JSON lines,
+ * missing and oversized files fail without spoiling the next read.
+ */
+static void test_one_buffer_reads_file_after_file(void **state)
+{
+	static const size_t sizes[] = { 5000, 100, 0, 70000, 3, 4096, 200000, 10 };
+	char *dir = test_tmpdir(), err[128];
+	struct doc_buf b;
+	size_t len;
+	bool jsonl;
+	char *got;
+
+	(void)state;
+	assert_non_null(dir);
+	doc_buf_init(&b);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		char *prev = b.buf;
+		size_t prev_cap = b.cap;
+		const char *p = s_write(dir, "doc.xml", "<ownershipDocument>", sizes[i]);
+
+		len = 12345;
+		got = doc_buf_read(&b, p, 1 << 20, &len, &jsonl, err, sizeof(err));
+		assert_non_null(got);
+		assert_false(jsonl);
+		assert_ptr_equal(got, b.buf);
+		assert_int_equal(len, sizes[i]);
+		assert_int_equal(got[len], '\0');
+		assert_true(b.cap >= len + 1);
+		for (size_t k = 0; k < len; k++)
+			assert_int_equal(got[k], "<ownershipDocument>"[k % 19]);
+		if (prev != NULL && prev_cap >= sizes[i] + 2) /* room for the file, EOF and NUL */
+			assert_ptr_equal(b.buf, prev);
+	}
+	/* JSON lines: told by the first non-blank byte, nothing read whole */
+	got = doc_buf_read(&b, s_write(dir, "t.jsonl", " \n\t{\"type\":\"trade\"}\n", 100), 1 << 20,
+	                   &len, &jsonl, err, sizeof(err));
+	assert_null(got);
+	assert_true(jsonl);
+	/* too large, then missing: errors; the buffer still serves */
+	got = doc_buf_read(&b, s_write(dir, "big.xml", "x", 3000), 2999, &len, &jsonl, err,
+	                   sizeof(err));
+	assert_null(got);
+	assert_false(jsonl);
+	assert_string_equal(err, "larger than 2999 bytes");
+	got = doc_buf_read(&b, s_write(dir, "ok.xml", "x", 2999), 2999, &len, &jsonl, err,
+	                   sizeof(err));
+	assert_non_null(got);
+	assert_int_equal(len, 2999);
+	snprintf(err, sizeof(err), "%s/absent.xml", dir);
+	got = doc_buf_read(&b, err, 1 << 20, &len, &jsonl, err, sizeof(err));
+	assert_null(got);
+	assert_string_equal(err, "No such file or directory");
+	/* not a regular file: read by doubling from 64 KiB */
+	got = doc_buf_read(&b, "/dev/null", 1 << 20, &len, &jsonl, err, sizeof(err));
+	assert_non_null(got);
+	assert_int_equal(len, 0);
+	/* trimmed only when over the size kept */
+	doc_buf_trim(&b, b.cap);
+	assert_non_null(b.buf);
+	doc_buf_trim(&b, b.cap - 1);
+	assert_null(b.buf);
+	assert_int_equal(b.cap, 0);
+	doc_buf_free(&b);
+	doc_buf_free(&b);
+	unlink(s_write(dir, "doc.xml", "", 0));
+	unlink(s_write(dir, "t.jsonl", "", 0));
+	unlink(s_write(dir, "big.xml", "", 0));
+	unlink(s_write(dir, "ok.xml", "", 0));
+	rmdir(dir);
+	free(dir);
+}
+
+/* A trade list emptied with trade_list_truncate and used again gives
+ * each document the trades (and keys) a fresh list would. */
+static void test_a_list_reused_across_documents_gives_the_same_trades(void **state)
+{
+	static const char *const names[] = { "openinsider/listing17.html",
+		                             "finviz/insider2026.html",
+		                             "form4/traps_multi_owner_4A.xml",
+		                             "openinsider/listing17.html" };
+	struct trade_list reused;
+
+	(void)state;
+	trade_list_init(&reused);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct trade_list fresh;
+		struct parse_result r1, r2;
+		struct parse_ctx ctx;
+		char path[1024], err[512];
+		size_t len;
+		char *buf;
+
+		snprintf(path, sizeof(path), "%s/%s", test_fixtures(), names[i]);
+		buf = test_read_file(path, &len);
+		assert_non_null(buf);
+		parse_ctx_init(&ctx);
+		ctx.now = 1777000000;
+		trade_list_init(&fresh);
+		trade_list_truncate(&reused, 0);
+		assert_int_equal(
+		    parse_trades(buf, len, NULL, &ctx, &fresh, &r1, NULL, err, sizeof(err)), 0);
+		assert_int_equal(
+		    parse_trades(buf, len, NULL, &ctx, &reused, &r2, NULL, err, sizeof(err)), 0);
+		assert_true(fresh.n > 0);
+		assert_int_equal(fresh.n, reused.n);
+		for (size_t k = 0; k < fresh.n; k++) {
+			char e[256], *ja, *jb;
+			size_t la, lb;
+			assert_int_equal(record_to_json(&fresh.items[k], &ja, &la, e, sizeof(e)),
+			                 0);
+			assert_int_equal(record_to_json(&reused.items[k], &jb, &lb, e, sizeof(e)),
+			                 0);
+			assert_string_equal(ja, jb);
+			free(ja);
+			free(jb);
+		}
+		trade_list_free(&fresh);
+		free(buf);
+	}
+	assert_true(reused.cap > 0);
+	trade_list_free(&reused);
+}
+
 static void s_push_key(struct trade_list *l, const char *key)
 {
 	record_t r;
@@ -452,6 +595,8 @@ int main(void)
 		cmocka_unit_test(test_text_cleaning_cuts_ascii_runs_like_single_bytes),
 		cmocka_unit_test(test_element_names_match_ignoring_ascii_case_only),
 		cmocka_unit_test(test_text_dup_is_text_into_a_buffer_of_max_bytes),
+		cmocka_unit_test(test_one_buffer_reads_file_after_file),
+		cmocka_unit_test(test_a_list_reused_across_documents_gives_the_same_trades),
 		cmocka_unit_test(test_repeated_keys_get_the_first_free_suffix),
 		cmocka_unit_test(test_a_sniffed_kind_gives_the_same_trades),
 	};
