@@ -213,27 +213,40 @@ static bool s_word_at(const char *b, const char *p, const char *w)
 	       !isalpha((unsigned char)p[n]);
 }
 
-/* Does the sentence [b, e) negate what it says? */
+/* Words that negate a sentence (whole words), and stems (anywhere). */
+static const struct {
+	const char *s;
+	size_t len;
+	bool word;
+} s_negations[] = {
+	{ "not", 3, true },     { "no", 2, true },        { "none", 4, true },
+	{ "neither", 7, true }, { "nor", 3, true },       { "without", 7, true },
+	{ "n't", 3, false },    { "terminat", 8, false }, { "cancel", 6, false },
+	{ "revoke", 6, false },
+};
+
+/*
+ * Does the sentence [b, e) negate what it says?  Each byte is compared
+ * with the entries whose first two letters it could start (a cheap test
+ * the full comparison implies) before strncasecmp: a sentence has many
+ * 'n', 't', 'c' and 'r'.
+ */
 static bool s_negated(const char *b, const char *e)
 {
-	static const char *const words[] = {
-		"not", "no", "none", "neither", "nor", "without", NULL
-	};
-	static const char *const stems[] = { "n't", "terminat", "cancel", "revoke", NULL };
-
 	for (const char *p = b; p < e; p++) {
 		/* every word and stem starts with one of these letters */
 		char c = (char)(*p | 0x20);
 		if (c != 'n' && c != 'w' && c != 't' && c != 'c' && c != 'r')
 			continue;
-		for (int i = 0; words[i] != NULL; i++)
-			if (words[i][0] == c && p + strlen(words[i]) <= e &&
-			    s_word_at(b, p, words[i]))
+		for (size_t i = 0; i < sizeof(s_negations) / sizeof(s_negations[0]); i++) {
+			const char *w = s_negations[i].s;
+			size_t n = s_negations[i].len;
+
+			if (w[0] != c || p + n > e || (p[1] | 0x20) != (w[1] | 0x20))
+				continue;
+			if (s_negations[i].word ? s_word_at(b, p, w) : strncasecmp(p, w, n) == 0)
 				return true;
-		for (int i = 0; stems[i] != NULL; i++)
-			if (stems[i][0] == c && p + strlen(stems[i]) <= e &&
-			    strncasecmp(p, stems[i], strlen(stems[i])) == 0)
-				return true;
+		}
 	}
 	return false;
 }

@@ -303,10 +303,9 @@ xmlNodePtr hu_next(xmlNodePtr node, xmlNodePtr root)
 /*
  * strcasecmp(a, b) == 0 as the C locale has it (the stages never call
  * setlocale): bytes equal, or ASCII letters that differ only in case.
- * Inline, because tree walks compare names at nearly every node and the
- * library call was most of their cost.
+ * Not the library call, which was most of the cost of the tree walks.
  */
-static inline bool s_name_eq(const xmlChar *a, const char *b)
+bool hu_name_eq(const xmlChar *a, const char *b)
 {
 	for (;; a++, b++) {
 		unsigned char x = *a, y = (unsigned char)*b;
@@ -319,12 +318,6 @@ static inline bool s_name_eq(const xmlChar *a, const char *b)
 		if (y == '\0')
 			return true;
 	}
-}
-
-bool hu_is(xmlNodePtr n, const char *name)
-{
-	return n != NULL && n->type == XML_ELEMENT_NODE && n->name != NULL &&
-	       s_name_eq(n->name, name);
 }
 
 /* Does the space-separated list hold the token (prefix: a token starting with it)? */

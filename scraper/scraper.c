@@ -198,11 +198,13 @@ static int s_file(struct scraper *s, const char *path)
 	ctx.now = time_now();
 	ctx.kind = kind; /* sniffed once: parse_trades and form4_parse reuse it */
 	rc = parse_trades(buf, len, source, &ctx, out, &res, &kind, err, sizeof(err));
-	parse_result_summary(&res, sum, sizeof(sum));
 	if (rc != 0) {
-		log_warnx("%s: %s [%s]", path, err, sum);
+		log_warnx("%s: %s [%s]", path, err, parse_result_summary(&res, sum, sizeof(sum)));
 	} else {
-		log_info("%s: %s: %s", path, doc_kind_name(kind), sum);
+		/* The summary is a few printfs: not for a line nobody logs. */
+		if (log_get_level() >= LOG_LVL_INFO)
+			log_info("%s: %s: %s", path, doc_kind_name(kind),
+			         parse_result_summary(&res, sum, sizeof(sum)));
 		for (size_t k = 0; k < out->n && !wire_stopping(s->w); k++)
 			wire_emit(s->w, &out->items[k]);
 	}

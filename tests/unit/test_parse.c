@@ -246,26 +246,30 @@ static void test_text_cleaning_cuts_ascii_runs_like_single_bytes(void **state)
 	assert_string_equal(out, "a b");
 }
 
-/* hu_is compares as strcasecmp does in the C locale: every pair of bytes. */
+/* hu_is compares as strcasecmp does in the C locale: every pair of bytes,
+ * first (the inline test) and second (hu_name_eq). */
 static void test_element_names_match_ignoring_ascii_case_only(void **state)
 {
 	xmlNodePtr n;
-	char name[4] = "a", want[4] = "a";
+	char name[4], want[4];
 
 	(void)state;
-	for (int x = 1; x < 256; x++) {
-		name[1] = (char)x;
-		name[2] = '\0';
-		n = xmlNewNode(NULL, (const xmlChar *)name);
-		assert_non_null(n);
-		for (int y = 1; y < 256; y++) {
-			want[1] = (char)y;
-			want[2] = '\0';
-			assert_int_equal(hu_is(n, want), strcasecmp(name, want) == 0);
+	for (int pos = 0; pos < 2; pos++) {
+		for (int x = 1; x < 256; x++) {
+			snprintf(name, sizeof(name), "%s%c", pos ? "a" : "", x);
+			n = xmlNewNode(NULL, (const xmlChar *)name);
+			assert_non_null(n);
+			for (int y = 1; y < 256; y++) {
+				snprintf(want, sizeof(want), "%s%c", pos ? "a" : "", y);
+				assert_int_equal(hu_is(n, want), strcasecmp(name, want) == 0);
+				assert_int_equal(hu_name_eq(n->name, want),
+				                 strcasecmp(name, want) == 0);
+			}
+			/* one name longer than the other */
+			assert_int_equal(hu_is(n, "a"), strcasecmp(name, "a") == 0);
+			assert_false(hu_is(n, "a__"));
+			xmlFreeNode(n);
 		}
-		assert_false(hu_is(n, "a"));   /* the name is longer */
-		assert_false(hu_is(n, "a__")); /* the name is shorter */
-		xmlFreeNode(n);
 	}
 	n = xmlNewNode(NULL, (const xmlChar *)"footnoteId");
 	assert_true(hu_is(n, "FOOTNOTEID"));
