@@ -89,6 +89,7 @@ struct s_doc {
 	xmlNodePtr root;
 	size_t nfn;
 	bool filing_plan; /* aff10b5One, or an unreferenced text mentions a plan */
+	bool fn_plan;     /* some footnote mentions a plan */
 	bool amendment;
 	char *issuer, *ticker;
 	char issuer_cik[CIK_LEN], owner_cik[CIK_LEN];
@@ -301,7 +302,11 @@ static struct s_footnote *s_footnote(struct s_doc *d, const char *id)
 	return NULL;
 }
 
-/* Read <footnotes>, then mark those some element outside them refers to. */
+/*
+ * Read <footnotes>, then mark those some element outside them refers to.
+ * Which are referenced matters only for footnotes that mention a plan
+ * (filing_plan, s_tx_plan), so without one the document is not walked.
+ */
 static void s_read_footnotes(struct s_doc *d)
 {
 	xmlNodePtr fns = hu_child(d->root, "footnotes");
@@ -316,8 +321,11 @@ static void s_read_footnotes(struct s_doc *d)
 		fn->text = hu_text_dup(f, TEXT_MAX);
 		fn->plan = s_mentions_plan(fn->text);
 		fn->referenced = false;
+		d->fn_plan = d->fn_plan || fn->plan;
 		d->nfn++;
 	}
+	if (!d->fn_plan)
+		return;
 	for (xmlNodePtr n = d->root; n != NULL;) {
 		if (n == fns) {
 			n = hu_skip(n, d->root);
@@ -479,6 +487,8 @@ static bool s_tx_plan(struct s_doc *d, xmlNodePtr tx)
 {
 	char id[32];
 
+	if (!d->fn_plan)
+		return false; /* no footnote mentions one */
 	for (xmlNodePtr n = tx; n != NULL; n = hu_next(n, tx)) {
 		if (hu_is(n, "footnoteId") && hu_attr(n, "id", id, sizeof(id)) > 0) {
 			struct s_footnote *fn = s_footnote(d, id);

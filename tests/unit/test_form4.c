@@ -495,6 +495,10 @@ static void test_10b5_1_spellings_and_negations(void **state)
 	assert_true(s_planned_with_footnote("Notably, a 10b5-1 plan; nothing else.", true));
 	assert_true(s_planned_with_footnote("Nominee sold under a 10b5-1 plan.", true));
 	assert_false(s_planned_with_footnote("Rule 10b5-10 applies here.", true));
+	/* footnotes that mention no plan, referenced or not (the document is
+	 * then not walked for references) */
+	assert_false(s_planned_with_footnote("Weighted average price.", true));
+	assert_false(s_planned_with_footnote("Weighted average price.", false));
 	/* A plan footnote another transaction (the derivative one) references
 	 * does not make this transaction planned. */
 	assert_false(s_planned_with_footnote("Effected under a 10b5-1 plan.", false));
