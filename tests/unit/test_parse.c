@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -484,6 +485,98 @@ static void test_a_list_reused_across_documents_gives_the_same_trades(void **sta
 	trade_list_free(&reused);
 }
 
+/* parse_memcasemem as it was: a byte-by-byte scan, the reference. */
+static const char *s_memcasemem_ref(const char *hay, size_t len, const char *needle)
+{
+	size_t nl = strlen(needle);
+
+	if (nl == 0 || len < nl)
+		return NULL;
+	for (size_t i = 0; i + nl <= len; i++)
+		if (strncasecmp(hay + i, needle, nl) == 0 && memchr(hay + i, '\0', nl) == NULL)
+			return hay + i;
+	return NULL;
+}
+
+/*
+ * The memchr-anchored search finds what a scan from the start finds (the
+ * first match, any case, never across a NUL) for the markers doc_sniff and
+ * the parsers look for and for random needles, in haystacks made of their
+ * pieces, their bytes in either case, NULs and noise.
+ */
+static void test_case_insensitive_search_finds_the_first_match(void **state)
+{
+	static const char *const needles[] = {
+		"<ownershipDocument",
+		"<feed",
+		"<html",
+		"tinytable",
+		"fv-insider-row",
+		"insider-table",
+		"\"insider-row",
+		"/edgar/data/",
+		"<!doctype html",
+		"<title>Just a moment...</title>",
+		"a",
+		"Zz",
+		"-",
+		"q-q",
+		"<",
+		"e1E",
+	};
+	static const char alphabet[] = "tinyableTINYABLE<>-/\"qQzZe1 \0\xc3\xa9";
+	uint64_t st = 0x9E3779B97F4A7C15ull;
+	char hay[600], needle[16];
+
+	(void)state;
+	for (int round = 0; round < 40000; round++) {
+		size_t len = (size_t)(st % sizeof(hay)), nl;
+		const char *n;
+
+		st ^= st << 13;
+		st ^= st >> 7;
+		st ^= st << 17;
+		for (size_t i = 0; i < len; i++) {
+			st ^= st << 13;
+			st ^= st >> 7;
+			st ^= st << 17;
+			hay[i] = alphabet[st % (sizeof(alphabet) - 1)];
+		}
+		if (round % 2 == 0) {
+			n = needles[round / 2 % (sizeof(needles) / sizeof(needles[0]))];
+		} else {
+			nl = 1 + st % (sizeof(needle) - 1);
+			for (size_t i = 0; i < nl; i++) {
+				st ^= st << 13;
+				st ^= st >> 7;
+				st ^= st << 17;
+				needle[i] = alphabet[st % (sizeof(alphabet) - 2)] ?: 'x';
+			}
+			needle[nl] = '\0';
+			n = needle;
+		}
+		/* plant the needle (in a random case) somewhere, now and then */
+		nl = strlen(n);
+		if (round % 3 != 0 && len > nl) {
+			size_t at = (size_t)(st >> 20) % (len - nl + 1);
+			for (size_t i = 0; i < nl; i++)
+				hay[at + i] =
+				    (char)((st >> (i % 60)) & 1 ? toupper((unsigned char)n[i])
+				                                : tolower((unsigned char)n[i]));
+		}
+		if (parse_memcasemem(hay, len, n) != s_memcasemem_ref(hay, len, n))
+			fail_msg("round %d: needle '%s' in %zu bytes", round, n, len);
+	}
+	assert_null(parse_memcasemem("abc", 3, ""));
+	assert_null(parse_memcasemem("ab", 2, "abc"));
+	assert_null(parse_memcasemem("xxTinyTabl", 10, "tinytable"));
+	assert_null(parse_memcasemem("TinyT\0able", 11, "tinytable")); /* not across a NUL */
+	{
+		const char *h = "a tinyTABLE, a TinyTable";
+		assert_ptr_equal(parse_memcasemem(h, strlen(h), "tinytable"), h + 2);
+	}
+}
+
 static void s_push_key(struct trade_list *l, const char *key)
 {
 	record_t r;
@@ -601,6 +694,7 @@ int main(void)
 		cmocka_unit_test(test_text_dup_is_text_into_a_buffer_of_max_bytes),
 		cmocka_unit_test(test_one_buffer_reads_file_after_file),
 		cmocka_unit_test(test_a_list_reused_across_documents_gives_the_same_trades),
+		cmocka_unit_test(test_case_insensitive_search_finds_the_first_match),
 		cmocka_unit_test(test_repeated_keys_get_the_first_free_suffix),
 		cmocka_unit_test(test_a_sniffed_kind_gives_the_same_trades),
 	};
