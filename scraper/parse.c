@@ -281,7 +281,22 @@ void parse_key_num(double x, char *buf, size_t len)
 		return;
 	}
 	if (x == floor(x) && fabs(x) < 1e15) {
-		snprintf(buf, len, "%.0f", x);
+		/* "%.0f" of an integer below 2^53 is its digits (and "-0" for
+		 * minus zero), written here without printf: keys take one or
+		 * two numbers a row, mostly counts of shares. */
+		char tmp[24];
+		unsigned long long v = (unsigned long long)fabs(x);
+		size_t at = sizeof(tmp), w;
+
+		do {
+			tmp[--at] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v > 0);
+		if (signbit(x))
+			tmp[--at] = '-';
+		w = sizeof(tmp) - at < len ? sizeof(tmp) - at : len - 1; /* cut as snprintf */
+		memcpy(buf, tmp + at, w);
+		buf[w] = '\0';
 		return;
 	}
 	snprintf(buf, len, "%.6f", x);

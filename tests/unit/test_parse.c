@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -577,6 +578,83 @@ static void test_case_insensitive_search_finds_the_first_match(void **state)
 	}
 }
 
+/* parse_key_num as it was: printf for every number, the reference. */
+static void s_key_num_ref(double x, char *buf, size_t len)
+{
+	size_t n;
+
+	if (len == 0)
+		return;
+	if (isnan(x)) {
+		buf[0] = '\0';
+		return;
+	}
+	if (x == floor(x) && fabs(x) < 1e15) {
+		snprintf(buf, len, "%.0f", x);
+		return;
+	}
+	snprintf(buf, len, "%.6f", x);
+	n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	if (n > 0 && buf[n - 1] == '.')
+		buf[--n] = '\0';
+}
+
+/* Whole numbers in keys are written without printf, as printf wrote
+ * them: signs, minus zero, the largest below 1e15, cut to short buffers. */
+static void test_key_numbers_are_written_as_printf_wrote_them(void **state)
+{
+	static const double xs[] = { 0,
+		                     -0.0,
+		                     1,
+		                     -1,
+		                     7,
+		                     10,
+		                     1e14,
+		                     1e15 - 1,
+		                     -1e15 + 1,
+		                     1e15,
+		                     123456789,
+		                     35000,
+		                     11.37,
+		                     0.5,
+		                     -2.25,
+		                     1e-7,
+		                     999999.9999999,
+		                     NAN,
+		                     4503599627370497.0,
+		                     1e300,
+		                     -1e300 };
+	static const size_t lens[] = { 1, 2, 3, 4, 8, 17, 64 };
+	uint64_t st = 12345;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(xs) / sizeof(xs[0]) + 20000; i++) {
+		double x;
+
+		if (i < sizeof(xs) / sizeof(xs[0])) {
+			x = xs[i];
+		} else {
+			st ^= st << 13;
+			st ^= st >> 7;
+			st ^= st << 17;
+			x = (double)(st % 2000000000000000ull) - 1e15;
+			if (i % 3 == 0)
+				x /= 1000; /* mostly not whole */
+		}
+		for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+			char got[64], want[64];
+
+			memset(got, 'x', sizeof(got));
+			memset(want, 'x', sizeof(want));
+			parse_key_num(x, got, lens[l]);
+			s_key_num_ref(x, want, lens[l]);
+			assert_memory_equal(got, want, sizeof(got));
+		}
+	}
+}
+
 static void s_push_key(struct trade_list *l, const char *key)
 {
 	record_t r;
@@ -695,6 +773,7 @@ int main(void)
 		cmocka_unit_test(test_one_buffer_reads_file_after_file),
 		cmocka_unit_test(test_a_list_reused_across_documents_gives_the_same_trades),
 		cmocka_unit_test(test_case_insensitive_search_finds_the_first_match),
+		cmocka_unit_test(test_key_numbers_are_written_as_printf_wrote_them),
 		cmocka_unit_test(test_repeated_keys_get_the_first_free_suffix),
 		cmocka_unit_test(test_a_sniffed_kind_gives_the_same_trades),
 	};
