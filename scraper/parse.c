@@ -328,18 +328,6 @@ void parse_sha256_hex(const void *data, size_t len, char *hex, size_t hexlen)
 	sha256_hex(d, hexlen - 1 > 64 ? 64 : hexlen - 1, hex);
 }
 
-/* The first of the two bytes lo and up in [p, end), or NULL. */
-static const char *s_memchr2(const char *p, const char *end, char lo, char up)
-{
-	const char *a = memchr(p, lo, (size_t)(end - p));
-	const char *b;
-
-	if (lo == up)
-		return a;
-	b = memchr(p, up, (size_t)((a != NULL ? a : end) - p));
-	return b != NULL ? b : a;
-}
-
 /*
  * The byte of a needle to look for with memchr: the first that is no
  * letter (one value whatever the case; in our needles '<', '-', '"' or
@@ -371,13 +359,16 @@ static size_t s_anchor(const char *needle, size_t nl)
  * anchor byte (s_anchor), in either case, and checked at the needle's
  * first and last bytes before strncasecmp.  A byte-by-byte scan was most
  * of telling a FinViz page apart (~9 instructions a byte over the whole
- * page before the first marker that matched).  The first match is
+ * page before the first marker that matched).  The next occurrence of each
+ * case is kept until passed, so every byte is searched once per case
+ * (hostile pages full of one case stay linear).  The first match is
  * returned, as a scan from the start would find it.
  */
 const char *parse_memcasemem(const char *hay, size_t len, const char *needle)
 {
 	size_t nl = strlen(needle), k;
-	const char *end, *p;
+	const char *end, *p, *next_lo = NULL, *next_up = NULL;
+	bool lo_left = true, up_left;
 	int first, last;
 	char lo, up;
 
@@ -386,13 +377,22 @@ const char *parse_memcasemem(const char *hay, size_t len, const char *needle)
 	k = s_anchor(needle, nl);
 	lo = (char)tolower((unsigned char)needle[k]);
 	up = (char)toupper((unsigned char)needle[k]);
+	up_left = up != lo;
 	first = tolower((unsigned char)needle[0]);
 	last = tolower((unsigned char)needle[nl - 1]);
 	/* the anchor of a match at i sits at i + k, and i + nl <= len */
 	end = hay + (len - nl) + k + 1;
-	for (p = hay + k; p < end && (p = s_memchr2(p, end, lo, up)) != NULL; p++) {
-		const char *at = p - k;
+	for (p = hay + k; p < end; p++) {
+		const char *at;
 
+		if (lo_left && (next_lo == NULL || next_lo < p))
+			lo_left = (next_lo = memchr(p, lo, (size_t)(end - p))) != NULL;
+		if (up_left && (next_up == NULL || next_up < p))
+			up_left = (next_up = memchr(p, up, (size_t)(end - p))) != NULL;
+		if (!lo_left && !up_left)
+			break;
+		p = !up_left || (lo_left && next_lo < next_up) ? next_lo : next_up;
+		at = p - k;
 		if (tolower((unsigned char)at[0]) != first ||
 		    tolower((unsigned char)at[nl - 1]) != last)
 			continue;

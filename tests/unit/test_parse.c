@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../scraper/docbuf.h"
@@ -578,6 +579,39 @@ static void test_case_insensitive_search_finds_the_first_match(void **state)
 	}
 }
 
+static double s_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A hostile page made of the needle's anchor byte in one case (or in
+ * both) stays linear: a few ms a MiB, not a rescan per candidate. */
+static void test_case_insensitive_search_stays_linear_on_hostile_pages(void **state)
+{
+	static const char fill[][3] = { "B", "b", "bB", "tB" };
+	size_t len = (size_t)4 << 20;
+	char *hay = malloc(len);
+
+	(void)state;
+	assert_non_null(hay);
+	for (size_t f = 0; f < sizeof(fill) / sizeof(fill[0]); f++) {
+		size_t fl = strlen(fill[f]);
+		double t0;
+
+		for (size_t i = 0; i < len; i++)
+			hay[i] = fill[f][i % fl];
+		t0 = s_now();
+		assert_null(parse_memcasemem(hay, len, "tinytable"));
+		assert_null(parse_memcasemem(hay, len, "insider-buy-row"));
+		if (s_now() - t0 > 2.0)
+			fail_msg("'%s' x 4 MiB took %.1f s", fill[f], s_now() - t0);
+	}
+	free(hay);
+}
+
 /* parse_key_num as it was: printf for every number, the reference. */
 static void s_key_num_ref(double x, char *buf, size_t len)
 {
@@ -773,6 +807,7 @@ int main(void)
 		cmocka_unit_test(test_one_buffer_reads_file_after_file),
 		cmocka_unit_test(test_a_list_reused_across_documents_gives_the_same_trades),
 		cmocka_unit_test(test_case_insensitive_search_finds_the_first_match),
+		cmocka_unit_test(test_case_insensitive_search_stays_linear_on_hostile_pages),
 		cmocka_unit_test(test_key_numbers_are_written_as_printf_wrote_them),
 		cmocka_unit_test(test_repeated_keys_get_the_first_free_suffix),
 		cmocka_unit_test(test_a_sniffed_kind_gives_the_same_trades),
