@@ -89,6 +89,7 @@ struct s_doc {
 	xmlNodePtr root;
 	size_t nfn;
 	bool filing_plan; /* aff10b5One, or an unreferenced text mentions a plan */
+	bool fn_plan;     /* some footnote mentions a plan */
 	bool amendment;
 	char *issuer, *ticker;
 	char issuer_cik[CIK_LEN], owner_cik[CIK_LEN];
@@ -213,27 +214,40 @@ static bool s_word_at(const char *b, const char *p, const char *w)
 	       !isalpha((unsigned char)p[n]);
 }
 
-/* Does the sentence [b, e) negate what it says? */
+/* Words that negate a sentence (whole words), and stems (anywhere). */
+static const struct {
+	const char *s;
+	size_t len;
+	bool word;
+} s_negations[] = {
+	{ "not", 3, true },     { "no", 2, true },        { "none", 4, true },
+	{ "neither", 7, true }, { "nor", 3, true },       { "without", 7, true },
+	{ "n't", 3, false },    { "terminat", 8, false }, { "cancel", 6, false },
+	{ "revoke", 6, false },
+};
+
+/*
+ * Does the sentence [b, e) negate what it says?  Each byte is compared
+ * with the entries whose first two letters it could start (a cheap test
+ * the full comparison implies) before strncasecmp: a sentence has many
+ * 'n', 't', 'c' and 'r'.
+ */
 static bool s_negated(const char *b, const char *e)
 {
-	static const char *const words[] = {
-		"not", "no", "none", "neither", "nor", "without", NULL
-	};
-	static const char *const stems[] = { "n't", "terminat", "cancel", "revoke", NULL };
-
 	for (const char *p = b; p < e; p++) {
 		/* every word and stem starts with one of these letters */
 		char c = (char)(*p | 0x20);
 		if (c != 'n' && c != 'w' && c != 't' && c != 'c' && c != 'r')
 			continue;
-		for (int i = 0; words[i] != NULL; i++)
-			if (words[i][0] == c && p + strlen(words[i]) <= e &&
-			    s_word_at(b, p, words[i]))
+		for (size_t i = 0; i < sizeof(s_negations) / sizeof(s_negations[0]); i++) {
+			const char *w = s_negations[i].s;
+			size_t n = s_negations[i].len;
+
+			if (w[0] != c || p + n > e || (p[1] | 0x20) != (w[1] | 0x20))
+				continue;
+			if (s_negations[i].word ? s_word_at(b, p, w) : strncasecmp(p, w, n) == 0)
 				return true;
-		for (int i = 0; stems[i] != NULL; i++)
-			if (stems[i][0] == c && p + strlen(stems[i]) <= e &&
-			    strncasecmp(p, stems[i], strlen(stems[i])) == 0)
-				return true;
+		}
 	}
 	return false;
 }
@@ -288,7 +302,11 @@ static struct s_footnote *s_footnote(struct s_doc *d, const char *id)
 	return NULL;
 }
 
-/* Read <footnotes>, then mark those some element outside them refers to. */
+/*
+ * Read <footnotes>, then mark those some element outside them refers to.
+ * Which are referenced matters only for footnotes that mention a plan
+ * (filing_plan, s_tx_plan), so without one the document is not walked.
+ */
 static void s_read_footnotes(struct s_doc *d)
 {
 	xmlNodePtr fns = hu_child(d->root, "footnotes");
@@ -303,8 +321,11 @@ static void s_read_footnotes(struct s_doc *d)
 		fn->text = hu_text_dup(f, TEXT_MAX);
 		fn->plan = s_mentions_plan(fn->text);
 		fn->referenced = false;
+		d->fn_plan = d->fn_plan || fn->plan;
 		d->nfn++;
 	}
+	if (!d->fn_plan)
+		return;
 	for (xmlNodePtr n = d->root; n != NULL;) {
 		if (n == fns) {
 			n = hu_skip(n, d->root);
@@ -466,6 +487,8 @@ static bool s_tx_plan(struct s_doc *d, xmlNodePtr tx)
 {
 	char id[32];
 
+	if (!d->fn_plan)
+		return false; /* no footnote mentions one */
 	for (xmlNodePtr n = tx; n != NULL; n = hu_next(n, tx)) {
 		if (hu_is(n, "footnoteId") && hu_attr(n, "id", id, sizeof(id)) > 0) {
 			struct s_footnote *fn = s_footnote(d, id);

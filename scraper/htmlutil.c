@@ -18,7 +18,10 @@
 
 /* ---- text cleaning ---- */
 
-/* Append-only builder of cleaned text into a fixed buffer. */
+/*
+ * Append-only builder of cleaned text into a fixed buffer.  With buf NULL
+ * it only counts: len ends as what a buffer of cap + 1 bytes would hold.
+ */
 struct s_tb {
 	char *buf;
 	size_t len, cap; /* cap excludes the NUL */
@@ -33,7 +36,7 @@ static void s_tb_init(struct s_tb *tb, char *buf, size_t size)
 	tb->cap = size > 0 ? size - 1 : 0;
 	tb->space = false;
 	tb->full = size == 0;
-	if (size > 0)
+	if (size > 0 && buf != NULL)
 		buf[0] = '\0';
 }
 
@@ -47,9 +50,13 @@ static void s_tb_emit(struct s_tb *tb, const char *c, size_t n)
 		tb->full = true; /* stop on a character boundary */
 		return;
 	}
-	if (tb->space && tb->len > 0)
-		tb->buf[tb->len++] = ' ';
 	tb->space = false;
+	if (tb->buf == NULL) {
+		tb->len += need;
+		return;
+	}
+	if (need > n)
+		tb->buf[tb->len++] = ' ';
 	memcpy(tb->buf + tb->len, c, n);
 	tb->len += n;
 	tb->buf[tb->len] = '\0';
@@ -105,14 +112,18 @@ static void s_tb_emit_ascii(struct s_tb *tb, const char *c, size_t n)
 			tb->full = true;
 			return;
 		}
-		tb->buf[tb->len++] = ' ';
+		if (tb->buf != NULL)
+			tb->buf[tb->len] = ' ';
+		tb->len++;
 		avail--;
 	}
 	tb->space = false;
 	m = n < avail ? n : avail;
-	memcpy(tb->buf + tb->len, c, m);
+	if (tb->buf != NULL) {
+		memcpy(tb->buf + tb->len, c, m);
+		tb->buf[tb->len + m] = '\0';
+	}
 	tb->len += m;
-	tb->buf[tb->len] = '\0';
 	if (m < n)
 		tb->full = true;
 }
@@ -289,10 +300,24 @@ xmlNodePtr hu_next(xmlNodePtr node, xmlNodePtr root)
 	return hu_skip(node, root);
 }
 
-bool hu_is(xmlNodePtr n, const char *name)
+/*
+ * strcasecmp(a, b) == 0 as the C locale has it (the stages never call
+ * setlocale): bytes equal, or ASCII letters that differ only in case.
+ * Not the library call, which was most of the cost of the tree walks.
+ */
+bool hu_name_eq(const xmlChar *a, const char *b)
 {
-	return n != NULL && n->type == XML_ELEMENT_NODE && n->name != NULL &&
-	       strcasecmp((const char *)n->name, name) == 0;
+	for (;; a++, b++) {
+		unsigned char x = *a, y = (unsigned char)*b;
+
+		if (x != y) {
+			x |= 0x20;
+			if (x != (y | 0x20) || x < 'a' || x > 'z')
+				return false;
+		}
+		if (y == '\0')
+			return true;
+	}
 }
 
 /* Does the space-separated list hold the token (prefix: a token starting with it)? */
@@ -423,18 +448,39 @@ size_t hu_text(xmlNodePtr n, char *buf, size_t len)
 	return tb.len;
 }
 
+/* Bytes of hu_text_dup's first try, on the stack: most texts fit. */
+#define TEXT_DUP_STACK 1024
+
+/*
+ * A buffer of max + 1 bytes per call (64 KiB for a Form 4 footnote) was
+ * a large malloc and free per footnote, which made glibc consolidate its
+ * free lists and return the heap top to the kernel, then fault it back in
+ * for the next document.  Now the text is built on the stack; only a text
+ * longer than that is counted first (the same builder without a buffer,
+ * so the same cut) and built again into a buffer of its own size.
+ */
 char *hu_text_dup(xmlNodePtr n, size_t max)
 {
-	char *buf = malloc(max + 1);
-	size_t got;
+	char small[TEXT_DUP_STACK], *buf;
+	struct s_tb tb;
 
-	if (buf == NULL)
+	s_tb_init(&tb, small, max + 1 < sizeof(small) ? max + 1 : sizeof(small));
+	s_collect(n, &tb);
+	if (tb.len == 0) /* no character is longer than the stack buffer */
 		return NULL;
-	got = hu_text(n, buf, max + 1);
-	if (got == 0) {
-		free(buf);
-		return NULL;
+	if (!tb.full || tb.cap == max) {
+		buf = malloc(tb.len + 1);
+		if (buf != NULL)
+			memcpy(buf, small, tb.len + 1);
+		return buf;
 	}
+	/* Longer than the stack buffer: count, then build at its size. */
+	s_tb_init(&tb, NULL, max + 1);
+	s_collect(n, &tb);
+	if ((buf = malloc(tb.len + 1)) == NULL)
+		return NULL;
+	s_tb_init(&tb, buf, tb.len + 1);
+	s_collect(n, &tb);
 	return buf;
 }
 

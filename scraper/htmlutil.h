@@ -39,8 +39,20 @@ xmlNodePtr hu_next(xmlNodePtr node, xmlNodePtr root);
 /* Like hu_next, but does not descend into node's children. */
 xmlNodePtr hu_skip(xmlNodePtr node, xmlNodePtr root);
 
-/* An element whose local name is `name` (ASCII case-insensitive). */
-bool hu_is(xmlNodePtr n, const char *name);
+/* n->name and name are equal but for the case of ASCII letters. */
+bool hu_name_eq(const xmlChar *a, const char *b);
+
+/*
+ * An element whose local name is `name` (ASCII case-insensitive).  Inline:
+ * tree walks ask it at nearly every node, and most names differ already
+ * in their first byte (two bytes that differ in more than the 0x20 bit
+ * can be no letter and its other case).
+ */
+static inline bool hu_is(xmlNodePtr n, const char *name)
+{
+	return n != NULL && n->type == XML_ELEMENT_NODE && n->name != NULL &&
+	       ((n->name[0] ^ (unsigned char)name[0]) & ~0x20) == 0 && hu_name_eq(n->name, name);
+}
 /* The class attribute holds the token cls. */
 bool hu_has_class(xmlNodePtr n, const char *cls);
 /* The class attribute holds a token starting with prefix. */

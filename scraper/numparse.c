@@ -6,6 +6,7 @@
 
 #include <locale.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,38 @@ static const char *s_skip_blanks(const char *p)
 static bool s_digit(char c)
 {
 	return c >= '0' && c <= '9';
+}
+
+/* Powers of ten a double holds exactly (10^22 is the last one). */
+static const double s_pow10[] = { 1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+	                          1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
+
+/*
+ * The value of clean (digits with at most one '.') when it has at most 15
+ * digits: the digits as an integer M < 2^53 and the fraction's length k
+ * are both exact in a double, so M / 10^k is one correctly rounded
+ * division, the very double strtod returns (its "fast path").  false when
+ * there are more digits: strtod then.  Cells are mostly such short
+ * numbers, and strtod_l was most of np_number's time.
+ */
+static bool s_short_decimal(const char *clean, double *v)
+{
+	uint64_t m = 0;
+	int digits = 0, frac = -1;
+
+	for (const char *c = clean; *c != '\0'; c++) {
+		if (*c == '.') {
+			frac = 0;
+			continue;
+		}
+		if (++digits > 15)
+			return false;
+		m = m * 10 + (uint64_t)(*c - '0');
+		if (frac >= 0)
+			frac++;
+	}
+	*v = frac > 0 ? (double)m / s_pow10[frac] : (double)m;
+	return true;
 }
 
 /* strtod in the C locale, whatever LC_NUMERIC the process has set. */
@@ -109,7 +142,8 @@ enum np_result np_number(const char *s, double *out)
 	p = s_skip_blanks(p);
 	if (*p != '\0')
 		return NP_BAD;
-	v = s_strtod_c(clean);
+	if (!s_short_decimal(clean, &v))
+		v = s_strtod_c(clean);
 	if (!(v <= NP_MAX))
 		return NP_BAD;
 	*out = (neg && v != 0) ? -v : v;

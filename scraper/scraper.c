@@ -28,14 +28,11 @@
  */
 #include "scraper.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "docbuf.h"
 #include "fetch_cache.h"
 #include "log.h"
 #include "parse.h"
@@ -45,6 +42,10 @@
 
 /* A daily source whose cycle failed tries again after this long. */
 #define DAILY_RETRY_S 3600
+/* --file keeps its read buffer across documents up to this size, and its
+ * trade list up to this many items (docbuf.h says why). */
+#define FILE_BUF_KEEP  ((size_t)1 << 20)
+#define FILE_LIST_KEEP 1024
 /* Validators not used for this long are pruned. */
 #define PAGE_KEEP_S (30 * 86400)
 /* Most accession numbers named in the log line of an Atom file. */
@@ -72,8 +73,10 @@ struct scraper {
 	fetch_cache_t *cache;
 	struct source src[SRC_N];
 	int64_t lookback_s;
-	int64_t mono0;     /* time_mono_ms() at start, for a running --now clock */
-	int failed_cycles; /* cycles with an error, for --once's exit status */
+	int64_t mono0;         /* time_mono_ms() at start, for a running --now clock */
+	int failed_cycles;     /* cycles with an error, for --once's exit status */
+	struct doc_buf doc;    /* --file: the document read, kept across files */
+	struct trade_list out; /* --file: its trades, the array kept across files */
 };
 
 /*
@@ -128,102 +131,6 @@ static int s_replay_jsonl(wire_t *w, const char *path)
 	return 0;
 }
 
-/* How much of a file s_read_file looks at to tell JSON lines. */
-#define JSONL_HEAD 4096
-
-/* Whether the first non-blank byte of head is '{': JSON lines. */
-static bool s_head_is_jsonl(const char *head, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
-		i++;
-	return i < n && head[i] == '{';
-}
-
-/*
- * Read a whole file of at most max bytes into a NUL-terminated buffer.
- * NULL with err when it cannot be read or is larger; NULL with *jsonl set
- * when its first non-blank byte, judged from its first JSONL_HEAD bytes, is
- * '{': JSON lines, which the caller streams with no size cap.
- *
- * One open and plain read(2)s into a buffer of the file's size (Form 4s
- * are a few KB): a stdio stream per look and a 64 KiB first guess cost
- * more than the small documents' parse (the guess's free made glibc
- * consolidate its free lists each time).  The buffer still grows if the
- * file is longer than fstat said.
- */
-static char *s_read_file(const char *path, size_t max, size_t *len, bool *jsonl, char *err,
-                         size_t errlen)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char *buf = NULL;
-	size_t cap = 65536, n = 0;
-	bool judged = false;
-	struct stat st;
-
-	*jsonl = false;
-	if (fd < 0) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
-	    (uint64_t)st.st_size < max)
-		cap = (size_t)st.st_size + 1;
-	if ((buf = malloc(cap + 1)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
-	for (;;) {
-		ssize_t got;
-
-		if (n == cap) {
-			char *t;
-
-			if (judged && n > max) {
-				snprintf(err, errlen, "larger than %zu bytes", max);
-				goto fail;
-			}
-			if ((t = realloc(buf, cap * 2 + 1)) == NULL) {
-				snprintf(err, errlen, "out of memory");
-				goto fail;
-			}
-			buf = t;
-			cap *= 2;
-		}
-		got = read(fd, buf + n, cap - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			snprintf(err, errlen, "read error");
-			goto fail;
-		}
-		n += (size_t)got;
-		if (!judged && (got == 0 || n >= JSONL_HEAD)) {
-			judged = true;
-			if (s_head_is_jsonl(buf, n < JSONL_HEAD ? n : JSONL_HEAD)) {
-				*jsonl = true;
-				goto fail;
-			}
-		}
-		if (got == 0)
-			break;
-	}
-	close(fd);
-	if (n > max) {
-		snprintf(err, errlen, "larger than %zu bytes", max);
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-fail:
-	free(buf);
-	close(fd);
-	return NULL;
-}
-
 /* An Atom feed given to --file: list its filings in one log line. */
 static int s_file_atom(const char *path, const char *buf, size_t len)
 {
@@ -251,12 +158,16 @@ static int s_file_atom(const char *path, const char *buf, size_t len)
 	return 0;
 }
 
-/* One saved document: its trades emitted, or an error naming the cause. */
+/*
+ * One saved document: its trades emitted, or an error naming the cause.
+ * The read buffer and the trade list's array are s's, reused from one
+ * document to the next (kept while they stay small); both are left empty.
+ */
 static int s_file(struct scraper *s, const char *path)
 {
 	const char *source = s->a->source;
 	char err[512], sum[512], acc[ACCESSION_LEN];
-	struct trade_list out;
+	struct trade_list *out = &s->out;
 	struct parse_result res;
 	struct parse_ctx ctx;
 	enum doc_kind kind;
@@ -265,17 +176,20 @@ static int s_file(struct scraper *s, const char *path)
 	char *buf;
 	int rc;
 
-	buf = s_read_file(path, PARSE_MAX_DOC_BYTES, &len, &jsonl, err, sizeof(err));
-	if (jsonl)
+	buf = doc_buf_read(&s->doc, path, PARSE_MAX_DOC_BYTES, &len, &jsonl, err, sizeof(err));
+	if (jsonl) {
+		doc_buf_trim(&s->doc, FILE_BUF_KEEP);
 		return s_replay_jsonl(s->w, path);
+	}
 	if (buf == NULL) {
+		doc_buf_trim(&s->doc, FILE_BUF_KEEP);
 		log_warnx("%s: %s", path, err);
 		return -1;
 	}
 	kind = doc_sniff(buf, len);
 	if (kind == DOC_ATOM && (source == NULL || strcmp(source, "edgar") == 0)) {
 		rc = s_file_atom(path, buf, len);
-		free(buf);
+		doc_buf_trim(&s->doc, FILE_BUF_KEEP);
 		return rc;
 	}
 	parse_ctx_init(&ctx);
@@ -283,18 +197,21 @@ static int s_file(struct scraper *s, const char *path)
 		ctx.accession = acc;
 	ctx.now = time_now();
 	ctx.kind = kind; /* sniffed once: parse_trades and form4_parse reuse it */
-	trade_list_init(&out);
-	rc = parse_trades(buf, len, source, &ctx, &out, &res, &kind, err, sizeof(err));
-	parse_result_summary(&res, sum, sizeof(sum));
+	rc = parse_trades(buf, len, source, &ctx, out, &res, &kind, err, sizeof(err));
 	if (rc != 0) {
-		log_warnx("%s: %s [%s]", path, err, sum);
+		log_warnx("%s: %s [%s]", path, err, parse_result_summary(&res, sum, sizeof(sum)));
 	} else {
-		log_info("%s: %s: %s", path, doc_kind_name(kind), sum);
-		for (size_t k = 0; k < out.n && !wire_stopping(s->w); k++)
-			wire_emit(s->w, &out.items[k]);
+		/* The summary is a few printfs: not for a line nobody logs. */
+		if (log_get_level() >= LOG_LVL_INFO)
+			log_info("%s: %s: %s", path, doc_kind_name(kind),
+			         parse_result_summary(&res, sum, sizeof(sum)));
+		for (size_t k = 0; k < out->n && !wire_stopping(s->w); k++)
+			wire_emit(s->w, &out->items[k]);
 	}
-	trade_list_free(&out);
-	free(buf);
+	trade_list_truncate(out, 0);
+	if (out->cap > FILE_LIST_KEEP)
+		trade_list_free(out);
+	doc_buf_trim(&s->doc, FILE_BUF_KEEP);
 	return rc;
 }
 
@@ -302,11 +219,15 @@ static int s_files(struct scraper *s)
 {
 	int rc = 0;
 
+	doc_buf_init(&s->doc);
+	trade_list_init(&s->out);
 	for (size_t i = 0; i < s->a->n_files && !wire_stopping(s->w); i++)
 		if (s_file(s, s->a->files[i]) != 0) {
 			wire_count_error(s->w);
 			rc = 1;
 		}
+	doc_buf_free(&s->doc);
+	trade_list_free(&s->out);
 	return rc;
 }
 

@@ -483,10 +483,22 @@ static void test_10b5_1_spellings_and_negations(void **state)
 	assert_false(s_planned_with_footnote("The 10b5-1 plan was Cancelled in May.", true));
 	assert_false(s_planned_with_footnote("He chose to REVOKE the 10b5-1 plan.", true));
 	assert_false(s_planned_with_footnote("A 10b5-1 plan; Termination followed.", false));
+	/* upper case, at the sentence's last bytes, and look-alikes that
+	 * differ from a negation in their second letter */
+	assert_false(s_planned_with_footnote("A 10b5-1 plan, NOR a grant.", true));
+	assert_false(s_planned_with_footnote("Sale DIDN'T use a 10b5-1 plan.", true));
+	assert_false(s_planned_with_footnote("A 10b5-1 plan, or not", true));
+	assert_false(s_planned_with_footnote("A 10b5-1 plan: nO.", true));
+	assert_true(s_planned_with_footnote("Net of fees, under a 10b5-1 plan; na.", true));
+	assert_true(s_planned_with_footnote("A 10b5-1 plan, tarminated? canal revolve.", true));
 	/* words that merely contain them do not negate */
 	assert_true(s_planned_with_footnote("Notably, a 10b5-1 plan; nothing else.", true));
 	assert_true(s_planned_with_footnote("Nominee sold under a 10b5-1 plan.", true));
 	assert_false(s_planned_with_footnote("Rule 10b5-10 applies here.", true));
+	/* footnotes that mention no plan, referenced or not (the document is
+	 * then not walked for references) */
+	assert_false(s_planned_with_footnote("Weighted average price.", true));
+	assert_false(s_planned_with_footnote("Weighted average price.", false));
 	/* A plan footnote another transaction (the derivative one) references
 	 * does not make this transaction planned. */
 	assert_false(s_planned_with_footnote("Effected under a 10b5-1 plan.", false));

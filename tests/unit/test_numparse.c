@@ -10,6 +10,8 @@
 
 #include <locale.h>
 #include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../scraper/numparse.h"
@@ -194,6 +196,96 @@ static void test_year_resolution_looks_back_from_the_reference(void **state)
 	assert_int_equal(np_resolve_year(2, 30, mar5, &out), -1);
 }
 
+/* A small xorshift, so the cases are the same every run. */
+static uint64_t s_rand(uint64_t *st)
+{
+	*st ^= *st << 13;
+	*st ^= *st >> 7;
+	*st ^= *st << 17;
+	return *st;
+}
+
+/*
+ * Short numbers are computed without strtod (digits / 10^k): bit for bit
+ * what strtod gives, at every length up to and past the 15 digits the
+ * shortcut takes, around 2^53, with leading zeros, grouping and signs.
+ */
+static void test_short_numbers_read_exactly_as_strtod_reads_them(void **state)
+{
+	static const char *const edge[] = { "9007199254740993",
+		                            "9007199254740992.5",
+		                            "999999999999999",
+		                            "999999999999999.9",
+		                            "0.1",
+		                            "0.2",
+		                            "0.3",
+		                            "1.005",
+		                            "2.675",
+		                            "1.15",
+		                            "0.000000000000001",
+		                            "0.0000000000000001",
+		                            "123456789012345",
+		                            "12345678901234.5",
+		                            "1234567890123.45",
+		                            "4503599627370497.5",
+		                            "0.999999999999999",
+		                            "000000000000000001",
+		                            "1.000000000000001",
+		                            "85710.4",
+		                            "7.0000000000000005",
+		                            "0.30000000000000004" };
+	uint64_t st = 88172645463325252ull;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++) {
+		double want = strtod(edge[i], NULL), got = -1;
+		if (want > NP_MAX) {
+			assert_int_equal(np_number(edge[i], &got), NP_BAD);
+			continue;
+		}
+		assert_int_equal(np_number(edge[i], &got), NP_OK);
+		assert_memory_equal(&got, &want, sizeof(got));
+	}
+	for (int i = 0; i < 200000; i++) {
+		char plain[64], cell[96];
+		int ilen = 1 + (int)(s_rand(&st) % 16), flen = (int)(s_rand(&st) % 12);
+		size_t n = 0, c = 0;
+		double want, got = -1;
+		bool neg = s_rand(&st) % 4 == 0, group = s_rand(&st) % 3 == 0;
+
+		for (int k = 0; k < ilen; k++)
+			plain[n++] = (char)('0' + s_rand(&st) % (k == 0 && i % 5 ? 9 : 10) +
+			                    (k == 0 && i % 5 ? 1 : 0));
+		if (flen > 0) {
+			plain[n++] = '.';
+			for (int k = 0; k < flen; k++)
+				plain[n++] = (char)('0' + s_rand(&st) % 10);
+		}
+		plain[n] = '\0';
+		if (neg)
+			cell[c++] = '-';
+		cell[c++] = '$';
+		for (int k = 0; plain[k] != '\0'; k++) {
+			/* "1,234,567": a ',' before each group of three integer digits */
+			if (group && k > 0 && k < ilen && (ilen - k) % 3 == 0)
+				cell[c++] = ',';
+			cell[c++] = plain[k];
+		}
+		cell[c] = '\0';
+		want = strtod(plain, NULL);
+		if (want > NP_MAX || ilen > 16) {
+			assert_int_equal(np_number(cell, &got), NP_BAD);
+			continue;
+		}
+		if (np_number(cell, &got) != NP_OK)
+			fail_msg("'%s' not read", cell);
+		if (neg && want != 0)
+			want = -want;
+		if (memcmp(&got, &want, sizeof(got)) != 0)
+			fail_msg("'%s': %.17g, strtod says %.17g", cell, got, want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_empty_cells_are_null_not_zero),
 		cmocka_unit_test(test_what_strtod_would_take_is_refused),
 		cmocka_unit_test(test_bound_is_the_contracts),
+		cmocka_unit_test(test_short_numbers_read_exactly_as_strtod_reads_them),
 		cmocka_unit_test(test_numbers_ignore_the_process_locale),
 		cmocka_unit_test(test_xml_dates_with_and_without_zone),
 		cmocka_unit_test(test_openinsider_datetime),

@@ -9,10 +9,16 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "../../scraper/docbuf.h"
 #include "../../scraper/htmlutil.h"
 #include "../../scraper/parse.h"
 #include "../../scraper/parse_priv.h"
@@ -243,6 +249,446 @@ static void test_text_cleaning_cuts_ascii_runs_like_single_bytes(void **state)
 	assert_string_equal(out, "a b");
 }
 
+/* hu_is compares as strcasecmp does in the C locale: every pair of bytes,
+ * first (the inline test) and second (hu_name_eq). */
+static void test_element_names_match_ignoring_ascii_case_only(void **state)
+{
+	xmlNodePtr n;
+	char name[4], want[4];
+
+	(void)state;
+	for (int pos = 0; pos < 2; pos++) {
+		for (int x = 1; x < 256; x++) {
+			snprintf(name, sizeof(name), "%s%c", pos ? "a" : "", x);
+			n = xmlNewNode(NULL, (const xmlChar *)name);
+			assert_non_null(n);
+			for (int y = 1; y < 256; y++) {
+				snprintf(want, sizeof(want), "%s%c", pos ? "a" : "", y);
+				assert_int_equal(hu_is(n, want), strcasecmp(name, want) == 0);
+				assert_int_equal(hu_name_eq(n->name, want),
+				                 strcasecmp(name, want) == 0);
+			}
+			/* one name longer than the other */
+			assert_int_equal(hu_is(n, "a"), strcasecmp(name, "a") == 0);
+			assert_false(hu_is(n, "a__"));
+			xmlFreeNode(n);
+		}
+	}
+	n = xmlNewNode(NULL, (const xmlChar *)"footnoteId");
+	assert_true(hu_is(n, "FOOTNOTEID"));
+	assert_true(hu_is(n, "footnoteid"));
+	assert_false(hu_is(n, "footnoteI"));
+	assert_false(hu_is(n, "footnoteIds"));
+	assert_false(hu_is(NULL, "footnoteId"));
+	xmlFreeNode(n);
+	n = xmlNewText((const xmlChar *)"footnoteId");
+	assert_false(hu_is(n, "footnoteId")); /* text nodes have a name too */
+	xmlFreeNode(n);
+}
+
+/*
+ * hu_text_dup(n, max) is hu_text() into a buffer of max + 1 bytes,
+ * malloc'd, NULL when empty: at lengths around its stack buffer (1 KiB)
+ * and its count-then-build path, with blanks, multi-byte characters and
+ * bad bytes where the cuts fall.
+ */
+static void test_text_dup_is_text_into_a_buffer_of_max_bytes(void **state)
+{
+	static const char *const pieces[] = { "word",         "  \t\n", "\xc3\xa9",
+		                              "\xe2\x82\xac", "\xff",   "x",
+		                              "\xc2\xa0",     "<b>",    "\xf0\x9f\x98\x80" };
+	static const size_t maxes[] = { 0,    1,    2,    3,    4,    5,    100,  1021, 1022,
+		                        1023, 1024, 1025, 1026, 2047, 2048, 4000, 65536 };
+	char *want = malloc(65537 + 1);
+
+	(void)state;
+	assert_non_null(want);
+	for (size_t total = 0; total < 6000; total = total * 3 / 2 + 7) {
+		xmlNodePtr t = xmlNewNode(NULL, (const xmlChar *)"t");
+		xmlNodePtr blank = xmlNewNode(NULL, (const xmlChar *)"e");
+		size_t len = 0;
+
+		assert_non_null(t);
+		assert_non_null(blank);
+		xmlAddChild(blank, xmlNewText((const xmlChar *)" \t "));
+		/* text nodes with any bytes, and elements with text inside */
+		for (size_t i = 0; len < total; i++) {
+			const char *p = pieces[(i * 7 + total) % 9];
+			xmlNodePtr c;
+
+			if (strcmp(p, "<b>") == 0) {
+				c = xmlNewNode(NULL, (const xmlChar *)"b");
+				xmlAddChild(c, xmlNewText((const xmlChar *)"in"));
+			} else {
+				c = xmlNewText((const xmlChar *)p);
+			}
+			assert_non_null(c);
+			xmlAddChild(t, c);
+			len += strlen(p);
+		}
+		for (size_t m = 0; m < sizeof(maxes) / sizeof(maxes[0]); m++) {
+			size_t got_len = hu_text(t, want, maxes[m] + 1);
+			char *got = hu_text_dup(t, maxes[m]);
+
+			if (got_len == 0) {
+				assert_null(got);
+				continue;
+			}
+			assert_non_null(got);
+			assert_string_equal(got, want);
+			free(got);
+		}
+		assert_null(hu_text_dup(blank, 100));
+		xmlFreeNode(t);
+		xmlFreeNode(blank);
+	}
+	assert_null(hu_text_dup(NULL, 100));
+	free(want);
+}
+
+/* Write n bytes of text (repeated) to dir/name; returns the path (static). */
+static const char *s_write(const char *dir, const char *name, const char *text, size_t n)
+{
+	static char path[4096];
+	size_t tl = strlen(text);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(fputc(text[i % tl], f), (unsigned char)text[i % tl]);
+	assert_int_equal(fclose(f), 0);
+	return path;
+}
+
+/*
+ * One doc_buf read file after file: each text whole and NUL-terminated,
+ * the buffer kept while it is large enough, grown when not; JSON lines,
+ * missing and oversized files fail without spoiling the next read.
+ */
+static void test_one_buffer_reads_file_after_file(void **state)
+{
+	static const size_t sizes[] = { 5000, 100, 0, 70000, 3, 4096, 200000, 10 };
+	char *dir = test_tmpdir(), err[128];
+	struct doc_buf b;
+	size_t len;
+	bool jsonl;
+	char *got;
+
+	(void)state;
+	assert_non_null(dir);
+	doc_buf_init(&b);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		char *prev = b.buf;
+		size_t prev_cap = b.cap;
+		const char *p = s_write(dir, "doc.xml", "<ownershipDocument>", sizes[i]);
+
+		len = 12345;
+		got = doc_buf_read(&b, p, 1 << 20, &len, &jsonl, err, sizeof(err));
+		assert_non_null(got);
+		assert_false(jsonl);
+		assert_ptr_equal(got, b.buf);
+		assert_int_equal(len, sizes[i]);
+		assert_int_equal(got[len], '\0');
+		assert_true(b.cap >= len + 1);
+		for (size_t k = 0; k < len; k++)
+			assert_int_equal(got[k], "<ownershipDocument>"[k % 19]);
+		if (prev != NULL && prev_cap >= sizes[i] + 2) /* room for the file, EOF and NUL */
+			assert_ptr_equal(b.buf, prev);
+	}
+	/* JSON lines: told by the first non-blank byte, nothing read whole */
+	got = doc_buf_read(&b, s_write(dir, "t.jsonl", " \n\t{\"type\":\"trade\"}\n", 100), 1 << 20,
+	                   &len, &jsonl, err, sizeof(err));
+	assert_null(got);
+	assert_true(jsonl);
+	/* too large, then missing: errors; the buffer still serves */
+	got = doc_buf_read(&b, s_write(dir, "big.xml", "x", 3000), 2999, &len, &jsonl, err,
+	                   sizeof(err));
+	assert_null(got);
+	assert_false(jsonl);
+	assert_string_equal(err, "larger than 2999 bytes");
+	got = doc_buf_read(&b, s_write(dir, "ok.xml", "x", 2999), 2999, &len, &jsonl, err,
+	                   sizeof(err));
+	assert_non_null(got);
+	assert_int_equal(len, 2999);
+	snprintf(err, sizeof(err), "%s/absent.xml", dir);
+	got = doc_buf_read(&b, err, 1 << 20, &len, &jsonl, err, sizeof(err));
+	assert_null(got);
+	assert_string_equal(err, "No such file or directory");
+	/* not a regular file: read by doubling from 64 KiB */
+	got = doc_buf_read(&b, "/dev/null", 1 << 20, &len, &jsonl, err, sizeof(err));
+	assert_non_null(got);
+	assert_int_equal(len, 0);
+	/* trimmed only when over the size kept */
+	doc_buf_trim(&b, b.cap);
+	assert_non_null(b.buf);
+	doc_buf_trim(&b, b.cap - 1);
+	assert_null(b.buf);
+	assert_int_equal(b.cap, 0);
+	doc_buf_free(&b);
+	doc_buf_free(&b);
+	unlink(s_write(dir, "doc.xml", "", 0));
+	unlink(s_write(dir, "t.jsonl", "", 0));
+	unlink(s_write(dir, "big.xml", "", 0));
+	unlink(s_write(dir, "ok.xml", "", 0));
+	rmdir(dir);
+	free(dir);
+}
+
+/* A trade list emptied with trade_list_truncate and used again gives
+ * each document the trades (and keys) a fresh list would. */
+static void test_a_list_reused_across_documents_gives_the_same_trades(void **state)
+{
+	static const char *const names[] = { "openinsider/listing17.html",
+		                             "finviz/insider2026.html",
+		                             "form4/traps_multi_owner_4A.xml",
+		                             "openinsider/listing17.html" };
+	struct trade_list reused;
+
+	(void)state;
+	trade_list_init(&reused);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct trade_list fresh;
+		struct parse_result r1, r2;
+		struct parse_ctx ctx;
+		char path[1024], err[512];
+		size_t len;
+		char *buf;
+
+		snprintf(path, sizeof(path), "%s/%s", test_fixtures(), names[i]);
+		buf = test_read_file(path, &len);
+		assert_non_null(buf);
+		parse_ctx_init(&ctx);
+		ctx.now = 1777000000;
+		trade_list_init(&fresh);
+		trade_list_truncate(&reused, 0);
+		assert_int_equal(
+		    parse_trades(buf, len, NULL, &ctx, &fresh, &r1, NULL, err, sizeof(err)), 0);
+		assert_int_equal(
+		    parse_trades(buf, len, NULL, &ctx, &reused, &r2, NULL, err, sizeof(err)), 0);
+		assert_true(fresh.n > 0);
+		assert_int_equal(fresh.n, reused.n);
+		for (size_t k = 0; k < fresh.n; k++) {
+			char e[256], *ja, *jb;
+			size_t la, lb;
+			assert_int_equal(record_to_json(&fresh.items[k], &ja, &la, e, sizeof(e)),
+			                 0);
+			assert_int_equal(record_to_json(&reused.items[k], &jb, &lb, e, sizeof(e)),
+			                 0);
+			assert_string_equal(ja, jb);
+			free(ja);
+			free(jb);
+		}
+		trade_list_free(&fresh);
+		free(buf);
+	}
+	assert_true(reused.cap > 0);
+	trade_list_free(&reused);
+}
+
+/* parse_memcasemem as it was: a byte-by-byte scan, the reference. */
+static const char *s_memcasemem_ref(const char *hay, size_t len, const char *needle)
+{
+	size_t nl = strlen(needle);
+
+	if (nl == 0 || len < nl)
+		return NULL;
+	for (size_t i = 0; i + nl <= len; i++)
+		if (strncasecmp(hay + i, needle, nl) == 0 && memchr(hay + i, '\0', nl) == NULL)
+			return hay + i;
+	return NULL;
+}
+
+/*
+ * The memchr-anchored search finds what a scan from the start finds (the
+ * first match, any case, never across a NUL) for the markers doc_sniff and
+ * the parsers look for and for random needles, in haystacks made of their
+ * pieces, their bytes in either case, NULs and noise.
+ */
+static void test_case_insensitive_search_finds_the_first_match(void **state)
+{
+	static const char *const needles[] = {
+		"<ownershipDocument",
+		"<feed",
+		"<html",
+		"tinytable",
+		"fv-insider-row",
+		"insider-table",
+		"\"insider-row",
+		"/edgar/data/",
+		"<!doctype html",
+		"<title>Just a moment...</title>",
+		"a",
+		"Zz",
+		"-",
+		"q-q",
+		"<",
+		"e1E",
+	};
+	static const char alphabet[] = "tinyableTINYABLE<>-/\"qQzZe1 \0\xc3\xa9";
+	uint64_t st = 0x9E3779B97F4A7C15ull;
+	char hay[600], needle[16];
+
+	(void)state;
+	for (int round = 0; round < 40000; round++) {
+		size_t len = (size_t)(st % sizeof(hay)), nl;
+		const char *n;
+
+		st ^= st << 13;
+		st ^= st >> 7;
+		st ^= st << 17;
+		for (size_t i = 0; i < len; i++) {
+			st ^= st << 13;
+			st ^= st >> 7;
+			st ^= st << 17;
+			hay[i] = alphabet[st % (sizeof(alphabet) - 1)];
+		}
+		if (round % 2 == 0) {
+			n = needles[round / 2 % (sizeof(needles) / sizeof(needles[0]))];
+		} else {
+			nl = 1 + st % (sizeof(needle) - 1);
+			for (size_t i = 0; i < nl; i++) {
+				st ^= st << 13;
+				st ^= st >> 7;
+				st ^= st << 17;
+				needle[i] = alphabet[st % (sizeof(alphabet) - 2)] ?: 'x';
+			}
+			needle[nl] = '\0';
+			n = needle;
+		}
+		/* plant the needle (in a random case) somewhere, now and then */
+		nl = strlen(n);
+		if (round % 3 != 0 && len > nl) {
+			size_t at = (size_t)(st >> 20) % (len - nl + 1);
+			for (size_t i = 0; i < nl; i++)
+				hay[at + i] =
+				    (char)((st >> (i % 60)) & 1 ? toupper((unsigned char)n[i])
+				                                : tolower((unsigned char)n[i]));
+		}
+		if (parse_memcasemem(hay, len, n) != s_memcasemem_ref(hay, len, n))
+			fail_msg("round %d: needle '%s' in %zu bytes", round, n, len);
+	}
+	assert_null(parse_memcasemem("abc", 3, ""));
+	assert_null(parse_memcasemem("ab", 2, "abc"));
+	assert_null(parse_memcasemem("xxTinyTabl", 10, "tinytable"));
+	assert_null(parse_memcasemem("TinyT\0able", 11, "tinytable")); /* not across a NUL */
+	{
+		const char *h = "a tinyTABLE, a TinyTable";
+		assert_ptr_equal(parse_memcasemem(h, strlen(h), "tinytable"), h + 2);
+	}
+}
+
+static double s_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A hostile page made of the needle's anchor byte in one case (or in
+ * both) stays linear: a few ms a MiB, not a rescan per candidate. */
+static void test_case_insensitive_search_stays_linear_on_hostile_pages(void **state)
+{
+	static const char fill[][3] = { "B", "b", "bB", "tB" };
+	size_t len = (size_t)4 << 20;
+	char *hay = malloc(len);
+
+	(void)state;
+	assert_non_null(hay);
+	for (size_t f = 0; f < sizeof(fill) / sizeof(fill[0]); f++) {
+		size_t fl = strlen(fill[f]);
+		double t0;
+
+		for (size_t i = 0; i < len; i++)
+			hay[i] = fill[f][i % fl];
+		t0 = s_now();
+		assert_null(parse_memcasemem(hay, len, "tinytable"));
+		assert_null(parse_memcasemem(hay, len, "insider-buy-row"));
+		if (s_now() - t0 > 2.0)
+			fail_msg("'%s' x 4 MiB took %.1f s", fill[f], s_now() - t0);
+	}
+	free(hay);
+}
+
+/* parse_key_num as it was: printf for every number, the reference. */
+static void s_key_num_ref(double x, char *buf, size_t len)
+{
+	size_t n;
+
+	if (len == 0)
+		return;
+	if (isnan(x)) {
+		buf[0] = '\0';
+		return;
+	}
+	if (x == floor(x) && fabs(x) < 1e15) {
+		snprintf(buf, len, "%.0f", x);
+		return;
+	}
+	snprintf(buf, len, "%.6f", x);
+	n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	if (n > 0 && buf[n - 1] == '.')
+		buf[--n] = '\0';
+}
+
+/* Whole numbers in keys are written without printf, as printf wrote
+ * them: signs, minus zero, the largest below 1e15, cut to short buffers. */
+static void test_key_numbers_are_written_as_printf_wrote_them(void **state)
+{
+	static const double xs[] = { 0,
+		                     -0.0,
+		                     1,
+		                     -1,
+		                     7,
+		                     10,
+		                     1e14,
+		                     1e15 - 1,
+		                     -1e15 + 1,
+		                     1e15,
+		                     123456789,
+		                     35000,
+		                     11.37,
+		                     0.5,
+		                     -2.25,
+		                     1e-7,
+		                     999999.9999999,
+		                     NAN,
+		                     4503599627370497.0,
+		                     1e300,
+		                     -1e300 };
+	static const size_t lens[] = { 1, 2, 3, 4, 8, 17, 64 };
+	uint64_t st = 12345;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(xs) / sizeof(xs[0]) + 20000; i++) {
+		double x;
+
+		if (i < sizeof(xs) / sizeof(xs[0])) {
+			x = xs[i];
+		} else {
+			st ^= st << 13;
+			st ^= st >> 7;
+			st ^= st << 17;
+			x = (double)(st % 2000000000000000ull) - 1e15;
+			if (i % 3 == 0)
+				x /= 1000; /* mostly not whole */
+		}
+		for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+			char got[64], want[64];
+
+			memset(got, 'x', sizeof(got));
+			memset(want, 'x', sizeof(want));
+			parse_key_num(x, got, lens[l]);
+			s_key_num_ref(x, want, lens[l]);
+			assert_memory_equal(got, want, sizeof(got));
+		}
+	}
+}
+
 static void s_push_key(struct trade_list *l, const char *key)
 {
 	record_t r;
@@ -356,6 +802,13 @@ int main(void)
 		cmocka_unit_test(test_doc_sniff_tells_every_kind_apart),
 		cmocka_unit_test(test_text_cleaning_makes_valid_short_utf8),
 		cmocka_unit_test(test_text_cleaning_cuts_ascii_runs_like_single_bytes),
+		cmocka_unit_test(test_element_names_match_ignoring_ascii_case_only),
+		cmocka_unit_test(test_text_dup_is_text_into_a_buffer_of_max_bytes),
+		cmocka_unit_test(test_one_buffer_reads_file_after_file),
+		cmocka_unit_test(test_a_list_reused_across_documents_gives_the_same_trades),
+		cmocka_unit_test(test_case_insensitive_search_finds_the_first_match),
+		cmocka_unit_test(test_case_insensitive_search_stays_linear_on_hostile_pages),
+		cmocka_unit_test(test_key_numbers_are_written_as_printf_wrote_them),
 		cmocka_unit_test(test_repeated_keys_get_the_first_free_suffix),
 		cmocka_unit_test(test_a_sniffed_kind_gives_the_same_trades),
 	};
