@@ -271,4 +271,14 @@ int record_from_json_info(const char *buf, size_t len, record_t *r, struct recor
 int record_msgpack_to_json(const void *mp, size_t mplen, char **out, size_t *outlen, char *err,
                            size_t errlen);
 
+/*
+ * record_msgpack_to_json without checking the bytes again: mp must be
+ * record_to_msgpack's output, or bytes record_from_msgpack accepted (the
+ * renderer trusts every length in them).  For the stage's own `--out -`,
+ * where the bytes were made or checked a moment before; anything read from
+ * outside goes through record_msgpack_to_json.
+ */
+int record_encoded_to_json(const void *mp, size_t mplen, char **out, size_t *outlen, char *err,
+                           size_t errlen);
+
 #endif

@@ -859,13 +859,23 @@ container:
 int record_msgpack_to_json(const void *mp, size_t mplen, char **out, size_t *outlen, char *err,
                            size_t errlen)
 {
-	struct mpbuf b = { 0 };
 	size_t nobj;
 
 	*out = NULL;
 	*outlen = 0;
 	if (record_mp_prescan(mp, mplen, &nobj, err, errlen) != 0)
 		return -1;
+	return record_encoded_to_json(mp, mplen, out, outlen, err, errlen);
+}
+
+int record_encoded_to_json(const void *mp, size_t mplen, char **out, size_t *outlen, char *err,
+                           size_t errlen)
+{
+	struct mpbuf b = { 0 };
+
+	(void)mplen; /* checked when the bytes were made or accepted */
+	*out = NULL;
+	*outlen = 0;
 	b.p = malloc(1024);
 	b.cap = b.p != NULL ? 1024 : 0;
 	b.oom = b.p == NULL;

@@ -264,7 +264,10 @@ wire_t *wire_new(const struct wire_opts *o, char *err, size_t errlen)
 	if (o->n_out == 1 && strcmp(o->out[0], "-") == 0) {
 		w->out_stdout = true;
 		w->stdout_f = stdout;
-		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+		/* glibc sizes a buffer it allocates itself by st_blksize (4 KiB
+		 * on a pipe) whatever size is asked: give it the 64 KiB. */
+		static char stdout_buf[1 << 16];
+		setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
 	} else if (o->n_out > 0) {
 		w->out = s_socket(w, ZMQ_PUSH, o->hwm, err, errlen);
 		if (w->out == NULL)
@@ -446,7 +449,7 @@ int wire_emit_encoded(wire_t *w, const record_t *r, const void *mp, size_t len)
 		size_t jlen;
 		if (w->out_broken) {
 			rc = -1;
-		} else if (record_msgpack_to_json(mp, len, &js, &jlen, err, sizeof(err)) == 0) {
+		} else if (record_encoded_to_json(mp, len, &js, &jlen, err, sizeof(err)) == 0) {
 			fwrite(js, 1, jlen, w->stdout_f);
 			if (putc('\n', w->stdout_f) == EOF) {
 				log_warn("stdout");

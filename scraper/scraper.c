@@ -93,7 +93,11 @@ static int64_t s_now(const struct scraper *s)
 
 /* ---- --file ---- */
 
-/* Emit every trade of a JSON-lines file; a bad line costs that line. */
+/*
+ * Emit every trade of a JSON-lines file; a bad line costs that line.  A line
+ * whose msgpack (as the JSON reader built it) is already in the canonical
+ * form record_to_msgpack writes is sent as those bytes, not encoded again.
+ */
 static int s_replay_jsonl(wire_t *w, const char *path)
 {
 	char *line = NULL;
@@ -109,19 +113,25 @@ static int s_replay_jsonl(wire_t *w, const char *path)
 	while ((n = getline(&line, &cap, f)) >= 0 && !wire_stopping(w)) {
 		char err[256];
 		record_t r;
+		struct record_mp_info info;
+		const void *mp;
+		size_t mplen;
 
 		lineno++;
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
 		if (n == 0)
 			continue;
-		if (record_from_json(line, (size_t)n, &r, err, sizeof(err)) != 0) {
+		if (record_from_json_info(line, (size_t)n, &r, &info, &mp, &mplen, err,
+		                          sizeof(err)) != 0) {
 			wire_drop(w, NULL, "%s:%ld: %s", path, lineno, err);
 			continue;
 		}
 		if (r.type != REC_TRADE)
 			wire_drop(w, record_key(&r), "%s:%ld: a %s record, not a trade", path,
 			          lineno, record_type_name(r.type));
+		else if (info.canonical)
+			wire_emit_encoded(w, &r, mp, mplen);
 		else
 			wire_emit(w, &r);
 		record_free(&r);
