@@ -152,7 +152,7 @@ const struct conf_setting conf_settings_decider[] = {
 	  .def = "10000",
 	  .min = 1000,
 	  .max = 100000000,
-	  .doc = "trades kept in memory (at most about 1 KB each, less when a filing's rows "
+	  .doc = "trades kept in memory (about 600 bytes each, less when a filing's rows "
 	         "share strings); past it the oldest are forgotten early" },
 	{ .type = CONF_END },
 };
