@@ -232,9 +232,9 @@ http_client_t *http_new(const struct http_opts *opts)
 		return NULL;
 	}
 	/* libcurl is loaded (and globally initialised) with the process's
-	 * first client, never cleaned up: clients may come and go on several
-	 * threads. */
-	if (curl_load(err, sizeof(err)) < 0) {
+	 * first client, or its first request (s_attach), never cleaned up:
+	 * clients may come and go on several threads. */
+	if (!opts->load_on_first_request && curl_load(err, sizeof(err)) < 0) {
 		log_warnx("http: %s", err);
 		return NULL;
 	}
@@ -243,8 +243,9 @@ http_client_t *http_new(const struct http_opts *opts)
 		return NULL;
 	c->opts = *opts;
 	c->user_agent = strdup(opts->user_agent);
-	c->curl = curl_easy_init();
-	if (c->user_agent == NULL || c->curl == NULL) {
+	if (!opts->load_on_first_request)
+		c->curl = curl_easy_init();
+	if (c->user_agent == NULL || (!opts->load_on_first_request && c->curl == NULL)) {
 		log_warnx("http: cannot create a client (out of memory)");
 		http_free(&c);
 		return NULL;
@@ -774,6 +775,24 @@ static void s_describe(struct http_client *c, const struct s_xfer *x, CURLcode r
  * body; status and headers are those of a response that arrived but was
  * refused (too large), else 0 / NULL.
  */
+/*
+ * The easy handle of a client made with load_on_first_request, created (and
+ * libcurl loaded) by its first request.  0, or -1 with why in err.
+ */
+static int s_attach(struct http_client *c, char *err, size_t errlen)
+{
+	if (c->curl != NULL)
+		return 0;
+	if (curl_load(err, errlen) < 0)
+		return -1;
+	c->curl = curl_easy_init();
+	if (c->curl == NULL) {
+		snprintf(err, errlen, "cannot create a libcurl handle (out of memory)");
+		return -1;
+	}
+	return 0;
+}
+
 int http_do(http_client_t *c, const struct http_request *req, struct http_response *resp)
 {
 	const char *method, *why = NULL;
@@ -794,6 +813,14 @@ int http_do(http_client_t *c, const struct http_request *req, struct http_respon
 	}
 	method = req->method != NULL ? req->method : "GET";
 	s_url_shown(req->url, shown, sizeof(shown));
+	if (c->curl == NULL) {
+		char lerr[512];
+
+		if (s_attach(c, lerr, sizeof(lerr)) < 0) {
+			s_fail(resp, method, shown, "%s", lerr);
+			goto failed;
+		}
+	}
 	if (method[0] == '\0' || strlen(method) > 32 ||
 	    strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(method)) {
 		s_fail(resp, "?", shown, "bad HTTP method");

@@ -26,6 +26,12 @@ struct http_opts {
 	double rate_per_s;           /* per host; 0 = unlimited */
 	int burst;                   /* bucket size; default 1 */
 	volatile sig_atomic_t *stop; /* abort waits when *stop != 0; may be NULL */
+	/* false: http_new loads libcurl (curl_load.h) and fails when it can't,
+	 * so a stage that cannot speak HTTP stops at start.  true: the first
+	 * http_do does, and a failure is that request's (resp->error says
+	 * "cannot load libcurl.so.4: ..."), for a client that may never be
+	 * needed (the mapper's, while its caches answer). */
+	bool load_on_first_request;
 };
 
 typedef struct http_client http_client_t;

@@ -1109,6 +1109,9 @@ int mapper_run(conf_t *c, const struct stage_args *a, wire_t *w)
 	ho.max_bytes = OPENFIGI_MAX_BYTES;
 	ho.max_retries = -1; /* none: this stage schedules its own retries */
 	ho.stop = wire_stop_flag(w);
+	/* While the caches answer, no request is made: libcurl and its TLS
+	 * stack (~7 MB resident) are loaded by the first one. */
+	ho.load_on_first_request = true;
 	m.http = http_new(&ho);
 	if (m.http == NULL) {
 		log_warnx("cannot create the HTTP client");

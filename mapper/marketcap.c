@@ -65,6 +65,7 @@ marketcap_t *marketcap_new(const struct marketcap_opts *o, figi_cache_t *cache)
 	ho.rate_per_s = o->rate_per_s > 0 ? o->rate_per_s : 5.0;
 	ho.burst = 1;
 	ho.stop = o->stop;
+	ho.load_on_first_request = true; /* as the mapper's OpenFIGI client */
 	m->http = http_new(&ho);
 	if (m->www_url == NULL || m->data_url == NULL || m->http == NULL) {
 		marketcap_free(&m);

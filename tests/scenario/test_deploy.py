@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 
-from harness import BIN, SAN, SLOW, Skip, run_tests, test
+from harness import BIN, SAN, SLOW, Skip, dumps, run_tests, test, trade
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 UNITS = sorted(glob.glob(os.path.join(ROOT, "deploy", "systemd", "*.service"))
@@ -362,16 +362,26 @@ def test_libcurl_is_loaded_only_by_a_process_that_makes_http_requests(env):
     # (the test's own directory name holds "libcurl": look for the file)
     assert "libcurl.so" not in r.stderr, "scraper --file loaded libcurl: %s" % [
         l for l in r.stderr.splitlines() if "libcurl.so" in l][:3]
-    # The mapper makes its OpenFIGI client at start: there libcurl is loaded.
-    env.write_conf('mapper: { openfigi_url = "http://127.0.0.1:9/v3/mapping"; };')
+    # The mapper loads it with its first OpenFIGI request, not at start: a
+    # trade its caches cannot answer makes one (to a closed port here).
+    env.write_conf('mapper: { openfigi_url = "http://127.0.0.1:9/v3/mapping"; batch_ms = 10; };')
     log = env.path("mapper.ld.log")
     with open(log, "w") as f:
-        p = subprocess.Popen([os.path.join(BIN, "coattail-mapper"), "-c", env.conf],
-                             stdout=subprocess.DEVNULL, stderr=f, cwd=ROOT,
-                             env=env.env({"LD_DEBUG": "files"}))
+        p = subprocess.Popen([os.path.join(BIN, "coattail-mapper"), "-c", env.conf,
+                              "--in", "-", "--out", "-", "--tap", ""],
+                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=f,
+                             cwd=ROOT, env=env.env({"LD_DEBUG": "files"}))
+
+    def text():
+        return open(log, errors="replace").read()
     try:
-        env.wait_for(lambda: "libcurl.so.4" in open(log, errors="replace").read(), 20,
-                     "the mapper to load libcurl")
+        env.wait_for(lambda: "starting: config" in text(), 20, "the mapper to start")
+        time.sleep(0.3 * SLOW)
+        assert "libcurl.so" not in text(), "the mapper loaded libcurl before any request"
+        p.stdin.write((dumps(trade(1)) + "\n").encode())
+        p.stdin.flush()
+        env.wait_for(lambda: "libcurl.so.4" in text() and "127.0.0.1:9" in text(), 20,
+                     "the mapper to load libcurl and try OpenFIGI")
     finally:
         p.terminate()
         p.wait(10 * SLOW)

@@ -62,6 +62,30 @@ static void test_a_library_without_curl_symbols_is_refused(void **state)
 	assert_false(s_curl_mapped());
 }
 
+/* A client made to load on its first request loads nothing until then;
+ * that request then loads libcurl and is made (here: refused by a closed
+ * port, an ordinary transport error). */
+static void test_a_lazy_client_loads_libcurl_with_its_first_request(void **state)
+{
+	struct http_opts o = { .user_agent = "coattail-test/1 test@example.com",
+		               .load_on_first_request = true,
+		               .max_retries = -1 };
+	struct http_request req = { .url = "http://127.0.0.1:9/nothing" };
+	struct http_response resp;
+	http_client_t *c;
+
+	(void)state;
+	c = http_new(&o);
+	assert_non_null(c);
+	assert_false(s_curl_mapped());
+	assert_int_equal(http_do(c, &req, &resp), -1);
+	assert_true(s_curl_mapped());
+	assert_non_null(strstr(resp.error, "GET http://127.0.0.1:9/nothing: "));
+	assert_null(strstr(resp.error, "cannot load"));
+	http_response_free(&resp);
+	http_free(&c);
+}
+
 static void test_the_first_client_loads_libcurl_once(void **state)
 {
 	struct http_opts o = { .user_agent = "coattail-test/1 test@example.com" };
@@ -90,6 +114,7 @@ int main(void)
 		cmocka_unit_test(test_libcurl_is_not_mapped_before_a_client_exists),
 		cmocka_unit_test(test_a_missing_library_says_what_to_install),
 		cmocka_unit_test(test_a_library_without_curl_symbols_is_refused),
+		cmocka_unit_test(test_a_lazy_client_loads_libcurl_with_its_first_request),
 		cmocka_unit_test(test_the_first_client_loads_libcurl_once),
 	};
 
