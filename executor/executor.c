@@ -851,6 +851,14 @@ int64_t executor_tick(executor_t *ex)
 
 	if (ex->n_intake > 0)
 		executor_flush(ex);
+	/* No entry pending or held (every intent so far finished, the usual
+	 * state between intents): nothing can be due, no query needed. */
+	if (journal_open_entries(ex->j) == 0) {
+		ex->due_retry_ms = ex->due_wake_s = INT64_MAX;
+		ex->due_gen = journal_generation(ex->j);
+		ex->due_valid = true;
+		return s_until(INT64_MAX, INT64_MAX);
+	}
 	/* The loop ticks once per turn, i.e. per few intents: while the
 	 * journal is unchanged since the last look, its next due times still
 	 * hold and nothing is due before them. */
@@ -875,7 +883,9 @@ int64_t executor_tick(executor_t *ex)
 bool executor_input_ready(executor_t *ex)
 {
 	if (!ex->doubt_valid || ex->doubt_gen != journal_generation(ex->j)) {
-		ex->in_doubt = journal_in_doubt(ex->j, ex->broker);
+		/* In doubt is a kind of pending: none open, none in doubt. */
+		ex->in_doubt =
+		    journal_open_entries(ex->j) == 0 ? 0 : journal_in_doubt(ex->j, ex->broker);
 		ex->doubt_gen = journal_generation(ex->j);
 		ex->doubt_valid = ex->in_doubt >= 0;
 	}
