@@ -208,6 +208,11 @@ static const char *const s_migrations[] = {
 	/* 1 -> 2: nothing looks entries up by client id (the broker does, by
 	 * the id we send), and the index cost a B-tree insert per intent. */
 	"DROP INDEX IF EXISTS intents_client;",
+	/* 2 -> 3: only entries with a day are ever looked up by day (the
+	 * usage scan, `day = ?`); blocked, held and fresh entries have none,
+	 * and indexing their NULLs cost a page written per intent. */
+	"DROP INDEX IF EXISTS intents_day;"
+	"CREATE INDEX intents_day ON intents(day) WHERE day IS NOT NULL;",
 	NULL,
 };
 

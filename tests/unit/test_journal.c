@@ -601,13 +601,66 @@ static void test_a_version_1_journal_loses_its_unused_client_index(void **state)
 	                 SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(st, 0), 0);
-	assert_int_equal(sqlite3_column_int(st, 1), 2);
+	assert_int_equal(sqlite3_column_int(st, 1), 3);
 	assert_int_equal(sqlite3_column_int(st, 2), 1);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 }
 
 /* ---- what the journal keeps in memory: the open count, the day's usage ---- */
+
+/* Version 2 indexed every entry's day, NULL or not; version 3 indexes only
+ * entries that have one, and the day's usage is still found through it. */
+static void test_a_version_2_journal_indexes_only_entries_with_a_day(void **state)
+{
+	struct fx *f = *state;
+	char path[4200], err[256];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t n;
+	double v;
+
+	s_add(f->j, "sent");
+	s_add(f->j, "fresh");
+	assert_int_equal(
+	    journal_begin_send(f->j, "sent", "2026-04-22", 1, 250, NOW, err, sizeof(err)), 0);
+	journal_close(&f->j);
+	snprintf(path, sizeof(path), "%s/executor.sqlite", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	                              "DROP INDEX intents_day;"
+	                              "CREATE INDEX intents_day ON intents(day);"
+	                              "PRAGMA user_version = 2;",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	f->j = journal_open(f->dir, err, sizeof(err));
+	assert_non_null(f->j);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "SELECT sql LIKE '%WHERE day IS NOT NULL', (SELECT "
+	                                    "user_version FROM pragma_user_version) FROM "
+	                                    "sqlite_schema WHERE name = 'intents_day'",
+	                                    -1, &st, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 1);
+	assert_int_equal(sqlite3_column_int(st, 1), 3);
+	sqlite3_finalize(st);
+	/* one index entry: the entry with a day */
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "SELECT COUNT(*) FROM intents INDEXED BY intents_day "
+	                                    "WHERE day IS NOT NULL",
+	                                    -1, &st, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 1);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	assert_int_equal(journal_usage(f->j, "2026-04-22", NULL, &n, &v, err, sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	assert_true(v == 250);
+}
 
 /* The old usage query, on its own connection (committed rows only). */
 static void s_usage_sql(const char *dir, const char *day, const char *except, int64_t *n, double *v)
@@ -870,6 +923,7 @@ int main(void)
 		T(test_a_fresh_entry_is_what_get_reads_back),
 		T(test_the_generation_moves_with_every_write_and_only_then),
 		T(test_a_version_1_journal_loses_its_unused_client_index),
+		T(test_a_version_2_journal_indexes_only_entries_with_a_day),
 		T(test_kept_usage_and_open_count_match_the_file_after_every_write),
 		T(test_kept_usage_follows_an_order_through_hold_and_wake),
 		T(test_the_open_count_is_recounted_after_a_rolled_back_batch),
