@@ -25,7 +25,12 @@
  * Batching (executor_take / executor_flush): the intents read in one turn
  * of the loop are journalled in one transaction, one fsync for all of
  * them, and only then does the broker hear of any: every one is on disk
- * before the first is sent, which is all the write-ahead rule asks.  In a
+ * before the first is sent, which is all the write-ahead rule asks.  The
+ * first of them is decided inside that transaction, so its mark of a
+ * submission begun commits with it: the transaction is committed at the
+ * write-ahead point (s_write_ahead), just before the broker is asked to
+ * place or find an order, or after that intent when it sent nothing; its
+ * events wait for that commit.  In a
  * dry run nothing leaves the process, so the whole batch (journalled,
  * decided, finished) is one transaction and its events are held back
  * until it commits: a kill leaves either all of it or none of it, and a
@@ -83,6 +88,9 @@ struct executor {
 	record_t *held;
 	size_t n_held, cap_held;
 	bool defer_events;
+	/* the intake batch's commit failed at a write-ahead point: nothing of
+	 * it was kept (s_write_ahead) */
+	bool batch_lost;
 	volatile sig_atomic_t *stop; /* set: leave journalled intents for later */
 };
 
@@ -149,6 +157,35 @@ static void s_release_events(executor_t *ex, bool send)
 		record_free(&ex->held[i]);
 	}
 	ex->n_held = 0;
+}
+
+/*
+ * The write-ahead point: before the broker is asked to place or find an
+ * order, everything journalled so far must be on disk.  Inside the intake
+ * batch (whose first intent is decided before it commits, so that its
+ * journalling and its submission mark share one fsync) that means
+ * committing the batch here, and sending the events it held back.  0 when
+ * the journal is committed; -1 when the batch could not be, in which case
+ * nothing of it was kept, its events are dropped, and the broker must not
+ * be asked (ex->batch_lost tells s_intake_batch to go one by one).
+ */
+static int s_write_ahead(executor_t *ex)
+{
+	char err[512];
+
+	/* A dry run's batch is a lazy one that no broker hears of (and a
+	 * fresh intent is never looked up): it commits as a whole. */
+	if (!journal_in_batch(ex->j) || ex->o.dry_run)
+		return 0;
+	ex->defer_events = false;
+	if (journal_batch_commit(ex->j, err, sizeof(err)) != 0) {
+		log_warnx("journal: %s", err);
+		ex->batch_lost = true;
+		s_release_events(ex, false);
+		return -1;
+	}
+	s_release_events(ex, true);
+	return 0;
 }
 
 /* ---- helpers ---- */
@@ -346,6 +383,8 @@ static int s_resolve_doubt(executor_t *ex, struct journal_entry *e, const char *
 	enum broker_outcome out;
 	char detail[300], err[512];
 
+	if (s_write_ahead(ex) != 0)
+		return -1;
 	s_request(e, &rq);
 	out = ex->b->ops->lookup(ex->b->self, &rq, &o);
 	s_answer(&a, "lookup", out, &o, detail, sizeof(detail));
@@ -391,6 +430,8 @@ static int s_send(executor_t *ex, struct journal_entry *e, const struct risk_ord
 		log_warnx("intent %s: %s (not sent)", e->id, err);
 		return -1;
 	}
+	if (s_write_ahead(ex) != 0)
+		return -1; /* not journalled after all: nothing is sent */
 	e->in_doubt = true;
 	e->attempts++;
 	s_request(e, &rq);
@@ -745,20 +786,28 @@ static int s_intake_batch(executor_t *ex, int n)
 		}
 	}
 	if (!ex->o.dry_run) {
-		if (journal_batch_commit(ex->j, err, sizeof(err)) != 0) {
-			log_warnx("journal: %s", err);
-			return -1;
-		}
-		/* Every intent of the batch is on disk: now the broker may hear
-		 * of them, in their order.  Once one is in doubt, or on a stop,
-		 * the rest stay pending for executor_tick (as after a restart). */
+		/* The first intent is decided inside the batch, so its mark
+		 * of a submission begun (journal_begin_send) commits with the
+		 * batch: s_write_ahead commits both, one fsync, before the
+		 * broker hears of it (and commits the batch after it when it
+		 * sent nothing).  From then on every intent of the batch is on
+		 * disk and the others go on in their own transactions, in
+		 * their order.  Once one is in doubt, or on a stop, the rest
+		 * stay pending for executor_tick (as after a restart). */
+		ex->batch_lost = false;
+		ex->defer_events = true;
 		for (int i = 0; i < n; i++) {
 			const intent_t *in = &ex->intake[i].u.intent;
 
-			if (rcs[i] == 0 &&
-			    ((ex->stop != NULL && *ex->stop) || !executor_input_ready(ex)))
-				continue;
-			failed += s_after_add(ex, in, cids[i], rcs[i], "", now) != 0;
+			if (rcs[i] != 0 ||
+			    !((ex->stop != NULL && *ex->stop) || !executor_input_ready(ex)))
+				failed += s_after_add(ex, in, cids[i], rcs[i], "", now) != 0;
+			if (s_write_ahead(ex) != 0 || ex->batch_lost) {
+				log_warnx("journal: the batch was not kept; taking its %d intents "
+				          "one by one",
+				          n);
+				return -1;
+			}
 		}
 		return failed;
 	}
@@ -782,8 +831,7 @@ int executor_flush(executor_t *ex)
 
 	if (n == 0)
 		return 0;
-	if (n > 1 || ex->o.dry_run)
-		failed = s_intake_batch(ex, n);
+	failed = s_intake_batch(ex, n);
 	if (failed < 0) {
 		failed = 0;
 		for (int i = 0; i < n; i++)
@@ -851,6 +899,14 @@ int64_t executor_tick(executor_t *ex)
 
 	if (ex->n_intake > 0)
 		executor_flush(ex);
+	/* No entry pending or held (every intent so far finished, the usual
+	 * state between intents): nothing can be due, no query needed. */
+	if (journal_open_entries(ex->j) == 0) {
+		ex->due_retry_ms = ex->due_wake_s = INT64_MAX;
+		ex->due_gen = journal_generation(ex->j);
+		ex->due_valid = true;
+		return s_until(INT64_MAX, INT64_MAX);
+	}
 	/* The loop ticks once per turn, i.e. per few intents: while the
 	 * journal is unchanged since the last look, its next due times still
 	 * hold and nothing is due before them. */
@@ -875,7 +931,9 @@ int64_t executor_tick(executor_t *ex)
 bool executor_input_ready(executor_t *ex)
 {
 	if (!ex->doubt_valid || ex->doubt_gen != journal_generation(ex->j)) {
-		ex->in_doubt = journal_in_doubt(ex->j, ex->broker);
+		/* In doubt is a kind of pending: none open, none in doubt. */
+		ex->in_doubt =
+		    journal_open_entries(ex->j) == 0 ? 0 : journal_in_doubt(ex->j, ex->broker);
 		ex->doubt_gen = journal_generation(ex->j);
 		ex->doubt_valid = ex->in_doubt >= 0;
 	}

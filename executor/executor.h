@@ -9,7 +9,8 @@
  * What happens to one intent (executor.c has the details):
  *   1. an intent id already in the journal -> `duplicate`, nothing else;
  *   2. journal it as pending (fsync; the intents that arrive together
- *      share one) before any broker call;
+ *      share one, with the first one's step 5) before any broker call
+ *      that places or finds an order;
  *   3. expired, halted, limits, dry run -> `blocked` / `dry_run`;
  *   4. market closed -> held until the open (or `blocked`, per
  *      executor.market_closed); not tradable, position, account -> `blocked`;
@@ -81,9 +82,10 @@ int executor_take(executor_t *ex, record_t *r);
 
 /*
  * Handle every intent taken, in order: all journalled in one transaction
- * (one fsync) before the broker hears of any; in a dry run decided in that
- * same transaction too, their events sent once it committed.  Returns the
- * number of errors to count.
+ * (one fsync) before the broker hears of any, the first of them decided in
+ * it up to its submission mark; in a dry run all decided in that same
+ * transaction, their events sent once it committed.  Returns the number of
+ * errors to count.
  */
 int executor_flush(executor_t *ex);
 

@@ -11,6 +11,27 @@
  * Every statement is prepared once, on first use, and kept (SQL parsing
  * was ~40% of the executor's instructions per intent when each call
  * prepared and finalized its own).
+ *
+ * The connection runs with PRAGMA ignore_check_constraints: the table's
+ * CHECK (state IN (...)) made SQLite build and fill an 8-row temporary
+ * B-tree on every INSERT and every UPDATE of the row (~20% of a dry-run
+ * intent's instructions).  Every state this file writes is a literal or
+ * journal_state_name() of a state journal_finish has checked, so the
+ * CHECK never had anything to refuse; the schema keeps it for other
+ * writers.
+ *
+ * Two answers are kept in memory instead of being queried per intent
+ * (only this connection writes the journal, as journal_generation
+ * already assumes):
+ *   - the number of open (pending or held) entries, so that a caller can
+ *     skip its queries for due and doubtful entries while there are none;
+ *   - the usage of one day (journal_usage), summed in the order a scan of
+ *     the day would sum it, so the answer is the scan's to the bit; a write
+ *     that cannot be applied that way (an order leaving the day, one
+ *     joining it out of order) drops it, and the next call scans again.
+ * Both are updated only once the write that changes them succeeded, and
+ * dropped when a batch is rolled back; dropped, they are recounted from
+ * the file on the next use.
  */
 #include "journal.h"
 
@@ -42,7 +63,6 @@ enum {
 	Q_HOLD,
 	Q_WAKE,
 	Q_FINISH,
-	Q_USAGE,
 	Q_PENDING,
 	Q_IN_DOUBT,
 	Q_FOREIGN,
@@ -51,6 +71,9 @@ enum {
 	Q_DUE,
 	Q_NEXT_RETRY,
 	Q_NEXT_WAKE,
+	Q_MEMBER,
+	Q_USAGE_ROWS,
+	Q_OPEN,
 	Q_N,
 };
 
@@ -90,9 +113,14 @@ static const char *const s_sql[Q_N] = {
 	[Q_FINISH] = "UPDATE intents SET state = ?2, in_doubt = 0, broker_order_id = ?3, "
 	             "broker_status = ?4, qty = COALESCE(?5, qty), price = ?6, reason = ?7, "
 	             "updated_at = ?8 WHERE id = ?1 AND (state = 'pending' OR state = 'held')",
-	[Q_USAGE] = "SELECT COUNT(*), TOTAL(notional) FROM intents WHERE day = ?1 AND "
-	            "id IS NOT ?2 AND (state = 'submitted' OR state = 'filled' OR "
-	            "state = 'dry_run' OR (state = 'pending' AND attempts > 0))",
+	[Q_MEMBER] = "SELECT rowid, state, attempts, day, notional FROM intents WHERE id = ?1",
+	/* The day's orders in the order TOTAL() would add them up (the index
+	 * on day keeps a day's rows by rowid: no sort). */
+	[Q_USAGE_ROWS] = "SELECT rowid, id = ?2, notional FROM intents WHERE day = ?1 AND "
+	                 "(state = 'submitted' OR state = 'filled' OR state = 'dry_run' OR "
+	                 "(state = 'pending' AND attempts > 0)) ORDER BY rowid",
+	[Q_OPEN] = "SELECT (SELECT COUNT(*) FROM intents WHERE state = 'pending') + "
+	           "(SELECT COUNT(*) FROM intents WHERE state = 'held')",
 	[Q_PENDING] = "SELECT COUNT(*) FROM intents WHERE state = 'pending' AND broker = ?1",
 	[Q_IN_DOUBT] = "SELECT COUNT(*) FROM intents WHERE state = 'pending' AND in_doubt = 1 "
 	               "AND broker = ?1",
@@ -113,12 +141,36 @@ static const char *const s_sql[Q_N] = {
 	                "WHERE state = 'held' AND broker = ?1",
 };
 
+/* One day's usage as journal_usage reports it (see the top of the file). */
+struct journal_day_usage {
+	bool valid;
+	char day[11];
+	int64_t orders;
+	double notional;   /* added up in rowid order, as the scan does */
+	int64_t max_rowid; /* of the orders counted; 0 when none */
+};
+
+/* An entry as far as usage goes. */
+struct journal_member {
+	bool found; /* false: unknown */
+	int64_t rowid;
+	int state; /* enum journal_state; -1 unknown */
+	int attempts;
+	char day[11];    /* "" when NULL */
+	double notional; /* NAN when NULL */
+};
+
 struct journal {
 	sqlite3 *db;
 	sqlite3_stmt *st[Q_N]; /* prepared on first use, finalized at close */
 	bool batch;            /* inside journal_batch_begin ... commit/abort */
 	bool lazy;             /* the connection is at synchronous = NORMAL (s_durable) */
 	uint64_t gen;          /* bumped by every call that may write */
+	int64_t open;          /* pending + held entries, when open_valid */
+	bool open_valid;
+	struct journal_day_usage use;
+	struct journal_member last; /* the entry last written, when found */
+	char last_id[JOURNAL_ID_MAX + 1];
 };
 
 static const char *const s_migrations[] = {
@@ -156,6 +208,11 @@ static const char *const s_migrations[] = {
 	/* 1 -> 2: nothing looks entries up by client id (the broker does, by
 	 * the id we send), and the index cost a B-tree insert per intent. */
 	"DROP INDEX IF EXISTS intents_client;",
+	/* 2 -> 3: only entries with a day are ever looked up by day (the
+	 * usage scan, `day = ?`); blocked, held and fresh entries have none,
+	 * and indexing their NULLs cost a page written per intent. */
+	"DROP INDEX IF EXISTS intents_day;"
+	"CREATE INDEX intents_day ON intents(day) WHERE day IS NOT NULL;",
 	NULL,
 };
 
@@ -218,7 +275,8 @@ journal_t *journal_open(const char *state_dir, char *err, size_t errlen)
 	/* The journal only grows, and the executor's work is at its end (new
 	 * rows, pending entries): 1 MB of page cache holds that working set;
 	 * SQLite's default 2 MB filled with old rows is RSS for nothing. */
-	if (store_exec(j->db, "PRAGMA cache_size = -1024", err, errlen) != 0) {
+	if (store_exec(j->db, "PRAGMA cache_size = -1024; PRAGMA ignore_check_constraints = ON",
+	               err, errlen) != 0) {
 		journal_close(&j);
 		return NULL;
 	}
@@ -301,6 +359,106 @@ static int s_ctl(journal_t *j, int q, char *err, size_t errlen)
 	if (st == NULL)
 		return -1;
 	return s_done(j, st, err != NULL ? err : buf, err != NULL ? errlen : sizeof(buf));
+}
+
+/* Drop what is kept in memory about the file's contents (a rollback may
+ * have undone what it counted); the next use reads the file again. */
+static void s_forget(journal_t *j)
+{
+	j->open_valid = false;
+	j->use.valid = false;
+	j->last.found = false;
+}
+
+/* Orders counted against a day (journal_usage): sent or dry-run orders of
+ * that day, and pending entries with a submission begun. */
+static bool s_counts(const struct journal_member *m, const char *day)
+{
+	if (!m->found || m->day[0] == '\0' || strcmp(m->day, day) != 0)
+		return false;
+	return m->state == JS_SUBMITTED || m->state == JS_FILLED || m->state == JS_DRY_RUN ||
+	       (m->state == JS_PENDING && m->attempts > 0);
+}
+
+/*
+ * What entry id is now, as far as usage goes, before a write to it:
+ * j->last when it is about id (the entry written last, so the usual
+ * add-decide-finish of one intent reads nothing), else read from the file
+ * when a day is kept; m->found false when neither (nothing to keep up to
+ * date) or when it cannot be read (the day is dropped then).
+ */
+static void s_member(journal_t *j, const char *id, struct journal_member *m)
+{
+	char err[256];
+	sqlite3_stmt *st;
+	const unsigned char *t;
+	int rc;
+
+	if (j->last.found && strcmp(j->last_id, id) == 0) {
+		*m = j->last;
+		return;
+	}
+	memset(m, 0, sizeof(*m));
+	if (!j->use.valid)
+		return;
+	st = s_prep(j, Q_MEMBER, err, sizeof(err));
+	if (st == NULL) {
+		j->use.valid = false;
+		return;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		m->found = true;
+		m->rowid = sqlite3_column_int64(st, 0);
+		m->state = journal_state_from_name((const char *)sqlite3_column_text(st, 1));
+		m->attempts = sqlite3_column_int(st, 2);
+		t = sqlite3_column_text(st, 3);
+		snprintf(m->day, sizeof(m->day), "%s", t != NULL ? (const char *)t : "");
+		m->notional =
+		    sqlite3_column_type(st, 4) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 4);
+	} else if (rc != SQLITE_DONE) {
+		j->use.valid = false;
+	}
+	s_put(st);
+}
+
+/*
+ * A write to entry id succeeded: it was b (s_member), it is a now (the
+ * caller's copy of b with what the write changed).  The kept day follows:
+ * an entry that joins it after every order already counted is added (the
+ * scan's order, so the sum is the scan's to the bit); one that neither
+ * joins nor leaves changes nothing; anything else drops the day, to be
+ * scanned again.  a becomes j->last.
+ */
+static void s_member_moved(journal_t *j, const char *id, const struct journal_member *b,
+                           const struct journal_member *a)
+{
+	if (!b->found) {
+		if (j->last.found && strcmp(j->last_id, id) == 0)
+			j->last.found = false;
+		j->use.valid = false; /* unknown before: cannot follow */
+		return;
+	}
+	j->last = *a;
+	snprintf(j->last_id, sizeof(j->last_id), "%s", id);
+	if (j->use.valid) {
+		bool in_b = s_counts(b, j->use.day), in_a = s_counts(a, j->use.day);
+
+		if (!in_b && !in_a)
+			return;
+		if (in_b && in_a &&
+		    (isnan(b->notional) ? isnan(a->notional) : b->notional == a->notional))
+			return;
+		if (!in_b && in_a && a->rowid > j->use.max_rowid) {
+			j->use.orders++;
+			if (!isnan(a->notional))
+				j->use.notional += a->notional;
+			j->use.max_rowid = a->rowid;
+			return;
+		}
+		j->use.valid = false;
+	}
 }
 
 /*
@@ -394,6 +552,7 @@ int journal_batch_commit(journal_t *j, char *err, size_t errlen)
 	j->gen++;
 	if (s_ctl(j, Q_COMMIT, err, errlen) != 0) {
 		s_ctl(j, Q_ROLLBACK, NULL, 0);
+		s_forget(j);
 		rc = -1;
 	}
 	return rc;
@@ -406,6 +565,7 @@ void journal_batch_abort(journal_t *j)
 	j->batch = false;
 	j->gen++;
 	s_ctl(j, Q_ROLLBACK, NULL, 0);
+	s_forget(j);
 }
 
 bool journal_in_batch(const journal_t *j)
@@ -504,7 +664,17 @@ int journal_add(journal_t *j, const intent_t *in, const char *client_id, const c
 	rc = s_done(j, st, err, errlen);
 	if (rc != 0)
 		return -1;
-	return sqlite3_changes(j->db) == 1 ? 0 : 1;
+	if (sqlite3_changes(j->db) != 1)
+		return 1;
+	/* A new pending entry, with no day yet: no usage. */
+	j->open++;
+	memset(&j->last, 0, sizeof(j->last));
+	j->last.found = true;
+	j->last.rowid = sqlite3_last_insert_rowid(j->db);
+	j->last.state = JS_PENDING;
+	j->last.notional = NAN;
+	snprintf(j->last_id, sizeof(j->last_id), "%s", in->id);
+	return 0;
 }
 
 static void s_col_text(sqlite3_stmt *st, int i, char *buf, size_t len)
@@ -605,15 +775,30 @@ static int s_usage_update(journal_t *j, int q, const char *id, const char *day, 
                           double notional, int64_t now, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s_prep(j, q, err, errlen);
+	struct journal_member b, a;
 
 	if (st == NULL)
 		return -1;
+	s_member(j, id, &b);
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
 	s_bind_text(st, 2, day);
 	s_bind_num(st, 3, qty);
 	s_bind_num(st, 4, notional);
 	sqlite3_bind_int64(st, 5, now);
-	return s_update(j, id, NULL, now, st, err, errlen);
+	if (s_update(j, id, NULL, now, st, err, errlen) != 0)
+		return -1;
+	/* Pending, with this day and size (and one more attempt when
+	 * begun). */
+	a = b;
+	a.state = JS_PENDING;
+	a.attempts += q == Q_BEGIN_SEND;
+	a.notional = notional;
+	if (day != NULL && strlen(day) >= sizeof(a.day))
+		b.found = false; /* not kept: followed no further */
+	else
+		snprintf(a.day, sizeof(a.day), "%s", day != NULL ? day : "");
+	s_member_moved(j, id, &b, &a);
+	return 0;
 }
 
 int journal_begin_send(journal_t *j, const char *id, const char *day, double qty, double notional,
@@ -659,25 +844,39 @@ int journal_hold(journal_t *j, const char *id, int64_t wake_at, const char *reas
                  char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s_prep(j, Q_HOLD, err, errlen);
+	struct journal_member b, a;
 
 	if (st == NULL)
 		return -1;
+	s_member(j, id, &b);
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, wake_at);
 	s_bind_text(st, 3, reason);
 	sqlite3_bind_int64(st, 4, now);
-	return s_update(j, id, NULL, now, st, err, errlen);
+	if (s_update(j, id, NULL, now, st, err, errlen) != 0)
+		return -1;
+	a = b;
+	a.state = JS_HELD; /* held entries count against no day */
+	s_member_moved(j, id, &b, &a);
+	return 0;
 }
 
 int journal_wake(journal_t *j, const char *id, int64_t now, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s_prep(j, Q_WAKE, err, errlen);
+	struct journal_member b, a;
 
 	if (st == NULL)
 		return -1;
+	s_member(j, id, &b);
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, now);
-	return s_update(j, id, NULL, now, st, err, errlen);
+	if (s_update(j, id, NULL, now, st, err, errlen) != 0)
+		return -1;
+	a = b;
+	a.state = JS_PENDING; /* counts again if a send was begun before */
+	s_member_moved(j, id, &b, &a);
+	return 0;
 }
 
 int journal_finish(journal_t *j, const char *id, enum journal_state s,
@@ -686,14 +885,18 @@ int journal_finish(journal_t *j, const char *id, enum journal_state s,
                    int64_t now, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
+	struct journal_member b, after;
 
-	if (s == JS_PENDING || s == JS_HELD) {
+	/* The CHECK on the state is not run (see the top of the file): only
+	 * a final state's own name is ever written. */
+	if ((int)s < JS_SUBMITTED || (int)s > JS_ERROR) {
 		snprintf(err, errlen, "journal: %s is not a final state", journal_state_name(s));
 		return -1;
 	}
 	st = s_prep(j, Q_FINISH, err, errlen);
 	if (st == NULL)
 		return -1;
+	s_member(j, id, &b);
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, journal_state_name(s), -1, SQLITE_STATIC);
 	s_bind_text(st, 3, broker_order_id != NULL && broker_order_id[0] ? broker_order_id : NULL);
@@ -702,30 +905,119 @@ int journal_finish(journal_t *j, const char *id, enum journal_state s,
 	s_bind_num(st, 6, price);
 	s_bind_text(st, 7, reason);
 	sqlite3_bind_int64(st, 8, now);
-	return s_update(j, id, a, now, st, err, errlen);
+	if (s_update(j, id, a, now, st, err, errlen) != 0)
+		return -1;
+	j->open--; /* it was pending or held (the UPDATE's condition) */
+	/* Day and notional stay: whether it counts is up to its state. */
+	after = b;
+	after.state = (int)s;
+	s_member_moved(j, id, &b, &after);
+	return 0;
+}
+
+/*
+ * Scan the orders counted against day, adding them up in rowid order;
+ * the entry `except` (NULL: none) is left out, and *except_seen says
+ * whether it was among them.  max_rowid: the last one counted.
+ */
+static int s_usage_scan(journal_t *j, const char *day, const char *except, int64_t *orders,
+                        double *notional, int64_t *max_rowid, bool *except_seen, char *err,
+                        size_t errlen)
+{
+	sqlite3_stmt *st = s_prep(j, Q_USAGE_ROWS, err, errlen);
+	int rc;
+
+	*orders = 0;
+	*notional = 0;
+	*max_rowid = 0;
+	*except_seen = false;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, day, -1, SQLITE_TRANSIENT);
+	s_bind_text(st, 2, except);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_int(st, 1) != 0) {
+			*except_seen = true;
+			continue;
+		}
+		(*orders)++;
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+			*notional += sqlite3_column_double(st, 2);
+		*max_rowid = sqlite3_column_int64(st, 0);
+	}
+	if (rc != SQLITE_DONE)
+		snprintf(err, errlen, "journal: %s", sqlite3_errmsg(j->db));
+	s_put(st);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int journal_usage(journal_t *j, const char *day, const char *except, int64_t *orders,
                   double *notional, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s_prep(j, Q_USAGE, err, errlen);
-	int rc;
+	struct journal_day_usage *u = &j->use;
+	int64_t n, max_rowid;
+	double sum;
+	bool seen;
 
 	*orders = 0;
 	*notional = 0;
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, day, -1, SQLITE_TRANSIENT);
-	s_bind_text(st, 2, except);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*orders = sqlite3_column_int64(st, 0);
-		*notional = sqlite3_column_double(st, 1);
-	} else {
-		snprintf(err, errlen, "journal: %s", sqlite3_errmsg(j->db));
+	if (except != NULL && u->valid && strcmp(u->day, day) == 0) {
+		struct journal_member m;
+
+		/* Kept: right unless `except` is one of the day's orders (an
+		 * intent sent again), which the sum cannot leave out exactly. */
+		s_member(j, except, &m);
+		if (u->valid && !s_counts(&m, day)) {
+			*orders = u->orders;
+			*notional = u->notional;
+			return 0;
+		}
+	} else if (except == NULL && u->valid && strcmp(u->day, day) == 0) {
+		*orders = u->orders;
+		*notional = u->notional;
+		return 0;
 	}
-	s_put(st);
-	return rc == SQLITE_ROW ? 0 : -1;
+	if (s_usage_scan(j, day, except, &n, &sum, &max_rowid, &seen, err, errlen) != 0)
+		return -1;
+	if (!seen && strlen(day) < sizeof(u->day)) {
+		/* The whole day: kept for the next calls. */
+		u->valid = true;
+		snprintf(u->day, sizeof(u->day), "%s", day);
+		u->orders = n;
+		u->notional = sum;
+		u->max_rowid = max_rowid;
+	}
+	*orders = n;
+	*notional = sum;
+	return 0;
+}
+
+void journal_forget(journal_t *j)
+{
+	s_forget(j);
+}
+
+int64_t journal_open_entries(journal_t *j)
+{
+	if (!j->open_valid) {
+		char err[256];
+		sqlite3_stmt *st = s_prep(j, Q_OPEN, err, sizeof(err));
+
+		if (st == NULL) {
+			log_warnx("%s", err);
+			return -1;
+		}
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			j->open = sqlite3_column_int64(st, 0);
+			j->open_valid = true;
+		} else {
+			log_warnx("journal: %s", sqlite3_errmsg(j->db));
+		}
+		s_put(st);
+		if (!j->open_valid)
+			return -1;
+	}
+	return j->open;
 }
 
 /* One integer from a query with up to one text parameter; -1 on error. */

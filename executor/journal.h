@@ -174,10 +174,22 @@ int journal_finish(journal_t *j, const char *id, enum journal_state st,
                    int64_t now, char *err, size_t errlen);
 
 /* Orders counted against `day`: entries submitted, filled, dry_run, or sent
- * and pending; and the sum of their notional (USD).  The entry `except`
- * (may be NULL) is left out: an intent sent again is not its own usage. */
+ * and pending; and the sum of their notional (USD), added up in the order
+ * the entries were journalled.  The entry `except` (may be NULL) is left
+ * out: an intent sent again is not its own usage.  The last day asked for
+ * is kept in memory and moved by the writes, so asking again costs no scan
+ * of the day (one look at `except`). */
 int journal_usage(journal_t *j, const char *day, const char *except, int64_t *orders,
                   double *notional, char *err, size_t errlen);
+
+/* Entries pending or held, of any broker (kept in memory; the file is
+ * counted once, and again after a rolled-back batch); -1 on an error.
+ * While it is 0 nothing is due and nothing is in doubt. */
+int64_t journal_open_entries(journal_t *j);
+
+/* Forget what is kept in memory (the open count, the day's usage): the
+ * next call reads the file (tests compare the two). */
+void journal_forget(journal_t *j);
 
 /* Record an answer that changes no state (a submit answered ambiguously,
  * before the lookup that decides). */

@@ -251,6 +251,14 @@ def kill_run(env, broker, fake_url, n, envx, kills, extra_conf=""):
     inj = inject(env, src)
     assert inj.wait(60 * SLOW) == 0, "inject failed"
     wait_events(env, final_out, ids, 60, ex)
+    # An intent a killed run journalled but did not finish gets a
+    # `duplicate` event from the resend while it is still pending: the
+    # last run is done when nothing is left pending, not at the events.
+    # (Stopped at the events, the runs under load left pending intents
+    # unsent: 14-141 of 1,000 missing in 4 of 8 runs, before and after
+    # the batching changes alike.)
+    env.wait_for(lambda: all(r[0] not in ("pending", "held") for r in journal_rows(env).values()),
+                 60, "the last run to finish every intent it holds")
     ex.signal(signal.SIGTERM)
     assert ex.wait(20 * SLOW) == 0, "executor exit status"
     return ids, read_events(final_out), runs

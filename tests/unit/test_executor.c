@@ -45,8 +45,10 @@ struct mock {
 	int64_t next_open;
 	journal_t *watch; /* checked at each submit */
 	bool journalled_first;
-	const char *dir;             /* state_dir: read by another connection */
-	int64_t committed_at_submit; /* intents another reader saw at the first submit */
+	const char *dir;              /* state_dir: read by another connection */
+	int64_t committed_at_submit;  /* intents another reader saw at the first submit */
+	int64_t committed_at_account; /* ... at the last account check (-1: none) */
+	int submits_seen_in_doubt;    /* submits whose intent another reader saw in doubt */
 };
 
 /* What another connection sees (only what is committed): the state of
@@ -78,6 +80,29 @@ static int64_t s_committed(const char *dir, const char *id, char *state, size_t 
 	return n;
 }
 
+/* Another connection sees intent id committed as pending, in doubt, with
+ * a submission begun. */
+static bool s_committed_in_doubt(const char *dir, const char *id)
+{
+	char path[4200];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	bool yes = false;
+
+	snprintf(path, sizeof(path), "%s/executor.sqlite", dir);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "SELECT 1 FROM intents WHERE id = ?1 AND state = "
+	                                    "'pending' AND in_doubt = 1 AND attempts >= 1",
+	                                    -1, &st, NULL),
+	                 SQLITE_OK);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return yes;
+}
+
 static int s_find(struct mock *m, const char *cid)
 {
 	for (int i = 0; i < m->n_orders; i++)
@@ -106,6 +131,8 @@ static enum broker_outcome m_submit(void *self, const struct broker_req *rq, str
 	m->submits++;
 	if (m->dir != NULL && m->submits == 1)
 		m->committed_at_submit = s_committed(m->dir, NULL, NULL, 0);
+	if (m->dir != NULL && s_committed_in_doubt(m->dir, rq->intent->id))
+		m->submits_seen_in_doubt++;
 	if (m->watch != NULL) {
 		struct journal_entry e;
 		char err[128];
@@ -162,7 +189,10 @@ static enum broker_outcome m_lookup(void *self, const struct broker_req *rq, str
 
 static int m_account(void *self, struct broker_account *a, char *err, size_t errlen)
 {
-	(void)self;
+	struct mock *m = self;
+
+	if (m->dir != NULL)
+		m->committed_at_account = s_committed(m->dir, NULL, NULL, 0);
 	(void)err;
 	(void)errlen;
 	memset(a, 0, sizeof(*a));
@@ -647,6 +677,59 @@ static void test_a_batch_is_on_disk_whole_before_the_broker_hears_of_any(void **
 	}
 }
 
+/*
+ * The first intent of a turn is journalled, checked and marked as being
+ * sent in one transaction: nothing of it is committed while the checks ask
+ * the broker (account), and when the broker is asked to place it, another
+ * reader sees it on disk in doubt already.  Every later submit is preceded
+ * by its own committed mark too.
+ */
+static void test_an_intent_and_its_send_mark_commit_together_before_the_submit(void **state)
+{
+	struct fx *f = *state;
+	intent_t a = s_intent("a"), b = s_intent("b");
+
+	f->m.committed_at_account = -1;
+	assert_int_equal(executor_on_intent(f->ex, &a), 0);
+	assert_int_equal(f->m.committed_at_account, 0); /* checked inside the batch */
+	assert_int_equal(f->m.submits, 1);
+	assert_int_equal(f->m.submits_seen_in_doubt, 1);
+	assert_int_equal(f->n_ev, 1);
+	assert_string_equal(f->ev_committed[0], "submitted"); /* its event after the commit */
+	/* two in one turn: the first as above, the second after it, each
+	 * marked on disk before its submit */
+	assert_int_equal(s_take(f, &b), 0);
+	f->m.committed_at_account = -1;
+	a.id = "c";
+	assert_int_equal(s_take(f, &a), 0);
+	assert_int_equal(executor_flush(f->ex), 0);
+	assert_int_equal(f->m.submits, 3);
+	assert_int_equal(f->m.submits_seen_in_doubt, 3);
+	assert_int_equal(f->m.committed_at_account, 3); /* c's check: b and c on disk */
+	assert_int_equal(f->n_ev, 3);
+	assert_string_equal(f->ev_committed[1], "submitted");
+	assert_string_equal(f->ev_committed[2], "submitted");
+}
+
+/* An intent that is refused before any submit (a blocked one) inside the
+ * first batch: its event still comes only once the batch committed. */
+static void test_a_blocked_first_intent_reports_after_its_batch_commits(void **state)
+{
+	struct fx *f = *state;
+	intent_t a = s_intent("a"), b = s_intent("b");
+
+	a.ticker = "DEAD";
+	assert_int_equal(s_take(f, &a) + s_take(f, &b), 0);
+	assert_int_equal(executor_flush(f->ex), 0);
+	assert_int_equal(f->n_ev, 2);
+	assert_int_equal(f->ev[0].u.order.status, ORDER_BLOCKED);
+	assert_string_equal(f->ev_committed[0], "blocked");
+	assert_int_equal(f->ev[1].u.order.status, ORDER_SUBMITTED);
+	assert_string_equal(f->ev_committed[1], "submitted");
+	assert_int_equal(f->m.submits, 1);
+	assert_int_equal(f->m.submits_seen_in_doubt, 1);
+}
+
 static void test_a_dry_run_batch_reports_only_what_it_committed(void **state)
 {
 	struct fx *f = *state;
@@ -786,6 +869,8 @@ int main(void)
 		T(test_a_bad_id_is_an_error_event_and_not_journalled),
 		T(test_the_paper_broker_fills_through_the_executor),
 		T(test_a_batch_is_on_disk_whole_before_the_broker_hears_of_any),
+		T(test_an_intent_and_its_send_mark_commit_together_before_the_submit),
+		T(test_a_blocked_first_intent_reports_after_its_batch_commits),
 		T(test_a_dry_run_batch_reports_only_what_it_committed),
 		T(test_a_dry_run_killed_before_its_batch_commits_leaves_nothing),
 		T(test_the_same_intent_twice_in_a_batch_is_sent_once),

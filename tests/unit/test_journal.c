@@ -601,10 +601,302 @@ static void test_a_version_1_journal_loses_its_unused_client_index(void **state)
 	                 SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(st, 0), 0);
-	assert_int_equal(sqlite3_column_int(st, 1), 2);
+	assert_int_equal(sqlite3_column_int(st, 1), 3);
 	assert_int_equal(sqlite3_column_int(st, 2), 1);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
+}
+
+/* ---- what the journal keeps in memory: the open count, the day's usage ---- */
+
+/* Version 2 indexed every entry's day, NULL or not; version 3 indexes only
+ * entries that have one, and the day's usage is still found through it. */
+static void test_a_version_2_journal_indexes_only_entries_with_a_day(void **state)
+{
+	struct fx *f = *state;
+	char path[4200], err[256];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t n;
+	double v;
+
+	s_add(f->j, "sent");
+	s_add(f->j, "fresh");
+	assert_int_equal(
+	    journal_begin_send(f->j, "sent", "2026-04-22", 1, 250, NOW, err, sizeof(err)), 0);
+	journal_close(&f->j);
+	snprintf(path, sizeof(path), "%s/executor.sqlite", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	                              "DROP INDEX intents_day;"
+	                              "CREATE INDEX intents_day ON intents(day);"
+	                              "PRAGMA user_version = 2;",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	f->j = journal_open(f->dir, err, sizeof(err));
+	assert_non_null(f->j);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "SELECT sql LIKE '%WHERE day IS NOT NULL', (SELECT "
+	                                    "user_version FROM pragma_user_version) FROM "
+	                                    "sqlite_schema WHERE name = 'intents_day'",
+	                                    -1, &st, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 1);
+	assert_int_equal(sqlite3_column_int(st, 1), 3);
+	sqlite3_finalize(st);
+	/* one index entry: the entry with a day */
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "SELECT COUNT(*) FROM intents INDEXED BY intents_day "
+	                                    "WHERE day IS NOT NULL",
+	                                    -1, &st, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 1);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	assert_int_equal(journal_usage(f->j, "2026-04-22", NULL, &n, &v, err, sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	assert_true(v == 250);
+}
+
+/* The old usage query, on its own connection (committed rows only). */
+static void s_usage_sql(const char *dir, const char *day, const char *except, int64_t *n, double *v)
+{
+	char path[1024];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	snprintf(path, sizeof(path), "%s/executor.sqlite", dir);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db,
+	                       "SELECT COUNT(*), TOTAL(notional) FROM intents WHERE day = ?1 AND "
+	                       "id IS NOT ?2 AND (state = 'submitted' OR state = 'filled' OR "
+	                       "state = 'dry_run' OR (state = 'pending' AND attempts > 0))",
+	                       -1, &st, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_text(st, 1, day, -1, SQLITE_STATIC);
+	if (except != NULL)
+		sqlite3_bind_text(st, 2, except, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	*n = sqlite3_column_int64(st, 0);
+	*v = sqlite3_column_double(st, 1);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+static int64_t s_open_sql(const char *dir)
+{
+	char path[1024];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t n;
+
+	snprintf(path, sizeof(path), "%s/executor.sqlite", dir);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "SELECT COUNT(*) FROM intents WHERE state IN "
+	                                    "('pending', 'held')",
+	                                    -1, &st, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+static uint32_t s_rand(uint32_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
+}
+
+/*
+ * Every kind of write, in a random order, to entries of two days, some of
+ * them inside batches that commit or roll back: after each step the usage
+ * the journal keeps (asked with and without an entry left out) is exactly,
+ * bit for bit, what the old query computes over the file, and the open
+ * count is the file's.
+ */
+static void test_kept_usage_and_open_count_match_the_file_after_every_write(void **state)
+{
+	static const char *const days[] = { "2026-04-22", "2026-04-21" };
+	static const enum journal_state finals[] = { JS_SUBMITTED, JS_FILLED,  JS_DRY_RUN,
+		                                     JS_REJECTED,  JS_BLOCKED, JS_ERROR };
+	struct fx *f = *state;
+	char ids[2000][16], err[256];
+	int n_ids = 0, checks = 0, moved = 0;
+	uint32_t x = 2463534242u;
+
+	for (int step = 0; step < 6000; step++) {
+		uint32_t r = s_rand(&x);
+		/* mostly the last few entries, which are still open */
+		const char *id = n_ids > 0
+		                     ? ids[n_ids - 1 - (int)(r % (unsigned)(n_ids < 3 ? n_ids : 3))]
+		                     : NULL;
+		const char *day = days[(r >> 8) % 4 == 0 ? 1 : 0];
+		double notional = (double)((r >> 12) % 100000) / 100.0; /* cents */
+		int op = (int)((r >> 20) % 12);
+
+		if (id == NULL || ((op == 0 || op == 10) && n_ids < 2000)) {
+			snprintf(ids[n_ids], sizeof(ids[n_ids]), "e%d", n_ids);
+			s_add(f->j, ids[n_ids]);
+			n_ids++;
+			continue;
+		}
+		/* Calls that a state does not allow fail and must change nothing. */
+		switch (op) {
+		case 1:
+		case 2:
+			moved += journal_begin_send(f->j, id, day, 1, (r & 1) ? notional : NAN, NOW,
+			                            err, sizeof(err)) == 0;
+			break;
+		case 3:
+			moved += journal_set_usage(f->j, id, day, 1, notional, NOW, err,
+			                           sizeof(err)) == 0;
+			break;
+		case 4:
+		case 5:
+			moved += journal_finish(f->j, id, finals[(r >> 4) % 6], NULL, NULL, NULL, 1,
+			                        NAN, "done", NOW, err, sizeof(err)) == 0;
+			break;
+		case 6:
+			moved +=
+			    journal_hold(f->j, id, NOW + 60, "closed", NOW, err, sizeof(err)) == 0;
+			break;
+		case 7:
+			moved += journal_wake(f->j, id, NOW, err, sizeof(err)) == 0;
+			break;
+		case 8:
+		case 11:
+			journal_clear_doubt(f->j, id, NULL, NOW, err, sizeof(err));
+			break;
+		case 9:
+			if (journal_in_batch(f->j))
+				(r & 2) ? journal_batch_abort(f->j)
+				        : (void)journal_batch_commit(f->j, err, sizeof(err));
+			else
+				journal_batch_begin(f->j, (r & 2) != 0, err, sizeof(err));
+			break;
+		default:
+			break;
+		}
+		if (journal_in_batch(f->j))
+			continue; /* the other connection sees only what is committed */
+		for (int d = 0; d < 2; d++) {
+			const char *except = (r & 4) ? id : NULL;
+			int64_t n, want_n;
+			double v, want_v;
+
+			assert_int_equal(
+			    journal_usage(f->j, days[d], except, &n, &v, err, sizeof(err)), 0);
+			s_usage_sql(f->dir, days[d], except, &want_n, &want_v);
+			if (n != want_n || memcmp(&v, &want_v, sizeof(v)) != 0)
+				fail_msg("step %d, %s except %s: kept %lld %.17g, file %lld %.17g",
+				         step, days[d], except ? except : "-", (long long)n, v,
+				         (long long)want_n, want_v);
+			checks++;
+		}
+		assert_int_equal(journal_open_entries(f->j), s_open_sql(f->dir));
+	}
+	/* The walk did what it is for: many writes took effect. */
+	assert_true(moved > 500);
+	assert_true(checks > 2000);
+}
+
+/* An order sent, then held (the market closed before it was sent again),
+ * then woken: it leaves the day's usage and joins it again, and the kept
+ * usage follows each step (as the file says). */
+static void test_kept_usage_follows_an_order_through_hold_and_wake(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+	int64_t n;
+	double v;
+
+	s_add(f->j, "a");
+	s_add(f->j, "b");
+	assert_int_equal(journal_begin_send(f->j, "a", "2026-04-22", 1, 100, NOW, err, sizeof(err)),
+	                 0);
+	assert_int_equal(journal_begin_send(f->j, "b", "2026-04-22", 1, 0.1, NOW, err, sizeof(err)),
+	                 0);
+	assert_int_equal(journal_usage(f->j, "2026-04-22", NULL, &n, &v, err, sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	assert_true(v == 100 + 0.1);
+	assert_int_equal(journal_clear_doubt(f->j, "a", NULL, NOW, err, sizeof(err)), 0);
+	assert_int_equal(journal_hold(f->j, "a", NOW + 60, "closed", NOW, err, sizeof(err)), 0);
+	assert_int_equal(journal_usage(f->j, "2026-04-22", NULL, &n, &v, err, sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	assert_true(v == 0.1);
+	assert_int_equal(journal_wake(f->j, "a", NOW, err, sizeof(err)), 0);
+	assert_int_equal(journal_usage(f->j, "2026-04-22", NULL, &n, &v, err, sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	assert_true(v == 100 + 0.1); /* in the file's order: a, then b */
+	assert_int_equal(journal_usage(f->j, "2026-04-22", "a", &n, &v, err, sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	assert_true(v == 0.1);
+	assert_int_equal(journal_finish(f->j, "a", JS_REJECTED, NULL, NULL, NULL, 1, NAN, "no", NOW,
+	                                err, sizeof(err)),
+	                 0);
+	assert_int_equal(journal_usage(f->j, "2026-04-22", NULL, &n, &v, err, sizeof(err)), 0);
+	assert_int_equal(n, 1);
+	assert_true(v == 0.1);
+}
+
+static void test_the_open_count_is_recounted_after_a_rolled_back_batch(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+
+	s_add(f->j, "a");
+	assert_int_equal(journal_open_entries(f->j), 1);
+	assert_int_equal(journal_batch_begin(f->j, true, err, sizeof(err)), 0);
+	s_add(f->j, "b");
+	s_add(f->j, "c");
+	assert_int_equal(journal_finish(f->j, "a", JS_FILLED, NULL, "p-1", "filled", 1, 10, "ok",
+	                                NOW, err, sizeof(err)),
+	                 0);
+	assert_int_equal(journal_open_entries(f->j), 2);
+	journal_batch_abort(f->j);
+	assert_int_equal(journal_open_entries(f->j), 1);
+	assert_int_equal(journal_hold(f->j, "a", NOW + 60, "closed", NOW, err, sizeof(err)), 0);
+	assert_int_equal(journal_open_entries(f->j), 1); /* held is open too */
+	assert_int_equal(journal_finish(f->j, "a", JS_BLOCKED, NULL, NULL, NULL, 1, NAN, "x", NOW,
+	                                err, sizeof(err)),
+	                 0);
+	assert_int_equal(journal_open_entries(f->j), 0);
+	/* a second finish changes no row, and no count */
+	assert_int_equal(journal_finish(f->j, "a", JS_FILLED, NULL, NULL, NULL, 1, NAN, "x", NOW,
+	                                err, sizeof(err)),
+	                 -1);
+	assert_int_equal(journal_open_entries(f->j), 0);
+}
+
+/* The schema's CHECK on the state is not run on this connection: the
+ * journal itself refuses every state that is not a final one. */
+static void test_finish_refuses_a_state_that_is_not_a_final_one(void **state)
+{
+	struct fx *f = *state;
+	struct journal_entry e;
+	char err[256];
+
+	s_add(f->j, "i1");
+	assert_int_equal(journal_finish(f->j, "i1", (enum journal_state)99, NULL, NULL, NULL, 1,
+	                                NAN, "x", NOW, err, sizeof(err)),
+	                 -1);
+	assert_int_equal(journal_finish(f->j, "i1", (enum journal_state) - 1, NULL, NULL, NULL, 1,
+	                                NAN, "x", NOW, err, sizeof(err)),
+	                 -1);
+	e = s_get(f->j, "i1");
+	assert_int_equal(e.state, JS_PENDING);
+	journal_entry_free(&e);
+	assert_int_equal(journal_open_entries(f->j), 1);
 }
 
 int main(void)
@@ -631,6 +923,11 @@ int main(void)
 		T(test_a_fresh_entry_is_what_get_reads_back),
 		T(test_the_generation_moves_with_every_write_and_only_then),
 		T(test_a_version_1_journal_loses_its_unused_client_index),
+		T(test_a_version_2_journal_indexes_only_entries_with_a_day),
+		T(test_kept_usage_and_open_count_match_the_file_after_every_write),
+		T(test_kept_usage_follows_an_order_through_hold_and_wake),
+		T(test_the_open_count_is_recounted_after_a_rolled_back_batch),
+		T(test_finish_refuses_a_state_that_is_not_a_final_one),
 #undef T
 	};
 
