@@ -61,101 +61,99 @@ struct field {
 #define D(f) offsetof(drop_t, f)
 #define S(f) offsetof(stats_t, f)
 #define N(f) offsetof(instrument_t, f)
+/* One table entry: the name is written once (namelen and the padded copy
+ * s_put_key stores follow from it; a name of more than 24 bytes does not
+ * compile). */
+#define FIELD(nm, kind, off, count_off)                                                            \
+	{                                                                                          \
+		nm, kind, off, count_off, sizeof(nm) - 1, nm                                       \
+	}
 #define END_FIELD                                                                                  \
 	{                                                                                          \
 		NULL, F_STR, 0, 0, 0, ""                                                           \
 	}
 
 static const struct field s_instrument_fields[] = {
-	{ "figi", F_STR, N(figi), 0, sizeof("figi") - 1, "figi" },
-	{ "composite_figi", F_STR, N(composite_figi), 0, sizeof("composite_figi") - 1,
-	  "composite_figi" },
-	{ "share_class_figi", F_STR, N(share_class_figi), 0, sizeof("share_class_figi") - 1,
-	  "share_class_figi" },
-	{ "ticker", F_STR, N(ticker), 0, sizeof("ticker") - 1, "ticker" },
-	{ "exch_code", F_STR, N(exch_code), 0, sizeof("exch_code") - 1, "exch_code" },
-	{ "name", F_STR, N(name), 0, sizeof("name") - 1, "name" },
-	{ "security_type", F_STR, N(security_type), 0, sizeof("security_type") - 1,
-	  "security_type" },
-	{ "market_sector", F_STR, N(market_sector), 0, sizeof("market_sector") - 1,
-	  "market_sector" },
-	{ "isin", F_STR, N(isin), 0, sizeof("isin") - 1, "isin" },
-	{ "shares_outstanding", F_NUM, N(shares_outstanding), 0, sizeof("shares_outstanding") - 1,
-	  "shares_outstanding" },
-	{ "market_cap", F_NUM, N(market_cap), 0, sizeof("market_cap") - 1, "market_cap" },
+	FIELD("figi", F_STR, N(figi), 0),
+	FIELD("composite_figi", F_STR, N(composite_figi), 0),
+	FIELD("share_class_figi", F_STR, N(share_class_figi), 0),
+	FIELD("ticker", F_STR, N(ticker), 0),
+	FIELD("exch_code", F_STR, N(exch_code), 0),
+	FIELD("name", F_STR, N(name), 0),
+	FIELD("security_type", F_STR, N(security_type), 0),
+	FIELD("market_sector", F_STR, N(market_sector), 0),
+	FIELD("isin", F_STR, N(isin), 0),
+	FIELD("shares_outstanding", F_NUM, N(shares_outstanding), 0),
+	FIELD("market_cap", F_NUM, N(market_cap), 0),
 	END_FIELD,
 };
 
 static const struct field s_trade_fields[] = {
-	{ "key", F_STR, T(key), 0, sizeof("key") - 1, "key" },
-	{ "source", F_STR, T(source), 0, sizeof("source") - 1, "source" },
-	{ "accession", F_STR, T(accession), 0, sizeof("accession") - 1, "accession" },
-	{ "url", F_STR, T(url), 0, sizeof("url") - 1, "url" },
-	{ "filed_at", F_TIME, T(filed_at), 0, sizeof("filed_at") - 1, "filed_at" },
-	{ "trade_date", F_DATE, T(trade_date), 0, sizeof("trade_date") - 1, "trade_date" },
-	{ "ticker", F_STR, T(ticker), 0, sizeof("ticker") - 1, "ticker" },
-	{ "issuer", F_STR, T(issuer), 0, sizeof("issuer") - 1, "issuer" },
-	{ "issuer_cik", F_STR, T(issuer_cik), 0, sizeof("issuer_cik") - 1, "issuer_cik" },
-	{ "owner", F_STR, T(owner), 0, sizeof("owner") - 1, "owner" },
-	{ "owner_cik", F_STR, T(owner_cik), 0, sizeof("owner_cik") - 1, "owner_cik" },
-	{ "title", F_STR, T(title), 0, sizeof("title") - 1, "title" },
-	{ "roles", F_ROLES, T(roles), 0, sizeof("roles") - 1, "roles" },
-	{ "code", F_CODE, T(code), 0, sizeof("code") - 1, "code" },
-	{ "shares", F_NUM, T(shares), 0, sizeof("shares") - 1, "shares" },
-	{ "price", F_NUM, T(price), 0, sizeof("price") - 1, "price" },
-	{ "value", F_NUM, T(value), 0, sizeof("value") - 1, "value" },
-	{ "shares_after", F_NUM, T(shares_after), 0, sizeof("shares_after") - 1, "shares_after" },
-	{ "direct", F_TRI, T(direct), 0, sizeof("direct") - 1, "direct" },
-	{ "planned", F_BOOL, T(planned), 0, sizeof("planned") - 1, "planned" },
-	{ "amendment", F_BOOL, T(amendment), 0, sizeof("amendment") - 1, "amendment" },
-	{ "instrument", F_INSTR, T(instrument), 0, sizeof("instrument") - 1, "instrument" },
+	FIELD("key", F_STR, T(key), 0),
+	FIELD("source", F_STR, T(source), 0),
+	FIELD("accession", F_STR, T(accession), 0),
+	FIELD("url", F_STR, T(url), 0),
+	FIELD("filed_at", F_TIME, T(filed_at), 0),
+	FIELD("trade_date", F_DATE, T(trade_date), 0),
+	FIELD("ticker", F_STR, T(ticker), 0),
+	FIELD("issuer", F_STR, T(issuer), 0),
+	FIELD("issuer_cik", F_STR, T(issuer_cik), 0),
+	FIELD("owner", F_STR, T(owner), 0),
+	FIELD("owner_cik", F_STR, T(owner_cik), 0),
+	FIELD("title", F_STR, T(title), 0),
+	FIELD("roles", F_ROLES, T(roles), 0),
+	FIELD("code", F_CODE, T(code), 0),
+	FIELD("shares", F_NUM, T(shares), 0),
+	FIELD("price", F_NUM, T(price), 0),
+	FIELD("value", F_NUM, T(value), 0),
+	FIELD("shares_after", F_NUM, T(shares_after), 0),
+	FIELD("direct", F_TRI, T(direct), 0),
+	FIELD("planned", F_BOOL, T(planned), 0),
+	FIELD("amendment", F_BOOL, T(amendment), 0),
+	FIELD("instrument", F_INSTR, T(instrument), 0),
 	END_FIELD,
 };
 
 static const struct field s_intent_fields[] = {
-	{ "id", F_STR, I(id), 0, sizeof("id") - 1, "id" },
-	{ "rule", F_STR, I(rule), 0, sizeof("rule") - 1, "rule" },
-	{ "side", F_SIDE, I(side), 0, sizeof("side") - 1, "side" },
-	{ "ticker", F_STR, I(ticker), 0, sizeof("ticker") - 1, "ticker" },
-	{ "figi", F_STR, I(figi), 0, sizeof("figi") - 1, "figi" },
-	{ "isin", F_STR, I(isin), 0, sizeof("isin") - 1, "isin" },
-	{ "qty", F_NUM, I(qty), 0, sizeof("qty") - 1, "qty" },
-	{ "notional", F_NUM, I(notional), 0, sizeof("notional") - 1, "notional" },
-	{ "ref_price", F_NUM, I(ref_price), 0, sizeof("ref_price") - 1, "ref_price" },
-	{ "evidence", F_STRARR, I(evidence), I(n_evidence), sizeof("evidence") - 1, "evidence" },
-	{ "reason", F_STR, I(reason), 0, sizeof("reason") - 1, "reason" },
-	{ "created_at", F_TIME, I(created_at), 0, sizeof("created_at") - 1, "created_at" },
-	{ "expires_at", F_TIME, I(expires_at), 0, sizeof("expires_at") - 1, "expires_at" },
+	FIELD("id", F_STR, I(id), 0),
+	FIELD("rule", F_STR, I(rule), 0),
+	FIELD("side", F_SIDE, I(side), 0),
+	FIELD("ticker", F_STR, I(ticker), 0),
+	FIELD("figi", F_STR, I(figi), 0),
+	FIELD("isin", F_STR, I(isin), 0),
+	FIELD("qty", F_NUM, I(qty), 0),
+	FIELD("notional", F_NUM, I(notional), 0),
+	FIELD("ref_price", F_NUM, I(ref_price), 0),
+	FIELD("evidence", F_STRARR, I(evidence), I(n_evidence)),
+	FIELD("reason", F_STR, I(reason), 0),
+	FIELD("created_at", F_TIME, I(created_at), 0),
+	FIELD("expires_at", F_TIME, I(expires_at), 0),
 	END_FIELD,
 };
 
 static const struct field s_order_fields[] = {
-	{ "intent", F_STR, O(intent), 0, sizeof("intent") - 1, "intent" },
-	{ "broker", F_STR, O(broker), 0, sizeof("broker") - 1, "broker" },
-	{ "status", F_STATUS, O(status), 0, sizeof("status") - 1, "status" },
-	{ "broker_order_id", F_STR, O(broker_order_id), 0, sizeof("broker_order_id") - 1,
-	  "broker_order_id" },
-	{ "qty", F_NUM, O(qty), 0, sizeof("qty") - 1, "qty" },
-	{ "price", F_NUM, O(price), 0, sizeof("price") - 1, "price" },
-	{ "reason", F_STR, O(reason), 0, sizeof("reason") - 1, "reason" },
-	{ "at", F_TIME, O(at), 0, sizeof("at") - 1, "at" },
+	FIELD("intent", F_STR, O(intent), 0),
+	FIELD("broker", F_STR, O(broker), 0),
+	FIELD("status", F_STATUS, O(status), 0),
+	FIELD("broker_order_id", F_STR, O(broker_order_id), 0),
+	FIELD("qty", F_NUM, O(qty), 0),
+	FIELD("price", F_NUM, O(price), 0),
+	FIELD("reason", F_STR, O(reason), 0),
+	FIELD("at", F_TIME, O(at), 0),
 	END_FIELD,
 };
 
 static const struct field s_drop_fields[] = {
-	{ "stage", F_STR, D(stage), 0, sizeof("stage") - 1, "stage" },
-	{ "key", F_STR, D(key), 0, sizeof("key") - 1, "key" },
-	{ "reason", F_STR, D(reason), 0, sizeof("reason") - 1, "reason" },
+	FIELD("stage", F_STR, D(stage), 0),
+	FIELD("key", F_STR, D(key), 0),
+	FIELD("reason", F_STR, D(reason), 0),
 	END_FIELD,
 };
 
 static const struct field s_stats_fields[] = {
-	{ "stage", F_STR, S(stage), 0, sizeof("stage") - 1, "stage" },
-	{ "in", F_U64, S(in), 0, sizeof("in") - 1, "in" },
-	{ "out", F_U64, S(out), 0, sizeof("out") - 1, "out" },
-	{ "dropped", F_U64, S(dropped), 0, sizeof("dropped") - 1, "dropped" },
-	{ "errors", F_U64, S(errors), 0, sizeof("errors") - 1, "errors" },
-	END_FIELD,
+	FIELD("stage", F_STR, S(stage), 0),   FIELD("in", F_U64, S(in), 0),
+	FIELD("out", F_U64, S(out), 0),       FIELD("dropped", F_U64, S(dropped), 0),
+	FIELD("errors", F_U64, S(errors), 0), END_FIELD,
 };
 
 static const struct field *s_fields_of(enum record_type t)

@@ -1109,18 +1109,20 @@ static int s_judge_group(decider_t *d, size_t lo, int64_t now, const struct deci
 
 				if (p == NULL)
 					continue;
-				if (rows[i]->used_by != NULL && strcmp(rows[i]->used_by, id) == 0)
+				if (rows[i]->used_by != NULL && strcmp(rows[i]->used_by, id) == 0) {
 					snprintf(buf, sizeof(buf),
 					         "already used: evidence of intent %.12s", id);
-				else if (d0 == NULL &&
-				         (d0 = window_detail(d->w, rows[0], err, errlen)) == NULL)
-					goto out;
-				else
+				} else {
+					/* r0's owner, read back once if it is an older row */
+					if (d0 == NULL && (d0 = window_detail(d->w, rows[0], err,
+					                                      errlen)) == NULL)
+						goto out;
 					snprintf(
 					    buf, sizeof(buf),
 					    "already used: filing %s by %.60s already signalled"
 					    " as intent %.12s",
 					    win_accession(r0), d0->owner, id);
+				}
 				if (s_settle(d, p, rows[i]->gvalue, NULL, buf, err, errlen) < 0)
 					goto out;
 			}

@@ -173,21 +173,25 @@ static const char *const s_sql[ST_COUNT] = {
 	[ST_ROLLBACK] = "ROLLBACK",
 };
 
-/* ---- a string-keyed hash table ------------------------------------------ */
+/* ---- hash tables over values ------------------------------------------- */
 
 /*
  * Open addressing over the values themselves: a slot is one pointer, and a
- * value's key is read from the value (m->key), so an entry costs 8 bytes
- * at most three quarters full (between 11 and 21 bytes an entry as the
- * table doubles), not a node of its own.  The key is the value's own
- * string and must not change while it is stored; a value replaced by
- * another (a list's new head) has an equal key.  Deletion shifts later
- * members of the probe run back, so there are no tombstones.
+ * value's key is read from the value, so an entry costs 8 bytes at most
+ * three quarters full (between 11 and 21 bytes an entry as the table
+ * doubles), not a node of its own.  The key is either a string (m->key)
+ * or, when m->key is NULL, a 64-bit hash the value keeps (m->hkey), which
+ * is then the whole key (the fps index: rows whose fingerprints hash alike
+ * share one list, and window_find_repeat tells them apart).  A key must
+ * not change while its value is stored; a value replaced by another (a
+ * list's new head) has an equal key.  Deletion shifts later members of the
+ * probe run back, so there are no tombstones.
  */
 struct map {
 	void **b;
 	size_t nb, n;                        /* nb a power of two, or 0 */
-	const char *(*key)(const void *val); /* the value's key */
+	const char *(*key)(const void *val); /* the value's string key, or NULL */
+	uint64_t (*hkey)(const void *val);   /* without one: the value's hash key */
 };
 
 static uint64_t s_hash(const char *s)
@@ -201,20 +205,21 @@ static uint64_t s_hash(const char *s)
 	return h ^ (h >> 29);
 }
 
-/* The slot holding key, or the empty slot where it would go (nb > 0). */
-static size_t s_map_slot(const struct map *m, const char *key)
+static uint64_t s_val_hash(const struct map *m, const void *val)
 {
-	size_t mask = m->nb - 1, i = (size_t)s_hash(key) & mask;
-
-	for (; m->b[i] != NULL; i = (i + 1) & mask)
-		if (strcmp(m->key(m->b[i]), key) == 0)
-			break;
-	return i;
+	return m->key != NULL ? s_hash(m->key(val)) : m->hkey(val);
 }
 
-static void *s_map_get(const struct map *m, const char *key)
+/* The slot holding the value of hash h and string key key (NULL in a
+ * hash-keyed map), or the empty slot where it would go (nb > 0). */
+static size_t s_map_find(const struct map *m, uint64_t h, const char *key)
 {
-	return m->nb == 0 ? NULL : m->b[s_map_slot(m, key)];
+	size_t mask = m->nb - 1, i = (size_t)h & mask;
+
+	for (; m->b[i] != NULL; i = (i + 1) & mask)
+		if (m->key != NULL ? strcmp(m->key(m->b[i]), key) == 0 : m->hkey(m->b[i]) == h)
+			break;
+	return i;
 }
 
 static int s_map_grow(struct map *m)
@@ -229,7 +234,7 @@ static int s_map_grow(struct map *m)
 
 		if (m->b[i] == NULL)
 			continue;
-		for (j = (size_t)s_hash(m->key(m->b[i])) & (nb - 1); b[j] != NULL;
+		for (j = (size_t)s_val_hash(m, m->b[i]) & (nb - 1); b[j] != NULL;
 		     j = (j + 1) & (nb - 1))
 			;
 		b[j] = m->b[i];
@@ -240,28 +245,28 @@ static int s_map_grow(struct map *m)
 	return 0;
 }
 
-/* Set key's value (inserting it); key must equal m->key(val). */
-static int s_map_set(struct map *m, const char *key, void *val)
+/* Set the value of (h, key), inserting it; val's key must equal it. */
+static int s_map_put(struct map *m, uint64_t h, const char *key, void *val)
 {
 	size_t i;
 
 	if ((m->n + 1) * 4 > m->nb * 3 && s_map_grow(m) < 0)
 		return -1;
-	i = s_map_slot(m, key);
+	i = s_map_find(m, h, key);
 	if (m->b[i] == NULL)
 		m->n++;
 	m->b[i] = val;
 	return 0;
 }
 
-static void s_map_del(struct map *m, const char *key)
+static void s_map_remove(struct map *m, uint64_t h, const char *key)
 {
 	size_t i, j, mask = m->nb - 1;
 
-	if (m->nb == 0 || m->b[i = s_map_slot(m, key)] == NULL)
+	if (m->nb == 0 || m->b[i = s_map_find(m, h, key)] == NULL)
 		return;
 	for (j = (i + 1) & mask; m->b[j] != NULL; j = (j + 1) & mask) {
-		size_t k = (size_t)s_hash(m->key(m->b[j])) & mask;
+		size_t k = (size_t)s_val_hash(m, m->b[j]) & mask;
 
 		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
 			m->b[i] = m->b[j];
@@ -270,6 +275,34 @@ static void s_map_del(struct map *m, const char *key)
 	}
 	m->b[i] = NULL;
 	m->n--;
+}
+
+/* String-keyed maps. */
+static void *s_map_get(const struct map *m, const char *key)
+{
+	return m->nb == 0 ? NULL : m->b[s_map_find(m, s_hash(key), key)];
+}
+
+/* key must equal m->key(val). */
+static int s_map_set(struct map *m, const char *key, void *val)
+{
+	return s_map_put(m, s_hash(key), key, val);
+}
+
+static void s_map_del(struct map *m, const char *key)
+{
+	s_map_remove(m, s_hash(key), key);
+}
+
+/* Hash-keyed maps. */
+static void *s_hmap_get(const struct map *m, uint64_t h)
+{
+	return m->nb == 0 ? NULL : m->b[s_map_find(m, h, NULL)];
+}
+
+static int s_hmap_set(struct map *m, void *val)
+{
+	return s_map_put(m, m->hkey(val), NULL, val);
 }
 
 static void s_map_free(struct map *m)
@@ -292,90 +325,6 @@ static void **s_map_values(const struct map *m, size_t *n)
 			v[k++] = m->b[i];
 	*n = k;
 	return v;
-}
-
-/* ---- rows by fingerprint hash ------------------------------------------ */
-
-/*
- * The fps index: open addressing over list heads, keyed by the 64-bit hash
- * each row keeps (fph), so no fingerprint string stays in memory.  Rows
- * whose fingerprints hash alike share a list; window_find_repeat tells
- * them apart by building both fingerprints.  At most 3/4 full; deletion
- * by backward shift, as struct map.
- */
-struct fpmap {
-	struct win_trade **b;
-	size_t nb, n; /* nb a power of two, or 0 */
-};
-
-static size_t s_fpmap_slot(const struct fpmap *m, uint64_t h)
-{
-	size_t mask = m->nb - 1, i = (size_t)h & mask;
-
-	while (m->b[i] != NULL && m->b[i]->fph != h)
-		i = (i + 1) & mask;
-	return i;
-}
-
-static struct win_trade *s_fpmap_get(const struct fpmap *m, uint64_t h)
-{
-	return m->nb == 0 ? NULL : m->b[s_fpmap_slot(m, h)];
-}
-
-static int s_fpmap_set(struct fpmap *m, struct win_trade *head)
-{
-	size_t i;
-
-	if ((m->n + 1) * 4 > m->nb * 3) {
-		size_t nb = m->nb == 0 ? 64 : m->nb * 2;
-		struct win_trade **b = calloc(nb, sizeof(*b));
-
-		if (b == NULL)
-			return -1;
-		for (size_t k = 0; k < m->nb; k++) {
-			size_t j;
-
-			if (m->b[k] == NULL)
-				continue;
-			for (j = (size_t)m->b[k]->fph & (nb - 1); b[j] != NULL;
-			     j = (j + 1) & (nb - 1))
-				;
-			b[j] = m->b[k];
-		}
-		free(m->b);
-		m->b = b;
-		m->nb = nb;
-	}
-	i = s_fpmap_slot(m, head->fph);
-	if (m->b[i] == NULL)
-		m->n++;
-	m->b[i] = head;
-	return 0;
-}
-
-static void s_fpmap_del(struct fpmap *m, uint64_t h)
-{
-	size_t i, j, mask = m->nb - 1;
-
-	if (m->nb == 0 || m->b[i = s_fpmap_slot(m, h)] == NULL)
-		return;
-	for (j = (i + 1) & mask; m->b[j] != NULL; j = (j + 1) & mask) {
-		size_t k = (size_t)m->b[j]->fph & mask;
-
-		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
-			m->b[i] = m->b[j];
-			i = j;
-		}
-	}
-	m->b[i] = NULL;
-	m->n--;
-}
-
-static void s_fpmap_free(struct fpmap *m)
-{
-	free(m->b);
-	m->b = NULL;
-	m->nb = m->n = 0;
 }
 
 /* ---- growing arrays of pointers --------------------------------------- */
@@ -559,7 +508,7 @@ struct window {
 
 	struct map keys;     /* key -> struct win_trade */
 	struct map groups;   /* grp -> struct win_group */
-	struct fpmap fps;    /* fingerprint hash -> first row with it */
+	struct map fps;      /* fingerprint hash -> first row with it */
 	struct map tickers;  /* ticker -> first purchase of it */
 	struct map accs;     /* accession -> first registered group */
 	struct map signals;  /* id -> struct win_signal */
@@ -883,11 +832,11 @@ static int s_ticker_push(struct map *m, struct win_trade *r)
 	return 0;
 }
 
-static int s_fp_push(struct fpmap *m, struct win_trade *r)
+static int s_fp_push(struct map *m, struct win_trade *r)
 {
-	struct win_trade *head = s_fpmap_get(m, r->fph);
+	struct win_trade *head = s_hmap_get(m, r->fph);
 
-	if (s_fpmap_set(m, r) < 0)
+	if (s_hmap_set(m, r) < 0)
 		return -1;
 	r->in_fp = true;
 	r->fnext = head;
@@ -897,14 +846,14 @@ static int s_fp_push(struct fpmap *m, struct win_trade *r)
 	return 0;
 }
 
-static void s_fp_unlink(struct fpmap *m, struct win_trade *r)
+static void s_fp_unlink(struct map *m, struct win_trade *r)
 {
 	if (r->fprev != NULL)
 		r->fprev->fnext = r->fnext;
 	else if (r->fnext != NULL)
-		m->b[s_fpmap_slot(m, r->fph)] = r->fnext; /* the new head, same hash */
+		m->b[s_map_find(m, r->fph, NULL)] = r->fnext; /* the new head, same hash */
 	else
-		s_fpmap_del(m, r->fph);
+		s_map_remove(m, r->fph, NULL);
 	if (r->fnext != NULL)
 		r->fnext->fprev = r->fprev;
 	r->fprev = r->fnext = NULL;
@@ -1152,6 +1101,11 @@ static const char *s_key_cluster(const void *v)
 	return ((const struct win_cl *)v)->c.ticker;
 }
 
+static uint64_t s_hkey_fph(const void *v)
+{
+	return ((const struct win_trade *)v)->fph;
+}
+
 static void s_forget_all(window_t *w)
 {
 	size_t n = 0;
@@ -1200,7 +1154,7 @@ static void s_forget_all(window_t *w)
 	s_outbox_clear(w);
 	s_map_free(&w->keys);
 	s_map_free(&w->groups);
-	s_fpmap_free(&w->fps);
+	s_map_free(&w->fps);
 	s_map_free(&w->tickers);
 	s_map_free(&w->accs);
 	s_map_free(&w->signals);
@@ -1386,6 +1340,7 @@ window_t *window_open(const char *state_dir, size_t max_trades, char *err, size_
 	w->accs.key = s_key_acc;
 	w->signals.key = s_key_signal;
 	w->clusters.key = s_key_cluster;
+	w->fps.hkey = s_hkey_fph;
 	w->prune_time = w->prune_day = INT64_MIN;
 	w->db = store_open(state_dir, WINDOW_FILE, s_migrations, false, err, errlen);
 	if (w->db == NULL) {
@@ -1906,7 +1861,7 @@ struct win_trade *window_find_repeat(window_t *w, const struct win_trade *r)
 {
 	struct win_trade *best = NULL;
 
-	for (struct win_trade *q = s_fpmap_get(&w->fps, r->fph); q != NULL; q = q->fnext) {
+	for (struct win_trade *q = s_hmap_get(&w->fps, r->fph); q != NULL; q = q->fnext) {
 		const char *qa = win_accession(q), *ra = win_accession(r);
 		bool other_filing = qa == NULL || ra == NULL || strcmp(qa, ra) != 0;
 		bool special = q->amendment || r->amendment || qa == NULL || ra == NULL;
