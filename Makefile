@@ -142,7 +142,7 @@ fuzz: fuzz-build
 fuzz-smoke: fuzz-build
 	python3 tests/fuzz/run.py --bin build/fuzz/fuzz --seconds 5 $(FUZZ_TARGETS)
 
-test: all unit-tests
+test: all unit-tests bench-bins
 	python3 tests/run.py --bin $(BINDIR) --unit $(BUILD)/tests $(if $(SAN),--san)
 
 # ---- running --------------------------------------------------------------

@@ -3,15 +3,17 @@
 method, pipeline throughput, latency, memory and OpenFIGI economy.
 
 Everything runs offline from the project's own fixtures (tests/fixtures/)
-and fakes (tests/fakes/); /work/shared/fixtures (real EDGAR Form 4s) is read
-when present.  Prints a summary table and writes BENCHMARKS.json (the
-figures) and the results section of BENCHMARKS.md.  Speed is never a test.
+and fakes (tests/fakes/); ../shared/fixtures beside the checkout (real
+EDGAR Form 4s) is read when present.  Prints a summary table and writes
+BENCHMARKS.json (the figures) and the results section of BENCHMARKS.md.
+Speed is never a test.
 
     python3 tests/bench/bench.py [--trades N] [--only parse,original,pipeline,latency]
-                                 [--no-write] [--smoke]
+                                 [--no-write] [--smoke] [--json PATH]
 
 --smoke builds nothing and measures nothing worth keeping: a few documents
-and a few thousand trades, to check that the helpers still run (< 10 s).
+and a few thousand trades, to check that the helpers still run (~10-20 s);
+tests/scenario/test_bench.py runs it in `make test`.
 """
 import argparse
 import json
@@ -34,7 +36,8 @@ from fakeserver import FakeServer  # noqa: E402
 BIN = os.environ.get("COATTAIL_BIN", os.path.join(ROOT, "bin"))
 HELPERS = os.environ.get("COATTAIL_BENCH_BIN", os.path.join(ROOT, "build", "rel", "bench"))
 FIX = os.path.join(ROOT, "tests", "fixtures")
-SHARED = os.environ.get("COATTAIL_SHARED_FIXTURES", "/work/shared/fixtures")
+SHARED = os.environ.get("COATTAIL_SHARED_FIXTURES",
+                        os.path.join(os.path.dirname(ROOT), "shared", "fixtures"))
 DEBIAN_PY = "/usr/bin/python3"  # Debian's interpreter, with python3-bs4 and python3-pandas
 NOW = "2026-04-24T22:00:00Z"
 FIGI_KEY = "bench-figi-key"
@@ -534,6 +537,35 @@ def bench_latency(work, figi, sec, rate, seconds, first, state_dir, every):
     stop(list(stages.values()))
     shutil.rmtree(state_dir, ignore_errors=True)
     pipeline_conf(work, figi, sec)
+    return latency_figures(r, rate, expect, every)
+
+
+def bench_latency_floor(work, rate, seconds, first):
+    """The latency floor: the same paced trades through three bare
+    `bench_relay relay` processes (four ipc hops, as probe -> mapper ->
+    decider -> executor -> probe), every message handed back unchanged
+    and matched by its trade key.  What is left above this in the
+    pipeline's figure is the stages' own work."""
+    n = int(rate * seconds)
+    src = work.path("latfloor%d.jsonl" % first)
+    with open(src, "w") as f:
+        for i in range(first, first + n):
+            f.write(trade_line(i, False, "S"))
+    binp = src + ".bin"
+    subprocess.run([helper("bench_relay"), "encode", src, binp], check=True)
+    eps = ["ipc://" + work.path("run", "latfloor%d.%d" % (first, k)) for k in range(4)]
+    relays = [subprocess.Popen([helper("bench_relay"), "relay", eps[k], eps[k + 1]])
+              for k in range(3)]
+    try:
+        r = subprocess.run([helper("bench_relay"), "latency", eps[0], eps[3], binp, str(rate), str(n)],
+                           capture_output=True, text=True, timeout=seconds + 60)
+    finally:
+        stop(relays)
+    return latency_figures(r, rate, n, 1)
+
+
+def latency_figures(r, rate, expect, every):
+    """p50/p99/max from a `bench_relay latency` run's output."""
     lines = r.stdout.splitlines()
     m = re.search(r"sent (\d+) matched (\d+) unmatched (\d+)", lines[0] if lines else "")
     if not m:
@@ -647,6 +679,17 @@ def render(res):
                 x.get("state", "disk"), fmt(x["sent"]), fmt(x["matched"]), fmt(x["expected"]),
                 fmt(x["p50_us"]), fmt(x["p99_us"]), fmt(x["max_us"])))
         L.append("")
+    if res.get("latency_floor"):
+        L.append("The floor: the same paced trades through three bare relay processes "
+                 "(four ipc hops, nothing decoded), every message back to the probe:")
+        L.append("")
+        L.append("| trades/s | messages | received | p50 | p99 | max |")
+        L.append("|---:|---:|---:|---:|---:|---:|")
+        for x in res["latency_floor"]:
+            L.append("| %s | %s | %s | %s us | %s us | %s us |" % (
+                fmt(x["rate"]), fmt(x["sent"]), fmt(x["matched"]), fmt(x["p50_us"]),
+                fmt(x["p99_us"]), fmt(x["max_us"])))
+        L.append("")
     if res.get("pipeline"):
         L.append("### 5. Memory over the %s-trade run" % fmt(res["pipeline"]["trades"]))
         L.append("")
@@ -705,7 +748,9 @@ def main():
     ap.add_argument("--trades", type=int, default=int(os.environ.get("BENCH_TRADES", "1000000")))
     ap.add_argument("--only", default="parse,original,pipeline,latency")
     ap.add_argument("--no-write", action="store_true")
-    ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--smoke", action="store_true",
+                    help="a few seconds of each part, nothing written: checks the bench still runs")
+    ap.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
     ap.add_argument("--rates", default="1000:2,10000:0.5",
                     help="latency runs, RATE:SECONDS,... (trades/s for seconds)")
     a = ap.parse_args()
@@ -776,6 +821,14 @@ def main():
                             res["latency"].append(x)
                             first += 10 ** 6
                             log("bench: latency %d/s, state on %s: p99 %.0f us" % (rate, where, x["p99_us"]))
+                    res["latency_floor"] = []
+                    for rate, secs in rates:
+                        # as long as the mixed runs at 10,000/s (2 s), so
+                        # that start-up is as small a share of both
+                        x = bench_latency_floor(work, rate, secs if a.smoke else max(secs, 2), first)
+                        res["latency_floor"].append(x)
+                        first += 10 ** 6
+                        log("bench: latency floor %d/s: p99 %.0f us" % (rate, x["p99_us"]))
                     phases["latency"] = time.monotonic() - t
                     log("bench: latency done")
             finally:
@@ -787,6 +840,9 @@ def main():
     text = render(res)
     print(text)
     print("\nbench: %.1f s in all" % res["total_seconds"])
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(res, f, indent=1, sort_keys=True)
     if not a.no_write:
         with open(os.path.join(ROOT, "tests", "bench", "BENCHMARKS.json"), "w") as f:
             json.dump(res, f, indent=1, sort_keys=True)

@@ -23,7 +23,9 @@
  *       matched to the send time of its trade.  Prints "sent N matched N
  *       unmatched N" and then one latency in microseconds per line.  It
  *       waits (at most 10 s after the last send) for EXPECT events (default:
- *       one per trade; trades the decider declines have none).
+ *       one per trade; trades the decider declines have none).  A trade
+ *       received back (through bare relays: the latency floor) is matched
+ *       by the id its key would get.
  *
  * Both sockets use the pipeline's high-water mark (wire.hwm, 10000).
  */
@@ -237,7 +239,23 @@ static int s_cmp_id(const void *a, const void *b)
 	return strcmp(((const struct pending *)a)->id, ((const struct pending *)b)->id);
 }
 
-/* Drain every order event waiting on pull; match each to its trade. */
+/* The intent id the decider gives trade `key` when it sells alongside:
+ * SHA-256 of "executive_trade\nsell\nKEY", the first 16 bytes in hex. */
+static void s_trade_id(const char *key, char id[33])
+{
+	uint8_t dig[SHA256_DIGEST_LEN];
+	sha256_t c;
+
+	sha256_init(&c);
+	sha256_update(&c, "executive_trade\nsell\n", 21);
+	sha256_update(&c, key, strlen(key));
+	sha256_final(&c, dig);
+	sha256_hex(dig, 32, id);
+}
+
+/* Drain every message waiting on pull and match each to its trade: an
+ * order event by its intent id; a trade (the relay floor hands the
+ * trades back unchanged) by the id its key would get. */
 static void s_drain(void *pull, struct pending *p, size_t n, double *lat, size_t *matched,
                     size_t *unmatched)
 {
@@ -254,8 +272,11 @@ static void s_drain(void *pull, struct pending *p, size_t n, double *lat, size_t
 			(*unmatched)++;
 			continue;
 		}
-		if (r.type == REC_ORDER && r.u.order.intent != NULL) {
-			snprintf(key.id, sizeof(key.id), "%s", r.u.order.intent);
+		if ((r.type == REC_ORDER && r.u.order.intent != NULL) || r.type == REC_TRADE) {
+			if (r.type == REC_TRADE)
+				s_trade_id(r.u.trade.key, key.id);
+			else
+				snprintf(key.id, sizeof(key.id), "%s", r.u.order.intent);
 			hit = bsearch(&key, p, n, sizeof(*p), s_cmp_id);
 			if (hit != NULL && hit->sent > 0) {
 				lat[(*matched)++] = (t - hit->sent) * 1e6;
@@ -286,17 +307,11 @@ static int s_latency(const char *out, const char *in, const char *path, double r
 		s_die("calloc");
 	for (size_t i = 0; i < m.n; i++) {
 		record_t r;
-		uint8_t dig[SHA256_DIGEST_LEN];
-		sha256_t c;
 
 		if (record_from_msgpack(m.buf[i], m.len[i], &r, err, sizeof(err)) != 0 ||
 		    r.type != REC_TRADE)
 			s_die("not a trade");
-		sha256_init(&c);
-		sha256_update(&c, "executive_trade\nsell\n", 21);
-		sha256_update(&c, r.u.trade.key, strlen(r.u.trade.key));
-		sha256_final(&c, dig);
-		sha256_hex(dig, 32, p[i].id);
+		s_trade_id(r.u.trade.key, p[i].id);
 		record_free(&r);
 	}
 	/* A sorted copy for the lookups; the sends go by index into it. */
