@@ -40,12 +40,15 @@ ifneq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
   endif
 endif
 
-# libcurl is compiled against but not linked: common/curl_load.c loads it
-# when a process makes its first HTTP client (start-up cost, curl_load.h).
+# libcurl and libzmq are compiled against but not linked: common/curl_load.c
+# loads libcurl when a process makes its first HTTP client, common/zmq_load.c
+# libzmq when it makes its first ZeroMQ context (start-up cost: curl_load.h,
+# zmq_load.h).  Only bench_relay, which calls libzmq itself, links it.
 # --as-needed keeps each binary's list of shared objects to what it calls.
 ALLPKGS     := $(PKGS) $(MSGPACK_PC)
 PKG_CFLAGS  := $(shell pkg-config --cflags $(ALLPKGS) 2>/dev/null)
-PKG_LIBS    := $(shell pkg-config --libs $(filter-out libcurl,$(ALLPKGS)) 2>/dev/null)
+PKG_LIBS    := $(shell pkg-config --libs $(filter-out libcurl libzmq,$(ALLPKGS)) 2>/dev/null)
+ZMQ_LIBS    := $(shell pkg-config --libs libzmq 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
@@ -117,6 +120,14 @@ $(BINDIR)/coattail-%: $(BUILD)/common/tools/%.o $(COMMON_LIB) build/flags.last
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(TESTLIB_OBJ) $(STAGE_LIBS) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(TESTLIB_OBJ) $(STAGE_LIBS) $(COMMON_LIB) $(LDLIBS) $(CMOCKA_LIBS)
+
+# A stand-in libzmq.so.5 that says it is 4.1.0: the loader must refuse it
+# (test_zmq_load; test_deploy builds its own copy for a stage to refuse).
+FAKEZMQ := $(BUILD)/tests/fakezmq/libzmq.so.5
+$(FAKEZMQ): tests/unit/fakezmq/fake_libzmq.c
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O0 -Wall -Werror -o $@ $<
+$(BUILD)/tests/test_zmq_load: $(FAKEZMQ)
 
 unit-tests: $(UNIT_BINS)
 
@@ -200,7 +211,7 @@ BENCH_BINS := $(BUILD)/bench/bench_parse $(BUILD)/bench/bench_relay
 
 $(BUILD)/bench/bench_%: $(BUILD)/tests/bench/bench_%.o $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(COMMON_LIB) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(COMMON_LIB) $(LDLIBS) $(ZMQ_LIBS)
 
 bench-bins: $(BENCH_BINS)
 bench: bench-bins

@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zmq.h>
 
 #include "log.h"
+#include "zmq_load.h" /* libzmq by its own names: loaded here when CURVE is on */
 
 #define KEY_BIN     32
 #define KEY_Z85     40
@@ -168,6 +168,12 @@ int curve_from_conf(const conf_t *c, curve_t **out, char *err, size_t errlen)
 	}
 	if (rc == 0)
 		return 0;
+	/* The public key is derived, and keys decoded, by libzmq. */
+	if (zmq_load(why, sizeof(why)) != 0) {
+		explicit_bzero(sk, sizeof(sk));
+		snprintf(err, errlen, "wire.curve_secret_key is set but %s", why);
+		return -1;
+	}
 	if (!zmq_has("curve")) {
 		explicit_bzero(sk, sizeof(sk));
 		snprintf(err, errlen, "wire.curve_secret_key is set but this libzmq has no CURVE");

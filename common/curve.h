@@ -35,7 +35,9 @@ typedef struct curve curve_t;
  * server lists are then ignored), 0 with *out set when CURVE is on, or -1
  * with err naming the setting and the entry that is wrong (a key that is
  * not 40 characters of Z85, an entry without a key).  err never contains
- * the secret key.
+ * the secret key.  With a secret key set it loads libzmq (zmq_load.h: keys
+ * are decoded and the public key derived by libzmq), so a libzmq missing,
+ * too old or without CURVE is an error here too.
  */
 int curve_from_conf(const conf_t *c, curve_t **out, char *err, size_t errlen);
 

@@ -1,10 +1,13 @@
 /*
- * wire.c - sockets, the signal self-pipe and the zmq_poll loop of a stage.
+ * wire.c - sockets, the signal self-pipe and the zmq_poll loop of a stage
+ * (a poll(2) loop when it has no socket; wire.h).
  */
 #include "wire.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +15,12 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zmq.h>
 
 #include "log.h"
 #include "sdnotify.h"
 #include "store.h"
 #include "timeutil.h"
+#include "zmq_load.h" /* libzmq by its own names, loaded by the first socket */
 
 #define RECV_BATCH   1024 /* records taken per loop turn before on_idle */
 #define MAX_LOCKS    4
@@ -27,7 +30,7 @@
 
 struct wire {
 	struct wire_opts o;
-	void *ctx;
+	void *ctx;              /* NULL: no socket, libzmq maybe never loaded */
 	void *in;               /* PULL, or NULL */
 	void *out;              /* PUSH, or NULL */
 	void *tap;              /* XPUB, or NULL */
@@ -223,6 +226,53 @@ static bool s_needs_run_dir(const struct wire_opts *o)
 	return false;
 }
 
+/* Whether the wire has a socket: an input that is not stdin, an output
+ * that is not stdout alone, or a tap.  Only then is libzmq loaded and a
+ * context made. */
+static bool s_needs_zmq(const struct wire_opts *o)
+{
+	if (o->in != NULL && strcmp(o->in, "-") != 0)
+		return true;
+	if (o->n_out > 1 || (o->n_out == 1 && strcmp(o->out[0], "-") != 0))
+		return true;
+	return o->tap != NULL && o->tap[0] != '\0';
+}
+
+/*
+ * zmq_poll, or poll(2) when the wire has no context: every item is then a
+ * file descriptor (the signal pipe, stdin), and revents are set as zmq_poll
+ * sets them for one (ZMQ_POLLERR for POLLHUP, POLLERR, POLLNVAL).
+ */
+static int s_poll(const wire_t *w, zmq_pollitem_t *items, int n, long timeout)
+{
+	struct pollfd pfd[4];
+	int rc;
+
+	if (w->ctx != NULL)
+		return zmq_poll(items, n, timeout);
+	if (n > (int)(sizeof(pfd) / sizeof(pfd[0]))) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		pfd[i].fd = items[i].fd;
+		pfd[i].events = (short)(((items[i].events & ZMQ_POLLIN) ? POLLIN : 0) |
+		                        ((items[i].events & ZMQ_POLLOUT) ? POLLOUT : 0));
+		pfd[i].revents = 0;
+	}
+	rc = poll(pfd, (nfds_t)n, timeout < 0 ? -1 : timeout > INT_MAX ? INT_MAX : (int)timeout);
+	if (rc < 0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		short r = pfd[i].revents;
+
+		items[i].revents =
+		    (short)(((r & POLLIN) ? ZMQ_POLLIN : 0) | ((r & POLLOUT) ? ZMQ_POLLOUT : 0) |
+		            ((r & ~(POLLIN | POLLOUT | POLLPRI)) ? ZMQ_POLLERR : 0));
+	}
+	return rc;
+}
+
 wire_t *wire_new(const struct wire_opts *o, char *err, size_t errlen)
 {
 	wire_t *w = calloc(1, sizeof(*w));
@@ -243,10 +293,14 @@ wire_t *wire_new(const struct wire_opts *o, char *err, size_t errlen)
 			goto fail;
 		}
 	}
-	w->ctx = zmq_ctx_new();
-	if (w->ctx == NULL) {
-		snprintf(err, errlen, "zmq_ctx_new: %s", zmq_strerror(errno));
-		goto fail;
+	if (s_needs_zmq(o)) {
+		if (zmq_load(err, errlen) != 0)
+			goto fail;
+		w->ctx = zmq_ctx_new();
+		if (w->ctx == NULL) {
+			snprintf(err, errlen, "zmq_ctx_new: %s", zmq_strerror(errno));
+			goto fail;
+		}
 	}
 	if (o->in != NULL && strcmp(o->in, "-") == 0) {
 		w->in_stdin = true;
@@ -814,10 +868,13 @@ int wire_run(wire_t *w, const struct stage_ops *ops, void *ctx)
 			w->out_broken = true;
 			break;
 		}
-		if (zmq_poll(items, n, (long)wait) < 0) {
+		if (s_poll(w, items, n, (long)wait) < 0) {
 			if (errno == EINTR)
 				continue;
-			log_warnx("zmq_poll: %s", zmq_strerror(errno));
+			if (w->ctx != NULL)
+				log_warnx("zmq_poll: %s", zmq_strerror(errno));
+			else
+				log_warn("poll");
 			rc = 1;
 			break;
 		}

@@ -18,6 +18,11 @@
  * the signal handlers write to, the input, and the stage's timer.  SIGTERM
  * and SIGINT stop reading, give queued output up to wire.drain_ms to leave,
  * and return 0.  EOF on stdin lets the stage finish its work first.
+ *
+ * libzmq is not linked (zmq_load.h): wire_new loads it when the wire has a
+ * socket (any endpoint for --in, --out or --tap), before it makes its
+ * context.  A wire on stdin and/or stdout with no tap makes no context,
+ * loads nothing, and its loop polls with poll(2) instead.
  */
 #ifndef COATTAIL_WIRE_H
 #define COATTAIL_WIRE_H
@@ -68,7 +73,8 @@ struct stage_ops {
 };
 
 /* Create the sockets and the runtime directory; NULL with err on failure
- * (bad endpoint, endpoint in use, directory not creatable). */
+ * (bad endpoint, endpoint in use, directory not creatable, libzmq missing
+ * or older than 4.3: "cannot load libzmq.so.5: ..."). */
 wire_t *wire_new(const struct wire_opts *o, char *err, size_t errlen);
 /* Close everything; output gets up to drain_ms to leave.  Idempotent. */
 void wire_free(wire_t **w);

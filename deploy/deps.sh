@@ -13,7 +13,9 @@ set -eu
 #   libzmq3-dev (libzmq)  libcurl4-openssl-dev (libcurl)  libxml2-dev (libxml-2.0)
 #   libmsgpack-dev (msgpack)  libconfig-dev (libconfig)  libsqlite3-dev (sqlite3)
 #   libjansson-dev (jansson)  libcmocka-dev (cmocka)
-#   (libcurl is compiled against and loaded at run time by common/curl_load.c;
+#   (libcurl and libzmq are compiled against and loaded at run time by
+#   common/curl_load.c and common/zmq_load.c: libcurl4 and libzmq5 come with
+#   the -dev packages;
 #   systemd's notify protocol is spoken by common/sdnotify.c, no libsystemd)
 #   clang, libclang-rt-14-dev: libFuzzer for `make fuzz`
 #   python3-bs4, python3-pandas: the original Python method `make bench` compares with

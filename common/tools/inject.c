@@ -15,12 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zmq.h>
 
 #include "conf.h"
 #include "log.h"
 #include "record.h"
 #include "wire.h"
+#include "zmq_load.h"
 
 static void s_usage(FILE *f)
 {
@@ -102,6 +102,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	conf_free(&c);
+	if (zmq_load(errs, sizeof(errs)) != 0) {
+		fprintf(stderr, "coattail-inject: %s\n", errs);
+		curve_free(&cv);
+		return 1;
+	}
 	ctx = zmq_ctx_new();
 	sock = zmq_socket(ctx, ZMQ_PUSH);
 	zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger));

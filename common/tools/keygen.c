@@ -21,7 +21,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zmq.h>
+
+#include "zmq_load.h"
 
 static void s_usage(FILE *f)
 {
@@ -54,7 +55,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char pub[41], sec[41], line[42];
+	char pub[41], sec[41], line[42], err[512];
 	bool force = false;
 	const char *path;
 	int ch, fd;
@@ -77,6 +78,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	path = argv[optind];
+	if (zmq_load(err, sizeof(err)) != 0) {
+		fprintf(stderr, "coattail-keygen: %s\n", err);
+		return 1;
+	}
 	if (!zmq_has("curve")) {
 		fprintf(stderr, "coattail-keygen: this libzmq has no CURVE support\n");
 		return 1;

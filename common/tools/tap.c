@@ -20,13 +20,13 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <zmq.h>
 
 #include "conf.h"
 #include "log.h"
 #include "record.h"
 #include "timeutil.h"
 #include "wire.h"
+#include "zmq_load.h"
 
 #define MAX_TAPS  32
 #define MAX_NAMES 32
@@ -405,6 +405,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "coattail-tap: %s\n", errs);
 		conf_free(&c);
 		return 2;
+	}
+	if (zmq_load(errs, sizeof(errs)) != 0) {
+		fprintf(stderr, "coattail-tap: %s\n", errs);
+		return 1;
 	}
 	ctx = zmq_ctx_new();
 	if (optind < argc) {

@@ -352,7 +352,7 @@ def test_libcurl_is_loaded_only_by_a_process_that_makes_http_requests(env):
                            capture_output=True, text=True, timeout=30)
         assert r.returncode == 0, r.stderr
         needed = re.findall(r"\(NEEDED\).*\[(.*)\]", r.stdout)
-        assert needed and "libzmq.so.5" in needed, (name, needed)
+        assert needed and "libc.so.6" in needed, (name, needed)
         assert not [n for n in needed if "curl" in n or "systemd" in n], (name, needed)
     form4 = os.path.join(ROOT, "tests", "fixtures", "form4", "aff10b5one_director.xml")
     r = env.run("scraper", "-c", env.conf, "--out", "-", "--tap", "", "--file", form4,
@@ -385,6 +385,89 @@ def test_libcurl_is_loaded_only_by_a_process_that_makes_http_requests(env):
     finally:
         p.terminate()
         p.wait(10 * SLOW)
+
+
+
+def maps(pid):
+    with open("/proc/%d/maps" % pid) as f:
+        return f.read()
+
+
+@test
+def test_libzmq_is_loaded_only_by_a_process_that_makes_a_socket(env):
+    # No binary links libzmq (common/zmq_load.h): its dozen shared objects
+    # (libstdc++, libsodium, Kerberos, ...) cost every process start.
+    for name in STAGES + TOOLS + ["keygen"]:
+        r = subprocess.run(["readelf", "-d", os.path.join(BIN, "coattail-" + name)],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        needed = re.findall(r"\(NEEDED\).*\[(.*)\]", r.stdout)
+        assert needed and not [n for n in needed if "zmq" in n], (name, needed)
+    # One document parsed to stdout, no tap: no socket, so no libzmq.
+    form4 = os.path.join(ROOT, "tests", "fixtures", "form4", "aff10b5one_director.xml")
+    r = env.run("scraper", "-c", env.conf, "--out", "-", "--tap", "", "--file", form4,
+                env={"LD_DEBUG": "files"})
+    assert r.returncode == 0 and '"type":"trade"' in r.stdout, r.stderr[-2000:]
+    assert "calling init" in r.stderr, "LD_DEBUG gave nothing to read"
+    # (the test's own directory name holds "libzmq": look for the file)
+    assert "libzmq.so" not in r.stderr, "scraper --file loaded libzmq: %s" % [
+        l for l in r.stderr.splitlines() if "libzmq.so" in l][:3]
+    # A stage on stdin and stdout without a tap polls stdin with poll(2) and
+    # never maps it either, while it runs; with its tap (the default), the
+    # same stage maps it at start.
+    plain = env.start("decider", "--in", "-", "--out", "-", "--tap", "",
+                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    tapped = env.start("decider", "--in", "-", "--out", "-", stdin=subprocess.PIPE)
+    try:
+        env.wait_for(lambda: "starting: config" in plain.log()
+                     and "starting: config" in tapped.log(), 20, "both deciders to start")
+        plain.p.stdin.write((dumps(trade(1)) + "\n").encode())
+        plain.p.stdin.flush()
+        time.sleep(0.3 * SLOW)
+        assert plain.alive() and "libzmq.so" not in maps(plain.p.pid), plain.log()[-2000:]
+        assert tapped.alive() and "libzmq.so.5" in maps(tapped.p.pid), tapped.log()[-2000:]
+        # EOF on stdin: the socket-less loop ends as before.
+        plain.p.stdin.close()
+        assert plain.p.wait(20 * SLOW) == 0, plain.log()[-2000:]
+        plain.p.stdout.close()
+    finally:
+        for p in (plain, tapped):
+            if p.alive():
+                p.signal(signal.SIGTERM)
+                p.wait(10 * SLOW)
+
+
+@test
+def test_a_libzmq_too_old_stops_a_stage_at_start_and_spares_file_runs(env):
+    # A stand-in libzmq.so.5 that says it is 4.1.0, found first through
+    # LD_LIBRARY_PATH: the loader refuses it where a socket is needed.
+    fake_dir = env.path("fakezmq")
+    os.makedirs(fake_dir)
+    cc = subprocess.run(["cc", "-shared", "-fPIC", "-o", os.path.join(fake_dir, "libzmq.so.5"),
+                         os.path.join(ROOT, "tests", "unit", "fakezmq", "fake_libzmq.c")],
+                        capture_output=True, text=True, timeout=60)
+    assert cc.returncode == 0, cc.stderr
+    old = {"LD_LIBRARY_PATH": fake_dir}
+    want = "libzmq.so.5 is libzmq 4.1.0; coattail needs 4.3 or later"
+    for name in STAGES:
+        r = env.run(name, "-c", env.conf, env=old, timeout=30)
+        assert r.returncode == 1 and want in r.stderr, (name, r.returncode, r.stderr[-2000:])
+        assert "starting: config" in r.stderr, (name, r.stderr[-2000:])  # at start, not later
+    r = env.run("tap", "-c", env.conf, "--count", "1", env=old, timeout=30)
+    assert r.returncode == 1 and want in r.stderr, r.stderr[-2000:]
+    r = env.run("keygen", env.path("k.key"), env=old, timeout=30)
+    assert r.returncode == 1 and want in r.stderr and not os.path.exists(env.path("k.key")), \
+        r.stderr[-2000:]
+    # What never makes a socket runs as before.
+    form4 = os.path.join(ROOT, "tests", "fixtures", "form4", "aff10b5one_director.xml")
+    r = env.run("scraper", "-c", env.conf, "--out", "-", "--tap", "", "--file", form4, env=old)
+    assert r.returncode == 0 and '"type":"trade"' in r.stdout, r.stderr[-2000:]
+    r = env.run("decider", "-c", env.conf, "--in", "-", "--out", "-", "--tap", "",
+                input=dumps(trade(1)) + "\n", env=old)
+    assert r.returncode == 0, r.stderr[-2000:]
+    for name in STAGES:
+        r = env.run(name, "-c", env.conf, "-n", env=old)
+        assert r.returncode == 0 and "configuration OK" in r.stdout, (name, r.stderr[-2000:])
 
 
 if __name__ == "__main__":
