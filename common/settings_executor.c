@@ -134,6 +134,14 @@ const struct conf_setting conf_settings_executor[] = {
 	  .min = 0,
 	  .max = 10,
 	  .doc = "retries of idempotent broker GETs (orders are never re-sent by HTTP)" },
+	{ .path = "executor.doubt_settle_ms",
+	  .type = CONF_INT,
+	  .def = "0",
+	  .min = 0,
+	  .max = 3600000,
+	  .doc = "an order lookup's \"not found\" after an unanswered submission is believed "
+	         "(and the order sent again) only this long after the submission began; 0: "
+	         "2 x http_timeout_ms, at least 60000" },
 	{ .path = "executor.alpaca_url",
 	  .type = CONF_STRING,
 	  .def = "https://paper-api.alpaca.markets",

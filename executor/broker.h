@@ -82,6 +82,12 @@ struct broker_clock {
 
 struct broker_ops {
 	const char *name; /* "paper", "alpaca", "lemon": the order records' broker */
+	/* true when a lookup sees everything every earlier submit did, at
+	 * once (a local, synchronous ledger: paper): its "not found" is
+	 * believed without waiting executor.doubt_settle_ms.  A network
+	 * broker leaves it false: a create the client gave up on may still
+	 * land at the server after the lookup. */
+	bool lookup_exact;
 	/* Place rq.  Never retried inside. */
 	enum broker_outcome (*submit)(void *self, const struct broker_req *rq,
 	                              struct broker_order *o);

@@ -8,16 +8,33 @@
  *   - An intent is journalled as pending before any broker call; an id
  *     already journalled gets a `duplicate` event and nothing else.
  *   - Before each submission the entry is marked in doubt (attempts + 1,
- *     fsync).  Only a definite answer clears the doubt: the order itself
- *     (OK), a refusal that created nothing (REJECTED), or a lookup by
- *     client id that finds nothing (NOT_FOUND).
+ *     the wall-clock send time, fsync).  Only a definite answer ends the
+ *     doubt: the order itself (OK), a refusal that created nothing
+ *     (REJECTED), or a lookup by client id that finds nothing (NOT_FOUND)
+ *     and is believed (below).
  *   - After EXISTS (Alpaca's 422 "client_order_id must be unique") or
  *     AMBIGUOUS (timeout, dropped connection, 5xx, 429, an unreadable
- *     body) the order is looked up at once; found, it is adopted; not
- *     found, the intent may be submitted again after a backoff; no answer,
- *     the entry stays in doubt and the lookup is retried.
- *   - While any entry is in doubt, no new input is read; at start, the
- *     entries a killed run left in doubt are looked up first.
+ *     body) the order is looked up at once; found, it is adopted; no
+ *     answer, the entry stays in doubt and the lookup is retried.
+ *   - The settle rule.  A request the client gave up on (its timeout, a
+ *     proxy's 502/504, a slow backend) may still create the order after
+ *     the lookup that follows it has found nothing: Alpaca would then
+ *     refuse the resend (422, the client id is taken), lemon.markets may
+ *     make a second order.  So a NOT_FOUND is believed only from a lookup
+ *     begun at least the settle time (doubt_settle_ms) after the last
+ *     submission began (sent_at_ms, in the journal, so the rule holds
+ *     across a restart).  Until then the entry stays in doubt (2: looked
+ *     up, nothing found; input is not held back) and is looked up again
+ *     when the settle time has passed, by a rescheduled retry.  And the
+ *     doubt ends only in the pass that sends again: a resend always
+ *     follows, in the same pass, a lookup that found nothing and was
+ *     believed.  A NOT_FOUND right after a failed submission is never
+ *     believed at once: it waits for the settle time and the backoff.
+ *     What the rule cannot do: a create that lands later than the settle
+ *     time after it was sent is still sent twice (RELIABILITY.md).
+ *   - While an entry is in doubt and not looked up since (in_doubt 1), no
+ *     new input is read; at start, the entries a killed run left in doubt
+ *     are looked up first.
  *   - Events are emitted after the journal commit, so a kill in between
  *     loses an event, never an order: the intent, sent again, reports
  *     `duplicate` with what the journal knows.
@@ -320,17 +337,24 @@ static int s_adopt(executor_t *ex, const struct journal_entry *e, const struct j
 	return s_finish(ex, e, st, a, o->id, o->status, o->qty, o->price, reason);
 }
 
+/* The delay before the next try of an entry that failed `failures` times
+ * in a row: retry_base_ms doubled per failure, at most retry_max_ms. */
+static int64_t s_backoff(const executor_t *ex, int failures)
+{
+	int64_t delay = ex->o.retry_base_ms;
+
+	for (int i = 0; i < failures && delay < ex->o.retry_max_ms; i++)
+		delay *= 2;
+	return delay > ex->o.retry_max_ms ? ex->o.retry_max_ms : delay;
+}
+
 /* Try again later: failures + 1 and a doubling delay. */
 static int s_retry(executor_t *ex, const struct journal_entry *e, const struct journal_answer *a,
                    const char *reason)
 {
 	char err[512];
-	int64_t delay = ex->o.retry_base_ms;
+	int64_t delay = s_backoff(ex, e->failures);
 
-	for (int i = 0; i < e->failures && delay < ex->o.retry_max_ms; i++)
-		delay *= 2;
-	if (delay > ex->o.retry_max_ms)
-		delay = ex->o.retry_max_ms;
 	if (journal_retry_later(ex->j, e->id, a, time_mono_ms() + delay, reason, time_now(), err,
 	                        sizeof(err)) != 0) {
 		log_warnx("intent %s: %s", e->id, err);
@@ -369,23 +393,75 @@ static int s_clock(executor_t *ex, struct broker_clock *c, char *err, size_t err
 
 /* ---- one entry ---- */
 
+int64_t executor_settle_left_ms(int64_t sent_at_ms, int64_t now_ms, int64_t settle_ms)
+{
+	int64_t left;
+
+	if (settle_ms <= 0 || sent_at_ms <= 0)
+		return 0;
+	/* A clock set back since the send (now_ms < sent_at_ms) leaves more
+	 * than settle_ms: the wait grows by the jump. */
+	left = sent_at_ms + settle_ms - now_ms;
+	return left > 0 ? left : 0;
+}
+
+int64_t executor_settle_ms(int64_t configured_ms, int64_t http_timeout_ms)
+{
+	int64_t auto_ms = 2 * http_timeout_ms;
+
+	if (configured_ms > 0)
+		return configured_ms;
+	return auto_ms > EXEC_SETTLE_FLOOR_MS ? auto_ms : EXEC_SETTLE_FLOOR_MS;
+}
+
+static int64_t s_wall_ms_real(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /*
- * Look up an entry in doubt.  Returns 1 when the entry is finished or
- * rescheduled (nothing more to do now), 0 when the broker has no such
- * order and the entry may go on to be submitted, -1 on a journal error.
+ * Look up an entry in doubt and act on the answer:
+ *   - the order exists: adopted (the entry is finished);
+ *   - no usable answer: still in doubt, looked up again after a backoff;
+ *   - not found, although the broker said the order exists (keep_doubt):
+ *     its lookup lags its own create; in doubt 1, looked up again after a
+ *     backoff;
+ *   - not found, straight after a submission that got no usable answer
+ *     (failed_send: that answer, for the entry's reason), or from a lookup
+ *     begun less than the settle time after the last submission began:
+ *     not believed, since the broker may still be creating the order.  In
+ *     doubt 2 (input no longer waits for it), looked up again when the
+ *     settle time has passed, and after a failed submission no sooner
+ *     than the backoff (that submission counts as a failure);
+ *   - not found, from a lookup begun at least the settle time after the
+ *     submission began, and not straight after one: believed.  The entry
+ *     stays in doubt 2 on disk until journal_begin_send marks the next
+ *     submission, so if this pass sends nothing (held, a check that
+ *     failed) the next one looks it up again first.
+ * Returns 1 when the entry is finished or rescheduled (nothing more to do
+ * now), 0 when the broker has no such order, believed, and the entry may
+ * go on to be decided and submitted in this same pass, -1 on a journal
+ * error.
  */
 static int s_resolve_doubt(executor_t *ex, struct journal_entry *e, const char *how,
-                           bool keep_doubt)
+                           bool keep_doubt, const char *failed_send)
 {
 	struct broker_req rq;
 	struct broker_order o;
 	struct journal_answer a;
 	enum broker_outcome out;
 	char detail[300], err[512];
+	int64_t looked_at, left, delay;
 
 	if (s_write_ahead(ex) != 0)
 		return -1;
 	s_request(e, &rq);
+	/* Taken before the request: the broker answers from its state at
+	 * some moment after this, so this is the conservative side. */
+	looked_at = ex->o.wall_ms();
 	out = ex->b->ops->lookup(ex->b->self, &rq, &o);
 	s_answer(&a, "lookup", out, &o, detail, sizeof(detail));
 	if (out == BROKER_OK)
@@ -400,12 +476,44 @@ static int s_resolve_doubt(executor_t *ex, struct journal_entry *e, const char *
 		           : -1;
 	}
 	if (out == BROKER_NOT_FOUND) {
-		if (journal_clear_doubt(ex->j, e->id, &a, time_now(), err, sizeof(err)) != 0) {
+		char why[700];
+
+		left = executor_settle_left_ms(e->sent_at_ms, looked_at, ex->o.doubt_settle_ms);
+		if (failed_send == NULL && left == 0) {
+			/* Believed: on to the checks and the resend, now. */
+			if (journal_not_found(ex->j, e->id, &a, 0, 0, NULL, time_now(), err,
+			                      sizeof(err)) != 0) {
+				log_warnx("intent %s: %s", e->id, err);
+				return -1;
+			}
+			e->in_doubt = false;
+			e->looked_up = true;
+			return 0;
+		}
+		/* Not yet.  After a clock set back, left exceeds the settle
+		 * time: the next look comes after the settle time anyway (and
+		 * is not believed either, until the clock has caught up). */
+		delay = left < ex->o.doubt_settle_ms ? left : ex->o.doubt_settle_ms;
+		if (failed_send != NULL && s_backoff(ex, e->failures) > delay)
+			delay = s_backoff(ex, e->failures);
+		if (journal_not_found(ex->j, e->id, &a, failed_send != NULL ? 1 : 0,
+		                      time_mono_ms() + delay, failed_send, time_now(), err,
+		                      sizeof(err)) != 0) {
 			log_warnx("intent %s: %s", e->id, err);
 			return -1;
 		}
-		e->in_doubt = false;
-		return 0;
+		e->looked_up = true;
+		snprintf(why, sizeof(why),
+		         "no order at %s %lld ms after the submission began; looking it up again "
+		         "in %lld ms",
+		         ex->broker, (long long)(looked_at - e->sent_at_ms), (long long)delay);
+		if (left > 0)
+			log_info("intent %s: %s (a not-found is believed %lld ms after the "
+			         "submission: executor.doubt_settle_ms)",
+			         e->id, why, (long long)ex->o.doubt_settle_ms);
+		else
+			log_info("intent %s: %s", e->id, why);
+		return 1;
 	}
 	{
 		char reason[400];
@@ -414,7 +522,8 @@ static int s_resolve_doubt(executor_t *ex, struct journal_entry *e, const char *
 	}
 }
 
-/* Submit (the entry is pending, not in doubt, and passed every check). */
+/* Submit (the entry is pending, passed every check, and is not in doubt,
+ * or was just looked up and believed not to exist at the broker). */
 static int s_send(executor_t *ex, struct journal_entry *e, const struct risk_order *ro,
                   const char *day, const char *note)
 {
@@ -423,17 +532,22 @@ static int s_send(executor_t *ex, struct journal_entry *e, const struct risk_ord
 	struct journal_answer a;
 	enum broker_outcome out;
 	char detail[300], err[512], reason[700];
-	int rc;
+	int64_t sent_at_ms;
 
-	if (journal_begin_send(ex->j, e->id, day, ro->qty, risk_order_value(ro), time_now(), err,
-	                       sizeof(err)) != 0) {
+	sent_at_ms = ex->o.wall_ms();
+	if (journal_begin_send(ex->j, e->id, day, ro->qty, risk_order_value(ro), time_now(),
+	                       sent_at_ms, err, sizeof(err)) != 0) {
 		log_warnx("intent %s: %s (not sent)", e->id, err);
 		return -1;
 	}
 	if (s_write_ahead(ex) != 0)
 		return -1; /* not journalled after all: nothing is sent */
 	e->in_doubt = true;
+	e->looked_up = false;
 	e->attempts++;
+	/* The mark went to disk (one fsync) before the request goes out:
+	 * sent_at_ms is a few ms early, inside any settle time's margin. */
+	e->sent_at_ms = sent_at_ms;
 	s_request(e, &rq);
 	rq.qty = ro->qty;
 	rq.notional = ro->notional;
@@ -451,18 +565,17 @@ static int s_send(executor_t *ex, struct journal_entry *e, const struct risk_ord
 		break;
 	}
 	/* No usable answer: the order may exist.  Record the answer, then
-	 * ask the broker before anything else. */
+	 * ask the broker before anything else.  A "not found" now is not
+	 * believed (s_resolve_doubt): the entry is looked up again after the
+	 * settle time and the backoff, and sent again only right after that
+	 * lookup, with every check once more. */
 	if (journal_note(ex->j, e->id, &a, time_now(), err, sizeof(err)) != 0)
 		log_warnx("intent %s: %s", e->id, err);
 	log_info("intent %s: submit %s (%s); looking the order up", e->id, s_outcome_name(out),
 	         o.reason);
-	rc = s_resolve_doubt(ex, e, " (found by lookup)", out == BROKER_EXISTS);
-	if (rc != 0)
-		return rc < 0 ? -1 : 0;
-	/* The broker does not have it: the intent may be sent again, after
-	 * a backoff and every check once more. */
 	snprintf(reason, sizeof(reason), "submit %s: %s", s_outcome_name(out), o.reason);
-	return s_retry(ex, e, NULL, reason);
+	return s_resolve_doubt(ex, e, " (found by lookup)", out == BROKER_EXISTS, reason) < 0 ? -1
+	                                                                                      : 0;
 }
 
 /* Every check before a submission; submits, holds, blocks or reschedules. */
@@ -631,8 +744,11 @@ static int s_advance_entry(executor_t *ex, struct journal_entry *e)
 		}
 		e->state = JS_PENDING;
 	}
+	/* In doubt (a submission's outcome unknown, or a lookup found
+	 * nothing): looked up first, and decided and sent only when that
+	 * lookup's "not found" is believed (the settle rule). */
 	if (e->in_doubt) {
-		rc = s_resolve_doubt(ex, e, " (found by lookup)", false);
+		rc = s_resolve_doubt(ex, e, " (found by lookup)", false, NULL);
 		if (rc != 0)
 			return rc < 0 ? -1 : 0;
 	}
@@ -977,6 +1093,10 @@ executor_t *executor_new(const struct executor_opts *o, broker_t *b, executor_em
 		ex->o.retry_max_ms = ex->o.retry_base_ms;
 	if (ex->o.hold_recheck_s <= 0)
 		ex->o.hold_recheck_s = EXEC_DEF_RECHECK_S;
+	if (ex->o.doubt_settle_ms < 0 || b->ops->lookup_exact)
+		ex->o.doubt_settle_ms = 0;
+	if (ex->o.wall_ms == NULL)
+		ex->o.wall_ms = s_wall_ms_real;
 	ex->b = b;
 	ex->broker = b->ops->name;
 	ex->emit = emit;
@@ -1243,6 +1363,15 @@ int executor_run(conf_t *c, const struct stage_args *a, wire_t *w)
 	o.retry_base_ms = conf_int(c, "executor.retry_base_ms");
 	o.retry_max_ms = conf_int(c, "executor.retry_max_ms");
 	o.hold_recheck_s = EXEC_DEF_RECHECK_S;
+	o.doubt_settle_ms = executor_settle_ms(conf_int(c, "executor.doubt_settle_ms"),
+	                                       conf_int(c, "executor.http_timeout_ms"));
+	if (strcmp(conf_str(c, "executor.broker"), "paper") != 0 &&
+	    o.doubt_settle_ms < conf_int(c, "executor.http_timeout_ms"))
+		log_warnx("executor.doubt_settle_ms %lld is below executor.http_timeout_ms %lld: "
+		          "an order the broker creates after the client gave up on its request "
+		          "may be sent twice",
+		          (long long)o.doubt_settle_ms,
+		          (long long)conf_int(c, "executor.http_timeout_ms"));
 
 	b = s_make_broker(c, w, err, sizeof(err));
 	if (b == NULL) {
@@ -1258,8 +1387,10 @@ int executor_run(conf_t *c, const struct stage_args *a, wire_t *w)
 		return 1;
 	}
 	rc.ex->stop = wire_stop_flag(w);
-	log_info("broker %s%s; halt file %s; journal: %lld pending (%lld in doubt), %lld held",
+	log_info("broker %s%s; halt file %s; doubt settle time %lld ms; journal: %lld pending "
+	         "(%lld in doubt), %lld held",
 	         b->ops->name, o.dry_run ? " (dry run: nothing is sent)" : "", halt_path,
+	         (long long)rc.ex->o.doubt_settle_ms,
 	         (long long)journal_pending(rc.ex->j, rc.ex->broker),
 	         (long long)journal_in_doubt(rc.ex->j, rc.ex->broker),
 	         (long long)journal_count(rc.ex->j, JS_HELD));

@@ -17,10 +17,15 @@
  *   5. mark the submission begun (fsync), submit once;
  *   6. the answer decides: `filled` / `submitted` / `rejected`, or, when
  *      there is no usable answer, the order is looked up by its client id
- *      and adopted if it exists; only a lookup that finds nothing lets the
- *      intent be submitted again, later.
+ *      and adopted if it exists.  The intent is submitted again only
+ *      right after a lookup that found nothing and was begun at least
+ *      the settle time (doubt_settle_ms) after the last submission began:
+ *      an earlier "not found" may only mean the broker has not finished
+ *      the create yet, so the entry stays in doubt and is looked up again
+ *      once the settle time has passed (other intents go on meanwhile).
  * At start, and before any new input is read, every entry left in doubt by
- * the previous run is looked up the same way.
+ * the previous run is looked up the same way, under the same rule (the
+ * send time is in the journal).
  */
 #ifndef COATTAIL_EXECUTOR_H
 #define COATTAIL_EXECUTOR_H
@@ -51,6 +56,13 @@ struct executor_opts {
 	int64_t retry_max_ms;   /* cap of one delay */
 	int64_t clock_cache_ms; /* how long a market clock answer is reused */
 	int64_t hold_recheck_s; /* held, the broker names no next open: look again */
+	/* How long after a submission began a lookup's "not found" is
+	 * believed (executor_settle_left_ms); 0: at once.  Ignored (0) for a
+	 * broker whose lookups are exact (broker_ops.lookup_exact). */
+	int64_t doubt_settle_ms;
+	/* Wall-clock milliseconds (the send times in the journal); NULL:
+	 * CLOCK_REALTIME.  Tests give their own. */
+	int64_t (*wall_ms)(void);
 };
 
 /* Publish one order event (REC_ORDER); r is borrowed. */
@@ -101,6 +113,25 @@ bool executor_input_ready(executor_t *ex);
 int64_t executor_drain(executor_t *ex, int64_t max_ms, volatile sig_atomic_t *stop);
 
 journal_t *executor_journal(executor_t *ex);
+
+/*
+ * The settle rule.  A lookup begun at wall time now_ms, for an order whose
+ * last submission began at sent_at_ms, answered "not found": 0 when that
+ * answer is believed (now_ms >= sent_at_ms + settle_ms, or settle_ms <= 0,
+ * or no send time is known: sent_at_ms <= 0), else the milliseconds left
+ * until a lookup would be.  Wall clock on both sides, since sent_at_ms
+ * comes from the journal, maybe from a run before a reboot: a clock set
+ * back makes the wait longer (safe); a clock set forward shortens it, down
+ * to nothing (the rule then protects no more than the old immediate
+ * lookup did).
+ */
+int64_t executor_settle_left_ms(int64_t sent_at_ms, int64_t now_ms, int64_t settle_ms);
+
+/* executor.doubt_settle_ms as configured (0: automatic) -> the settle time
+ * used: the value, or when 0 the larger of 2 x http_timeout_ms and
+ * EXEC_SETTLE_FLOOR_MS. */
+#define EXEC_SETTLE_FLOOR_MS 60000
+int64_t executor_settle_ms(int64_t configured_ms, int64_t http_timeout_ms);
 
 /* The client order id of an intent (see broker_client_id). */
 const char *executor_client_id(const char *intent_id, char *buf, size_t len);

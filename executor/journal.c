@@ -58,7 +58,7 @@ enum {
 	Q_GET,
 	Q_BEGIN_SEND,
 	Q_SET_USAGE,
-	Q_CLEAR_DOUBT,
+	Q_NOT_FOUND,
 	Q_RETRY,
 	Q_HOLD,
 	Q_WAKE,
@@ -95,19 +95,20 @@ static const char *const s_sql[Q_N] = {
 	          "ON CONFLICT (id) DO NOTHING",
 	[Q_GET] = "SELECT id, client_id, payload, state, attempts, failures, in_doubt, broker, "
 	          "broker_order_id, broker_status, qty, price, notional, day, reason, wake_at, "
-	          "received_at FROM intents WHERE id = ?1",
+	          "received_at, sent_at_ms FROM intents WHERE id = ?1",
 	[Q_BEGIN_SEND] = "UPDATE intents SET attempts = attempts + 1, in_doubt = 1, "
 	                 "state = 'pending', day = ?2, qty = ?3, notional = ?4, "
-	                 "updated_at = ?5 WHERE id = ?1 AND state = 'pending'",
+	                 "updated_at = ?5, sent_at_ms = ?6 WHERE id = ?1 AND state = 'pending'",
 	[Q_SET_USAGE] = "UPDATE intents SET day = ?2, qty = ?3, notional = ?4, "
 	                "updated_at = ?5 WHERE id = ?1 AND state = 'pending'",
-	[Q_CLEAR_DOUBT] = "UPDATE intents SET in_doubt = 0, updated_at = ?2 "
-	                  "WHERE id = ?1 AND state = 'pending'",
+	[Q_NOT_FOUND] = "UPDATE intents SET in_doubt = 2, failures = failures + ?2, "
+	                "retry_at_ms = ?3, reason = COALESCE(?4, reason), updated_at = ?5 "
+	                "WHERE id = ?1 AND state = 'pending' AND in_doubt <> 0",
 	[Q_RETRY] = "UPDATE intents SET failures = failures + 1, retry_at_ms = ?2, "
 	            "reason = ?3, updated_at = ?4 WHERE id = ?1 AND state = 'pending'",
 	[Q_HOLD] = "UPDATE intents SET state = 'held', wake_at = ?2, reason = ?3, "
 	           "failures = 0, updated_at = ?4 "
-	           "WHERE id = ?1 AND (state = 'pending' OR state = 'held') AND in_doubt = 0",
+	           "WHERE id = ?1 AND (state = 'pending' OR state = 'held') AND in_doubt <> 1",
 	[Q_WAKE] = "UPDATE intents SET state = 'pending', retry_at_ms = 0, "
 	           "updated_at = ?2 WHERE id = ?1 AND state = 'held'",
 	[Q_FINISH] = "UPDATE intents SET state = ?2, in_doubt = 0, broker_order_id = ?3, "
@@ -134,7 +135,7 @@ static const char *const s_sql[Q_N] = {
 	          " UNION ALL"
 	          " SELECT id, 1 AS k, 0, wake_at AS t FROM intents"
 	          "  WHERE state = 'held' AND broker = ?1 AND wake_at <= ?3)"
-	          " ORDER BY k, in_doubt DESC, t LIMIT ?4",
+	          " ORDER BY k, in_doubt = 1 DESC, t LIMIT ?4",
 	[Q_NEXT_RETRY] = "SELECT COALESCE(MIN(retry_at_ms), -1) FROM intents "
 	                 "WHERE state = 'pending' AND broker = ?1",
 	[Q_NEXT_WAKE] = "SELECT COALESCE(MIN(wake_at), -1) FROM intents "
@@ -213,6 +214,21 @@ static const char *const s_migrations[] = {
 	 * and indexing their NULLs cost a page written per intent. */
 	"DROP INDEX IF EXISTS intents_day;"
 	"CREATE INDEX intents_day ON intents(day) WHERE day IS NOT NULL;",
+	/* 3 -> 4: when the last submission began (wall-clock ms), so that a
+	 * lookup's "no such order" is believed only once the settle time has
+	 * passed since then (journal.h); and in_doubt 2, "looked up, none
+	 * found, look again before sending".  A version-3 journal does not
+	 * know the time: for an entry left in doubt, or cleared by a lookup
+	 * that version believed at once (pending or held with an attempt
+	 * made), it is taken as one second after the entry's last write
+	 * (updated_at, whole seconds, written at or after the send began), no
+	 * earlier than the truth; and such a cleared entry is put back in
+	 * doubt (2), so that it is looked up again, after the settle time,
+	 * before it is ever sent again. */
+	"ALTER TABLE intents ADD COLUMN sent_at_ms INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE intents SET sent_at_ms = (updated_at + 1) * 1000,"
+	" in_doubt = CASE WHEN in_doubt <> 0 THEN 1 ELSE 2 END"
+	" WHERE (state = 'pending' OR state = 'held') AND attempts > 0;",
 	NULL,
 };
 
@@ -717,6 +733,7 @@ int journal_get(journal_t *j, const char *id, struct journal_entry *e, char *err
 	e->attempts = sqlite3_column_int(st, 4);
 	e->failures = sqlite3_column_int(st, 5);
 	e->in_doubt = sqlite3_column_int(st, 6) != 0;
+	e->looked_up = sqlite3_column_int(st, 6) == 2;
 	s_col_text(st, 7, e->broker, sizeof(e->broker));
 	s_col_text(st, 8, e->broker_order_id, sizeof(e->broker_order_id));
 	s_col_text(st, 9, e->broker_status, sizeof(e->broker_status));
@@ -728,6 +745,7 @@ int journal_get(journal_t *j, const char *id, struct journal_entry *e, char *err
 	e->wake_at = sqlite3_column_type(st, 15) == SQLITE_NULL ? REC_NULL_TIME
 	                                                        : sqlite3_column_int64(st, 15);
 	e->received_at = sqlite3_column_int64(st, 16);
+	e->sent_at_ms = sqlite3_column_int64(st, 17);
 	/* The payload was written by record_to_json; it decodes unless the
 	 * file was edited by hand. */
 	if (state < 0 || payload == NULL ||
@@ -769,10 +787,12 @@ void journal_entry_free(struct journal_entry *e)
 		record_free(&e->intent);
 }
 
-/* Run statement q, which takes (id, day, qty, notional, now): the two
- * writes that record an order's share of the day's usage. */
+/* Run statement q, which takes (id, day, qty, notional, now), and
+ * Q_BEGIN_SEND also sent_at_ms: the two writes that record an order's
+ * share of the day's usage. */
 static int s_usage_update(journal_t *j, int q, const char *id, const char *day, double qty,
-                          double notional, int64_t now, char *err, size_t errlen)
+                          double notional, int64_t now, int64_t sent_at_ms, char *err,
+                          size_t errlen)
 {
 	sqlite3_stmt *st = s_prep(j, q, err, errlen);
 	struct journal_member b, a;
@@ -785,6 +805,8 @@ static int s_usage_update(journal_t *j, int q, const char *id, const char *day, 
 	s_bind_num(st, 3, qty);
 	s_bind_num(st, 4, notional);
 	sqlite3_bind_int64(st, 5, now);
+	if (q == Q_BEGIN_SEND)
+		sqlite3_bind_int64(st, 6, sent_at_ms);
 	if (s_update(j, id, NULL, now, st, err, errlen) != 0)
 		return -1;
 	/* Pending, with this day and size (and one more attempt when
@@ -802,26 +824,31 @@ static int s_usage_update(journal_t *j, int q, const char *id, const char *day, 
 }
 
 int journal_begin_send(journal_t *j, const char *id, const char *day, double qty, double notional,
-                       int64_t now, char *err, size_t errlen)
+                       int64_t now, int64_t sent_at_ms, char *err, size_t errlen)
 {
-	return s_usage_update(j, Q_BEGIN_SEND, id, day, qty, notional, now, err, errlen);
+	return s_usage_update(j, Q_BEGIN_SEND, id, day, qty, notional, now, sent_at_ms, err,
+	                      errlen);
 }
 
 int journal_set_usage(journal_t *j, const char *id, const char *day, double qty, double notional,
                       int64_t now, char *err, size_t errlen)
 {
-	return s_usage_update(j, Q_SET_USAGE, id, day, qty, notional, now, err, errlen);
+	return s_usage_update(j, Q_SET_USAGE, id, day, qty, notional, now, 0, err, errlen);
 }
 
-int journal_clear_doubt(journal_t *j, const char *id, const struct journal_answer *a, int64_t now,
-                        char *err, size_t errlen)
+int journal_not_found(journal_t *j, const char *id, const struct journal_answer *a,
+                      int add_failures, int64_t retry_at_ms, const char *reason, int64_t now,
+                      char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s_prep(j, Q_CLEAR_DOUBT, err, errlen);
+	sqlite3_stmt *st = s_prep(j, Q_NOT_FOUND, err, errlen);
 
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int(st, 2, add_failures);
+	sqlite3_bind_int64(st, 3, retry_at_ms);
+	s_bind_text(st, 4, reason);
+	sqlite3_bind_int64(st, 5, now);
 	return s_update(j, id, a, now, st, err, errlen);
 }
 

@@ -7,19 +7,32 @@
  * States of an entry, and who moves it:
  *
  *   pending   received and not finished.  attempts counts the submissions
- *             begun; in_doubt is 1 from the moment a submission is about to
- *             be sent until the broker's answer (or a lookup) says whether
- *             an order exists.  An entry in doubt must be looked up by its
- *             client id before anything else is sent for it.
- *   held      the market is closed: nothing was sent; wake_at says when to
- *             look again (the next open, or the intent's expiry).
+ *             begun; sent_at_ms is when the last one began (wall clock).
+ *             in_doubt says what is known of the order at the broker:
+ *               0  nothing was ever sent (or the entry is finished);
+ *               1  a submission is about to be sent or got no usable
+ *                  answer, and no lookup has answered since: new input
+ *                  waits (journal_in_doubt counts these);
+ *               2  a lookup by client id found no order.  Not proof: a
+ *                  request the client gave up on may still land at the
+ *                  broker.  The entry is looked up again before anything
+ *                  is sent for it, and that "not found" is believed only
+ *                  from a lookup begun at least the settle time
+ *                  (executor.doubt_settle_ms) after sent_at_ms; input
+ *                  does not wait for it.
+ *             An entry in doubt (1 or 2) is never sent again without a
+ *             lookup first.
+ *   held      the market is closed: nothing is sent; wake_at says when to
+ *             look again (the next open, or the intent's expiry).  An
+ *             entry sent before keeps in_doubt 2 (looked up on waking).
  *   submitted, filled, rejected   the broker's final answer (filled and
  *             submitted hold broker_order_id).
  *   blocked, dry_run, error       finished without an order at the broker.
  *
- *     (new) --add--> pending --begin_send--> pending+in_doubt
- *     pending+in_doubt --clear_doubt (lookup: none)--> pending
- *     pending --hold--> held --wake--> pending
+ *     (new) --add--> pending --begin_send--> pending, in_doubt 1
+ *     pending, in_doubt 1 or 2 --not_found (lookup: none)--> in_doubt 2
+ *     pending, in_doubt 2 --begin_send (after a believed lookup)--> 1
+ *     pending (in_doubt 0 or 2) --hold--> held --wake--> pending
  *     pending, held --finish--> submitted | filled | rejected | blocked |
  *                               dry_run | error
  *
@@ -56,9 +69,10 @@ struct journal_entry {
 	char client_id[64];
 	record_t intent; /* the intent as received (REC_INTENT) */
 	enum journal_state state;
-	int attempts;  /* submissions begun */
-	int failures;  /* tries in a row that got no usable answer */
-	bool in_doubt; /* a submission's outcome is unknown */
+	int attempts;   /* submissions begun */
+	int failures;   /* tries in a row that got no usable answer */
+	bool in_doubt;  /* a submission's outcome is unknown (in_doubt 1 or 2) */
+	bool looked_up; /* in_doubt 2: a lookup since found no order */
 	char broker[16];
 	char broker_order_id[128];
 	char broker_status[32];
@@ -67,6 +81,7 @@ struct journal_entry {
 	char reason[512];
 	int64_t wake_at;     /* held: UTC seconds to look again */
 	int64_t received_at; /* UTC seconds */
+	int64_t sent_at_ms;  /* wall-clock ms the last submission began; 0: none */
 };
 
 /* One broker answer, for the answers table. */
@@ -138,21 +153,29 @@ int journal_entry_fresh(struct journal_entry *e, const intent_t *in, const char 
 void journal_entry_free(struct journal_entry *e);
 
 /*
- * About to submit: attempts + 1, in_doubt = 1, and the order's day and
- * size recorded (they count against the daily limits from now on).  The
- * caller sends only after this returned 0.
+ * About to submit: attempts + 1, in_doubt = 1, sent_at_ms recorded (wall
+ * clock, ms: it must mean the same after a restart, so not the monotonic
+ * clock), and the order's day and size recorded (they count against the
+ * daily limits from now on).  The caller sends only after this returned 0.
  */
 int journal_begin_send(journal_t *j, const char *id, const char *day, double qty, double notional,
-                       int64_t now, char *err, size_t errlen);
+                       int64_t now, int64_t sent_at_ms, char *err, size_t errlen);
 
 /* Record the day and size an order counts with, without sending (a dry
  * run counts against the limits like a real order). */
 int journal_set_usage(journal_t *j, const char *id, const char *day, double qty, double notional,
                       int64_t now, char *err, size_t errlen);
 
-/* A lookup found no order: in_doubt = 0; the entry may be sent again. */
-int journal_clear_doubt(journal_t *j, const char *id, const struct journal_answer *a, int64_t now,
-                        char *err, size_t errlen);
+/*
+ * A lookup found no order (answer a): in_doubt = 2 (see the top), so the
+ * entry no longer holds input back but is still looked up before anything
+ * is sent; failures + add_failures; due again at retry_at_ms
+ * (time_mono_ms() clock; 0: now); reason, when not NULL, replaces the
+ * entry's.  Only for an entry in doubt (1 or 2).
+ */
+int journal_not_found(journal_t *j, const char *id, const struct journal_answer *a,
+                      int add_failures, int64_t retry_at_ms, const char *reason, int64_t now,
+                      char *err, size_t errlen);
 
 /* No usable answer, or a check failed: try again at retry_at_ms
  * (time_mono_ms() clock); failures + 1; in_doubt unchanged. */
@@ -160,7 +183,9 @@ int journal_retry_later(journal_t *j, const char *id, const struct journal_answe
                         int64_t retry_at_ms, const char *reason, int64_t now, char *err,
                         size_t errlen);
 
-/* Market closed: held until wake_at (UTC seconds). */
+/* Market closed: held until wake_at (UTC seconds).  Refused for an entry
+ * in doubt 1 (its outcome is unknown); in_doubt 2 stays, so the entry is
+ * looked up again when it wakes. */
 int journal_hold(journal_t *j, const char *id, int64_t wake_at, const char *reason, int64_t now,
                  char *err, size_t errlen);
 /* A held entry is due: back to pending (nothing was sent while held). */
@@ -199,7 +224,8 @@ int journal_note(journal_t *j, const char *id, const struct journal_answer *a, i
 /* Entries of broker that are pending (not held, not finished). */
 int64_t journal_pending(journal_t *j, const char *broker);
 
-/* Entries of broker in doubt (input waits while there are any). */
+/* Entries of broker in doubt and not looked up since (in_doubt 1: input
+ * waits while there are any). */
 int64_t journal_in_doubt(journal_t *j, const char *broker);
 
 /* Make every pending entry due now (after a restart the old timers mean
@@ -208,7 +234,7 @@ int journal_reset_timers(journal_t *j, char *err, size_t errlen);
 
 /*
  * Up to max ids of broker's entries due for work: pending entries whose
- * retry time is <= now_ms (those in doubt first), then held entries whose
+ * retry time is <= now_ms (those in doubt 1 first), then held entries whose
  * wake_at <= now_s.  ids[i] must hold JOURNAL_ID_MAX + 1 bytes.  Returns the
  * count, or -1.
  */

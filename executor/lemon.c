@@ -25,9 +25,12 @@
  * sent twice, in "idempotency" (echoed by the v1 API in the SDK's recorded
  * answers) and as the whole of "notes" ("coattail <key>"), so either field
  * identifies the order.  An error answer that names idempotency is taken as
- * "exists" and looked up.  What remains assumed: that GET /orders lists an
- * order as soon as its create has been answered (or has failed after the
- * server committed it).
+ * "exists" and looked up.  A lookup that finds nothing is believed only
+ * executor.doubt_settle_ms after the create began (executor.c, the settle
+ * rule), since a create the client gave up on may still be committed later.
+ * What remains assumed: that GET /orders lists an order once its create
+ * has been committed, and that no create is committed later than the
+ * settle time after it was sent.
  *
  * Quantities are whole shares: a notional intent buys
  * floor(notional / ref_price) shares (both USD, so the count does not

@@ -418,6 +418,9 @@ static void s_destroy(void *self)
 
 static const struct broker_ops s_ops = {
 	.name = "paper",
+	/* One process, one SQLite file: a submit has committed or rolled
+	 * back before it returns, and nothing lands later. */
+	.lookup_exact = true,
 	.submit = s_submit,
 	.lookup = s_lookup,
 	.account = s_account,

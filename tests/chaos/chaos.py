@@ -121,7 +121,7 @@ executor: {
   broker = "alpaca"; alpaca_url = "%s";
   max_orders_per_day = 0; max_notional_per_order = 0.0; max_notional_per_day = 0.0;
   max_position_per_ticker = 0.0; max_attempts = 0; retry_base_ms = 20; retry_max_ms = 500;
-  http_timeout_ms = 3000; http_retries = 2;
+  http_timeout_ms = 3000; http_retries = 2; doubt_settle_ms = 6000;
 };
 %s
 """ % (tap("scraper"), self.day, pages, tap("mapper"), self.figi, tap("decider"),

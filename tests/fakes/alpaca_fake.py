@@ -5,6 +5,11 @@ injection (broker_fake_base.py), for coattail's executor tests.
     python3 tests/fakes/alpaca_fake.py [--port 0] [--key-id K --secret S]
         [--faults 500_after=0.05,...] [--timeout-sleep 2.0] [--seed 1]
 
+Fault kinds: broker_fake_base.py (500_before, 500_after, drop_after,
+timeout_after, 429, dup422, slow_create; 500 and drop on lookups).
+A slow_create whose create finds the client id taken by then (the client
+sent it again meanwhile) is answered 422 and counted in dup_posts.
+
 Prints "PORT <n>" first.  Trading endpoints:
 POST /v2/orders, GET /v2/orders:by_client_order_id, GET /v2/orders/{id},
 GET /v2/account, /v2/clock, /v2/positions, /v2/assets/{symbol}.  Decimals
@@ -172,7 +177,11 @@ class AlpacaHandler(FakeHandler):
         if fault == "429":
             return self.send_json(429, err(42910000, "rate limit exceeded"),
                                   {"X-RateLimit-Limit": "200", "X-RateLimit-Remaining": "0"})
+        if fault == "slow_create":
+            self.late()  # the client times out and looks the order up meanwhile
         o = self.create(cid, sym, side, qty, notional, body.get("time_in_force"))
+        if fault == "slow_create":
+            self.count("late_creates")  # done (created, or found the id taken)
         if o is None:  # lost a race with a concurrent create of the same id
             self.count("dup_posts")
             return self.send_json(422, err(40010001, "client_order_id must be unique"))

@@ -12,6 +12,14 @@ or --faults 500_after=0.05,drop_after=0.05 on the command line).  Kinds:
     drop_after     create the order, then close the connection unanswered
     timeout_after  create the order, then sleep --timeout-sleep seconds
                    (past the client's timeout) before answering
+    slow_create    sleep --timeout-sleep seconds (past the client's
+                   timeout) first, then create the order and answer (to a
+                   client long gone): a create the server takes late.  The
+                   server is threaded, so a lookup the client makes in the
+                   meantime is served, and finds nothing.  Under the old
+                   executor that "not found" led to a second create
+                   (RELIABILITY.md, the settle rule).  /_stats counts
+                   late_creates once such a create is done
     429            answer 429, create nothing
     dup422         (Alpaca) create the order, then answer 422
                    "client_order_id must be unique", as if a retry by a
@@ -36,7 +44,8 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-POST_KINDS = ("500_before", "500_after", "drop_after", "timeout_after", "429", "dup422")
+POST_KINDS = ("500_before", "500_after", "drop_after", "timeout_after", "429", "dup422",
+              "slow_create")
 GET_KINDS = ("500", "drop")
 
 

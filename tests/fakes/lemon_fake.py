@@ -7,6 +7,11 @@ stands for trading.lemon.markets and data.lemon.markets.
     python3 tests/fakes/lemon_fake.py [--port 0] [--key K]
         [--faults 500_after=0.05,...] [--timeout-sleep 2.0] [--seed 1]
 
+Fault kinds on creation: broker_fake_base.py (500_before, 500_after,
+drop_after, timeout_after, 429, slow_create; dup422 is a 502 here); a
+slow_create that lands after the client sent the key again makes a second
+order, as the other creates do.
+
 Prints "PORT <n>" first.  Trading: POST /v1/orders (created "inactive"), POST /v1/orders/{id}/activate,
 GET /v1/orders (isin, side, status, limit, page), GET /v1/orders/{id},
 GET /v1/account, GET /v1/positions.  Data: GET /v1/venues?mic=,
@@ -168,11 +173,13 @@ class LemonHandler(FakeHandler):
         if not isinstance(qty, int) or isinstance(qty, bool) or qty < 1:
             return self.send_json(400, error("invalid_query", "quantity must be an integer >= 1"))
         key = body.get("idempotency")
+        fault = s.faults.pick("post", POST_KINDS)
+        if fault == "slow_create":
+            self.late()  # the client times out and looks the order up meanwhile
         with s.lock:
             reused = key is not None and key in s.keys
         if reused:
             self.count("dup_posts")  # and create it anyway: the worst case
-        fault = s.faults.pick("post", POST_KINDS)
         if fault == "500_before":
             return self.send_json(500, error("internal_error", "internal error"))
         if fault == "429":
@@ -195,6 +202,8 @@ class LemonHandler(FakeHandler):
             if key is not None:
                 s.keys.add(key)
             o = dict(o)
+        if fault == "slow_create":
+            self.count("late_creates")
         if fault == "500_after":
             return self.send_json(500, error("internal_error", "internal error"))
         if fault == "drop_after":

@@ -218,8 +218,12 @@ def kill_run(env, broker, fake_url, n, envx, kills, extra_conf=""):
     else:
         conf = 'broker = "lemon";\n  lemon_url = "%s";\n  lemon_data_url = "%s";' % (
             fake_url, fake_url)
-    executor_conf(env, conf + "\n  http_timeout_ms = %d;\n  http_retries = 2;\n%s"
-                  % (250 * SLOW, extra_conf))
+    # The settle time at 4 x the HTTP timeout (the default is 2 x, at least
+    # 60 s): a create that failed before the broker made it is sent again a
+    # second later, and the fake, slow under this load, has that long to
+    # take a create it is still holding.
+    executor_conf(env, conf + "\n  http_timeout_ms = %d;\n  doubt_settle_ms = %d;\n"
+                  "  http_retries = 2;\n%s" % (250 * SLOW, 1000 * SLOW, extra_conf))
     rng = random.Random(4242)
     runs = 0
 
@@ -343,8 +347,8 @@ def test_each_alpaca_fault_ends_in_one_order_and_a_submitted_event(env):
                         "--timeout-sleep", str(1.0 * SLOW))
     kinds = ["500_before", "500_after", "drop_after", "timeout_after", "429", "dup422"]
     http_json(url + "/_faults", {"next": {"post": kinds, "get": ["500", "drop"]}})
-    executor_conf(env, 'broker = "alpaca";\n  alpaca_url = "%s";\n  http_timeout_ms = %d;'
-                  % (url, 400 * SLOW))
+    executor_conf(env, 'broker = "alpaca";\n  alpaca_url = "%s";\n  http_timeout_ms = %d;\n'
+                  '  doubt_settle_ms = %d;' % (url, 400 * SLOW, 800 * SLOW))
     recs = [intent(i) for i in range(len(kinds) + 2)]
     events, log = run_executor_stdin(env, recs, envx=alpaca_env())
     assert [e["status"] for e in events] == ["submitted"] * len(recs), events
@@ -356,6 +360,120 @@ def test_each_alpaca_fault_ends_in_one_order_and_a_submitted_event(env):
     answers = [r[0] for r in db.execute("SELECT outcome FROM answers WHERE op = 'submit'")]
     assert answers.count("ambiguous") == 5 and answers.count("exists") == 1, answers
     assert KEY_ID not in log and SECRET not in log
+
+
+# ---- a create the broker takes late: the settle rule ----------------------
+#
+# The fake holds the create (fault slow_create) past the client's timeout
+# and makes the order only then; the lookup the executor makes meanwhile
+# finds nothing.  Before the settle rule the executor believed that and
+# sent the create again: Alpaca refused it (dup_posts 1), lemon.markets made
+# a second order.  Now a "not found" counts only from a lookup begun
+# doubt_settle_ms after the submission began.
+
+SLOW_TIMEOUT_MS = 300 * SLOW    # the client gives up on the create after this
+SLOW_CREATE_S = 0.8 * SLOW      # the fake makes the order this long after the POST
+SLOW_SETTLE_MS = 2000 * SLOW    # believed only after the create has landed
+
+
+def broker_conf(broker, url, extra=""):
+    if broker == "alpaca":
+        conf = 'broker = "alpaca";\n  alpaca_url = "%s";' % url
+    else:
+        conf = 'broker = "lemon";\n  lemon_url = "%s";\n  lemon_data_url = "%s";' % (url, url)
+    return conf + "\n  http_retries = 2;\n" + extra
+
+
+def broker_keys(broker):
+    return alpaca_env() if broker == "alpaca" else {"COATTAIL_LEMON_KEY": LEMON_KEY}
+
+
+def start_broker(env, broker, *args):
+    if broker == "alpaca":
+        return start_fake(env, "alpaca", "--key-id", KEY_ID, "--secret", SECRET, *args)
+    return start_fake(env, "lemon", "--key", LEMON_KEY, *args)
+
+
+def check_one_late_order(env, url, broker, rec, events):
+    """Exactly one order for rec at the broker, never a second create, and
+    the journal and the last event carry its id.  Counted once the late
+    create is done at the fake."""
+    env.wait_for(lambda: http_json(url + "/_stats").get("late_creates", 0) >= 1, 10 * SLOW,
+                 "the late create to be done at the broker")
+    orders = http_json(url + "/_orders")
+    stats = http_json(url + "/_stats")
+    key = "client_order_id" if broker == "alpaca" else "idempotency"
+    assert stats["faults"].get("slow_create") == 1, stats
+    assert len(orders) == 1, "broker holds %d orders (stats %s)" % (len(orders), stats)
+    assert orders[0][key] == client_id(rec["id"]), orders
+    assert stats.get("dup_posts", 0) == 0, \
+        "a create was sent for an order the broker was still making: %s" % stats
+    assert stats["posts"] == 1, stats
+    if broker == "lemon":
+        assert orders[0]["status"] == "activated", orders
+    state, boid, _, attempts, in_doubt = journal_rows(env)[rec["id"]]
+    assert (state, boid, attempts, in_doubt) == ("submitted", orders[0]["id"], 1, 0), \
+        journal_rows(env)
+    last = [e for e in events if e["intent"] == rec["id"]][-1]
+    assert last["status"] == "submitted" and last["broker_order_id"] == orders[0]["id"], last
+
+
+def slow_create_once(env, broker):
+    _, url = start_broker(env, broker, "--timeout-sleep", str(SLOW_CREATE_S))
+    http_json(url + "/_faults", {"next": {"post": ["slow_create"]}})
+    executor_conf(env, broker_conf(broker, url, "  http_timeout_ms = %d;\n  doubt_settle_ms = %d;"
+                                   % (SLOW_TIMEOUT_MS, SLOW_SETTLE_MS)))
+    rec = intent(1)
+    t0 = time.monotonic()
+    events, log = run_executor_stdin(env, [rec], envx=broker_keys(broker))
+    check_one_late_order(env, url, broker, rec, events)
+    # It waited: the lookup inside the settle time was not believed, and the
+    # order was found by the one after it.
+    assert "looking it up again in" in log and "doubt_settle_ms" in log, log
+    assert "found by lookup" in events[-1]["reason"], events
+    assert time.monotonic() - t0 >= SLOW_SETTLE_MS / 1000.0, "did not wait the settle time"
+
+
+@test
+def test_a_create_alpaca_takes_late_is_found_not_sent_twice(env):
+    slow_create_once(env, "alpaca")
+
+
+@test
+def test_a_create_lemon_takes_late_is_found_not_made_twice(env):
+    slow_create_once(env, "lemon")
+
+
+@test
+def test_a_restart_inside_the_settle_time_does_not_send_again_before_it(env):
+    # lemon: where a second create is a second order.  The executor is
+    # SIGKILLed while the create is held at the fake, and restarted at once:
+    # the restarted run finds the order in doubt, looks it up (nothing yet),
+    # and must wait for the settle time counted from the send the journal
+    # recorded, by which time the order has landed.
+    broker = "lemon"
+    _, url = start_broker(env, broker, "--timeout-sleep", str(1.5 * SLOW))
+    http_json(url + "/_faults", {"next": {"post": ["slow_create"]}})
+    executor_conf(env, broker_conf(broker, url, "  http_timeout_ms = %d;\n  doubt_settle_ms = %d;"
+                                   % (SLOW_TIMEOUT_MS, 3000 * SLOW)))
+    rec = intent(1)
+    src = env.path("in.jsonl")
+    write_jsonl(src, [rec])
+    ex = env.start("executor", "--out", "-", stdout=open(env.path("out.1.jsonl"), "w"),
+                   env=broker_keys(broker))
+    assert inject(env, src).wait(30 * SLOW) == 0
+    env.wait_for(lambda: http_json(url + "/_stats").get("posts", 0) >= 1, 10 * SLOW,
+                 "the create at the broker")
+    ex.signal(signal.SIGKILL)
+    ex.wait(10 * SLOW)
+    out2 = env.path("out.2.jsonl")
+    ex = env.start("executor", "--out", "-", stdout=open(out2, "w"), env=broker_keys(broker))
+    env.wait_for(lambda: journal_rows(env)[rec["id"]][0] == "submitted", 20 * SLOW,
+                 "the order found by the restarted run")
+    ex.signal(signal.SIGTERM)
+    assert ex.wait(10 * SLOW) == 0
+    check_one_late_order(env, url, broker, rec, read_events(out2))
+    assert "looking it up again in" in ex.log(), ex.log()
 
 
 @test

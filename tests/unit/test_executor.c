@@ -32,6 +32,8 @@ enum mock_step {
 	M_LOST_BEFORE,
 	M_EXISTS_AFTER, /* create, then answer "exists" */
 	M_REJECT,
+	M_SLOW_CREATE, /* no usable answer, and the order is created later, when
+	                  the test calls s_land(): a lookup meanwhile finds none */
 };
 
 struct mock {
@@ -41,6 +43,8 @@ struct mock {
 	int n_script, next;
 	int lookup_failures; /* lookups to answer AMBIGUOUS */
 	int submits, lookups;
+	char calls[64];   /* 'S' per submit, 'L' per lookup, in order */
+	char landing[64]; /* M_SLOW_CREATE: the client id still being created */
 	bool closed;
 	int64_t next_open;
 	journal_t *watch; /* checked at each submit */
@@ -129,6 +133,8 @@ static enum broker_outcome m_submit(void *self, const struct broker_req *rq, str
 	int i;
 
 	m->submits++;
+	if (strlen(m->calls) + 1 < sizeof(m->calls))
+		strcat(m->calls, "S");
 	if (m->dir != NULL && m->submits == 1)
 		m->committed_at_submit = s_committed(m->dir, NULL, NULL, 0);
 	if (m->dir != NULL && s_committed_in_doubt(m->dir, rq->intent->id))
@@ -152,6 +158,11 @@ static enum broker_outcome m_submit(void *self, const struct broker_req *rq, str
 		snprintf(o->reason, sizeof(o->reason), "mock: insufficient buying power");
 		return BROKER_REJECTED;
 	}
+	if (step == M_SLOW_CREATE) {
+		snprintf(m->landing, sizeof(m->landing), "%s", rq->client_id);
+		snprintf(o->reason, sizeof(o->reason), "mock: timed out");
+		return BROKER_AMBIGUOUS;
+	}
 	if (s_find(m, rq->client_id) >= 0) {
 		snprintf(o->reason, sizeof(o->reason), "mock: client id not unique");
 		return BROKER_EXISTS;
@@ -174,6 +185,8 @@ static enum broker_outcome m_lookup(void *self, const struct broker_req *rq, str
 	int i;
 
 	m->lookups++;
+	if (strlen(m->calls) + 1 < sizeof(m->calls))
+		strcat(m->calls, "L");
 	memset(o, 0, sizeof(*o));
 	if (m->lookup_failures > 0) {
 		m->lookup_failures--;
@@ -185,6 +198,14 @@ static enum broker_outcome m_lookup(void *self, const struct broker_req *rq, str
 		return BROKER_NOT_FOUND;
 	s_fill(o, rq->client_id, i);
 	return BROKER_OK;
+}
+
+/* The create an M_SLOW_CREATE submit left running lands at the broker. */
+static void s_land(struct mock *m)
+{
+	assert_true(m->landing[0] != '\0');
+	snprintf(m->orders[m->n_orders++], sizeof(m->orders[0]), "%s", m->landing);
+	m->landing[0] = '\0';
 }
 
 static int m_account(void *self, struct broker_account *a, char *err, size_t errlen)
@@ -251,6 +272,14 @@ static const struct broker_ops s_mock_ops = {
 
 /* ---- fixture ---- */
 
+/* The executor's wall clock (ms): the send times and the settle rule. */
+static int64_t s_wall_now;
+
+static int64_t s_wall(void)
+{
+	return s_wall_now;
+}
+
 struct fx {
 	char *dir;
 	char halt[4200];
@@ -311,7 +340,9 @@ static int s_setup(void **state)
 		                       .max_attempts = 0,
 		                       .retry_base_ms = 1,
 		                       .retry_max_ms = 4,
-		                       .hold_recheck_s = 60 };
+		                       .hold_recheck_s = 60,
+		                       .wall_ms = s_wall };
+	s_wall_now = (int64_t)OPEN * 1000;
 	time_set_now(OPEN);
 	s_start(f);
 	*state = f;
@@ -426,6 +457,8 @@ static void test_a_request_lost_before_the_broker_is_sent_again_after_a_lookup(v
 	assert_int_equal(f->m.n_orders, 1);
 	assert_int_equal(f->n_ev, 1);
 	assert_int_equal(s_last(f)->status, ORDER_SUBMITTED);
+	/* looked up again right before the resend */
+	assert_string_equal(f->m.calls, "SLLS");
 }
 
 static void test_an_exists_answer_is_adopted_through_the_lookup(void **state)
@@ -469,8 +502,10 @@ static void test_a_restart_looks_up_what_a_kill_left_in_doubt(void **state)
 	 * broker holds "made" only. */
 	journal_add(j, &a, "made", "alpaca", OPEN, err, sizeof(err));
 	journal_add(j, &b, "never-made", "alpaca", OPEN, err, sizeof(err));
-	journal_begin_send(j, "made", "2026-04-22", 1, 100, OPEN, err, sizeof(err));
-	journal_begin_send(j, "never-made", "2026-04-22", 1, 100, OPEN, err, sizeof(err));
+	journal_begin_send(j, "made", "2026-04-22", 1, 100, OPEN, (int64_t)OPEN * 1000, err,
+	                   sizeof(err));
+	journal_begin_send(j, "never-made", "2026-04-22", 1, 100, OPEN, (int64_t)OPEN * 1000, err,
+	                   sizeof(err));
 	snprintf(f->m.orders[f->m.n_orders++], 64, "made");
 	executor_free(&f->ex);
 	s_start(f);
@@ -846,6 +881,264 @@ static void test_the_paper_broker_fills_through_the_executor(void **state)
 	assert_string_equal(s_last(f)->broker_order_id, "paper-1");
 }
 
+/* ---- the settle rule: a "not found" is believed only a settle time after
+ * the submission began ---- */
+
+#define SETTLE 10000
+
+/* Restart the executor with a settle time (and the fake wall clock). */
+static void s_restart_settle(struct fx *f, int64_t settle_ms)
+{
+	executor_free(&f->ex);
+	f->o.doubt_settle_ms = settle_ms;
+	s_start(f);
+}
+
+/* Let ms pass on the wall clock, make every retry due now (the retry
+ * timers are on the real monotonic clock), and tick once. */
+static void s_after(struct fx *f, int64_t ms)
+{
+	char err[256];
+
+	s_wall_now += ms;
+	assert_int_equal(journal_reset_timers(executor_journal(f->ex), err, sizeof(err)), 0);
+	executor_tick(f->ex);
+}
+
+static struct journal_entry s_entry(struct fx *f, const char *id)
+{
+	struct journal_entry e;
+	char err[128];
+
+	assert_int_equal(journal_get(executor_journal(f->ex), id, &e, err, sizeof(err)), 0);
+	return e;
+}
+
+static void test_the_settle_decision(void **state)
+{
+	const int64_t t = (int64_t)OPEN * 1000;
+
+	(void)state;
+	assert_int_equal(executor_settle_left_ms(t, t, 0), 0);           /* no settle time */
+	assert_int_equal(executor_settle_left_ms(0, t, SETTLE), 0);      /* never sent */
+	assert_int_equal(executor_settle_left_ms(t, t, SETTLE), SETTLE); /* just sent */
+	assert_int_equal(executor_settle_left_ms(t, t + SETTLE - 1, SETTLE), 1);
+	assert_int_equal(executor_settle_left_ms(t, t + SETTLE, SETTLE), 0);
+	assert_int_equal(executor_settle_left_ms(t, t + 10 * SETTLE, SETTLE), 0);
+	/* the clock set back 5 s since the send: waits 5 s longer */
+	assert_int_equal(executor_settle_left_ms(t, t - 5000, SETTLE), SETTLE + 5000);
+	/* the default: 2 x the HTTP timeout, at least the floor */
+	assert_int_equal(executor_settle_ms(0, 10000), EXEC_SETTLE_FLOOR_MS);
+	assert_int_equal(executor_settle_ms(0, 45000), 90000);
+	assert_int_equal(executor_settle_ms(500, 10000), 500);
+}
+
+/*
+ * The race of RELIABILITY.md: the create times out while the broker is
+ * still making the order, and the lookup right after finds nothing.  That
+ * "not found" is not believed: the entry stays in doubt, other intents go
+ * on, a lookup inside the settle time still does not send, and the lookup
+ * after it finds the order that landed meanwhile.
+ */
+static void test_a_not_found_inside_the_settle_time_is_not_believed(void **state)
+{
+	struct fx *f = *state;
+	intent_t a = s_intent("slow"), b = s_intent("other");
+	struct journal_entry e;
+
+	s_restart_settle(f, SETTLE);
+	f->m.script[f->m.n_script++] = M_SLOW_CREATE;
+	assert_int_equal(executor_on_intent(f->ex, &a), 0);
+	assert_string_equal(f->m.calls, "SL");
+	assert_int_equal(f->n_ev, 0);
+	e = s_entry(f, "slow");
+	assert_int_equal(e.state, JS_PENDING);
+	assert_true(e.in_doubt && e.looked_up);
+	assert_true(e.sent_at_ms == (int64_t)OPEN * 1000);
+	assert_int_equal(e.failures, 1);
+	assert_non_null(strstr(e.reason, "submit ambiguous: mock: timed out"));
+	journal_entry_free(&e);
+	/* not a busy loop: the next look is due when the settle time is over */
+	assert_true(executor_tick(f->ex) > SETTLE / 2);
+	/* other intents are not held back */
+	assert_true(executor_input_ready(f->ex));
+	assert_int_equal(executor_on_intent(f->ex, &b), 0);
+	assert_int_equal(f->m.submits, 2);
+	assert_int_equal(s_state(f, "other"), JS_SUBMITTED);
+	/* looked up again inside the settle time: still nothing, still no resend */
+	s_after(f, SETTLE - 1);
+	assert_string_equal(f->m.calls, "SLSL");
+	assert_int_equal(s_state(f, "slow"), JS_PENDING);
+	/* the create lands; the lookup after the settle time finds it */
+	s_land(&f->m);
+	s_after(f, 1);
+	assert_string_equal(f->m.calls, "SLSLL");
+	assert_int_equal(f->m.n_orders, 2);
+	assert_int_equal(s_state(f, "slow"), JS_SUBMITTED);
+	assert_non_null(strstr(s_last(f)->reason, "found by lookup"));
+	assert_string_equal(s_last(f)->broker_order_id, "mock-2");
+}
+
+/* When nothing lands, the order is sent again: only after the settle time,
+ * and right after the lookup that found nothing. */
+static void test_after_the_settle_time_a_lookup_is_believed_and_the_resend_follows_it(void **state)
+{
+	struct fx *f = *state;
+	intent_t in = s_intent("i1");
+
+	s_restart_settle(f, SETTLE);
+	f->m.script[f->m.n_script++] = M_LOST_BEFORE;
+	assert_int_equal(executor_on_intent(f->ex, &in), 0);
+	s_after(f, SETTLE / 2);
+	assert_int_equal(f->m.submits, 1);
+	s_after(f, SETTLE / 2);
+	assert_string_equal(f->m.calls, "SLLLS");
+	assert_int_equal(f->m.n_orders, 1);
+	assert_int_equal(s_state(f, "i1"), JS_SUBMITTED);
+	assert_true(executor_input_ready(f->ex));
+}
+
+/* Killed while an order was in doubt, inside the settle time: the restart
+ * looks it up at once (and adopts it if it is there), but sends nothing
+ * before the settle time has passed since the send the journal recorded. */
+static void test_a_restart_inside_the_settle_time_does_not_resend_before_it(void **state)
+{
+	struct fx *f = *state;
+	intent_t a = s_intent("lands"), b = s_intent("never");
+	char err[256];
+	journal_t *j = executor_journal(f->ex);
+	const int64_t sent = s_wall_now;
+
+	journal_add(j, &a, "lands", "alpaca", OPEN, err, sizeof(err));
+	journal_add(j, &b, "never", "alpaca", OPEN, err, sizeof(err));
+	assert_int_equal(
+	    journal_begin_send(j, "lands", "2026-04-22", 1, 100, OPEN, sent, err, sizeof(err)), 0);
+	assert_int_equal(
+	    journal_begin_send(j, "never", "2026-04-22", 1, 100, OPEN, sent, err, sizeof(err)), 0);
+	snprintf(f->m.landing, sizeof(f->m.landing), "lands");
+	s_wall_now = sent + 2000; /* restarted 2 s later */
+	s_restart_settle(f, SETTLE);
+	assert_false(executor_input_ready(f->ex)); /* in doubt 1: looked up first */
+	s_settle(f);
+	assert_true(executor_input_ready(f->ex)); /* looked up, none found: input goes on */
+	assert_int_equal(f->m.lookups, 2);
+	assert_int_equal(f->m.submits, 0);
+	s_land(&f->m);
+	s_after(f, SETTLE - 2000 - 1); /* 1 ms short */
+	assert_int_equal(f->m.submits, 0);
+	assert_int_equal(s_state(f, "lands"), JS_SUBMITTED); /* found: adopted */
+	assert_int_equal(s_state(f, "never"), JS_PENDING);
+	s_after(f, 1);
+	assert_int_equal(f->m.submits, 1);
+	assert_int_equal(s_state(f, "never"), JS_SUBMITTED);
+	assert_int_equal(f->m.n_orders, 2);
+}
+
+/* A journal of schema 3 (before send times were kept) with an entry a
+ * killed run left in doubt: the migration takes its send time as one second
+ * after its last write, and the rule holds from there. */
+static void test_a_version_3_journal_in_doubt_keeps_the_settle_rule(void **state)
+{
+	struct fx *f = *state;
+	intent_t a = s_intent("old");
+	char err[256], path[4200];
+	journal_t *j = executor_journal(f->ex);
+	sqlite3 *db;
+
+	journal_add(j, &a, "old", "alpaca", OPEN, err, sizeof(err));
+	journal_begin_send(j, "old", "2026-04-22", 1, 100, OPEN, 1, err, sizeof(err));
+	executor_free(&f->ex);
+	snprintf(path, sizeof(path), "%s/executor.sqlite", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	                              "ALTER TABLE intents DROP COLUMN sent_at_ms;"
+	                              "UPDATE intents SET updated_at = 1776870000;"
+	                              "PRAGMA user_version = 3;",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	s_wall_now = (int64_t)OPEN * 1000 + 300;
+	s_restart_settle(f, SETTLE);
+	s_settle(f);
+	assert_int_equal(f->m.lookups, 1);
+	assert_int_equal(f->m.submits, 0);
+	/* sent at OPEN + 1 s at the latest: believed from OPEN + 1 s + SETTLE */
+	s_after(f, 1000 + SETTLE - 300 - 1);
+	assert_int_equal(f->m.submits, 0);
+	s_after(f, 1);
+	assert_int_equal(f->m.submits, 1);
+	assert_int_equal(s_state(f, "old"), JS_SUBMITTED);
+}
+
+/* An intent that expires while in doubt is still looked up before it is
+ * finished: blocked only once a believed lookup found nothing, adopted if
+ * the order turns up. */
+static void test_an_intent_expiring_in_doubt_is_looked_up_before_it_is_blocked(void **state)
+{
+	struct fx *f = *state;
+	intent_t a = s_intent("none"), b = s_intent("landed");
+
+	s_restart_settle(f, SETTLE);
+	a.expires_at = b.expires_at = OPEN + 5;
+	f->m.script[f->m.n_script++] = M_LOST_BEFORE;
+	executor_on_intent(f->ex, &a);
+	time_set_now(OPEN + 60); /* expired, still in doubt */
+	s_after(f, SETTLE / 2);
+	assert_int_equal(s_state(f, "none"), JS_PENDING); /* not believed yet: kept */
+	s_after(f, SETTLE / 2);
+	assert_string_equal(f->m.calls, "SLLL");
+	assert_int_equal(s_state(f, "none"), JS_BLOCKED);
+	assert_non_null(strstr(s_last(f)->reason, "intent expired"));
+
+	time_set_now(OPEN);
+	f->m.script[f->m.n_script++] = M_SLOW_CREATE;
+	executor_on_intent(f->ex, &b);
+	time_set_now(OPEN + 60);
+	s_land(&f->m);
+	s_after(f, SETTLE);
+	assert_int_equal(s_state(f, "landed"), JS_SUBMITTED);
+	assert_int_equal(f->m.submits, 2);
+}
+
+/* max_attempts still counts one failure per submission without an answer
+ * when each resend waits for the settle time. */
+static void test_max_attempts_counts_submissions_under_the_settle_rule(void **state)
+{
+	struct fx *f = *state;
+	intent_t in = s_intent("i1");
+
+	f->o.max_attempts = 2;
+	s_restart_settle(f, SETTLE);
+	for (int i = 0; i < 4; i++)
+		f->m.script[f->m.n_script++] = M_LOST_BEFORE;
+	executor_on_intent(f->ex, &in);
+	for (int i = 0; i < 4 && s_state(f, "i1") == JS_PENDING; i++)
+		s_after(f, SETTLE);
+	assert_int_equal(f->m.submits, 2);
+	assert_int_equal(s_state(f, "i1"), JS_ERROR);
+	assert_non_null(strstr(s_last(f)->reason, "gave up after 2 tries"));
+}
+
+/* The paper broker's lookups are exact: no settle time, whatever is set. */
+static void test_an_exact_broker_ignores_the_settle_time(void **state)
+{
+	struct fx *f = *state;
+	struct paper_opts po = { .state_dir = f->dir, .starting_cash = 1000 };
+	intent_t in = s_intent("p1");
+	char err[256];
+	broker_t *b;
+
+	executor_free(&f->ex);
+	f->o.doubt_settle_ms = SETTLE;
+	b = paper_broker_new(&po, err, sizeof(err));
+	assert_non_null(b);
+	assert_true(b->ops->lookup_exact);
+	f->ex = executor_new(&f->o, b, s_emit, f, err, sizeof(err));
+	assert_non_null(f->ex);
+	executor_on_intent(f->ex, &in);
+	assert_int_equal(s_last(f)->status, ORDER_FILLED);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, s_setup, s_teardown)
@@ -876,6 +1169,14 @@ int main(void)
 		T(test_the_same_intent_twice_in_a_batch_is_sent_once),
 		T(test_once_one_of_a_batch_is_in_doubt_the_rest_wait_for_it),
 		T(test_a_bad_id_keeps_its_place_among_the_intents_around_it),
+		T(test_the_settle_decision),
+		T(test_a_not_found_inside_the_settle_time_is_not_believed),
+		T(test_after_the_settle_time_a_lookup_is_believed_and_the_resend_follows_it),
+		T(test_a_restart_inside_the_settle_time_does_not_resend_before_it),
+		T(test_a_version_3_journal_in_doubt_keeps_the_settle_rule),
+		T(test_an_intent_expiring_in_doubt_is_looked_up_before_it_is_blocked),
+		T(test_max_attempts_counts_submissions_under_the_settle_rule),
+		T(test_an_exact_broker_ignores_the_settle_time),
 #undef T
 	};
 

@@ -18,7 +18,8 @@
 #include "../../executor/journal.h"
 #include "support/testutil.h"
 
-#define NOW 1776870000 /* 2026-04-22T15:00:00Z */
+#define NOW    1776870000 /* 2026-04-22T15:00:00Z */
+#define NOW_MS ((int64_t)NOW * 1000)
 
 struct fx {
 	char *dir;
@@ -137,7 +138,8 @@ static void test_begin_send_puts_the_entry_in_doubt_and_counts_the_attempt(void 
 	s_add(f->j, "i1");
 	assert_int_equal(journal_in_doubt(f->j, "paper"), 0);
 	assert_int_equal(
-	    journal_begin_send(f->j, "i1", "2026-04-22", 10, 125, NOW, err, sizeof(err)), 0);
+	    journal_begin_send(f->j, "i1", "2026-04-22", 10, 125, NOW, NOW_MS, err, sizeof(err)),
+	    0);
 	e = s_get(f->j, "i1");
 	assert_true(e.in_doubt);
 	assert_int_equal(e.attempts, 1);
@@ -148,22 +150,63 @@ static void test_begin_send_puts_the_entry_in_doubt_and_counts_the_attempt(void 
 	assert_int_equal(journal_in_doubt(f->j, "alpaca"), 0);
 }
 
-static void test_a_lookup_that_finds_nothing_clears_the_doubt_and_is_recorded(void **state)
+/*
+ * A lookup that finds nothing is recorded and leaves the entry in doubt 2:
+ * still to be looked up before anything is sent, no longer holding input
+ * back, holdable; the next submission puts it back in doubt 1 with its own
+ * send time.
+ */
+static void test_a_lookup_that_finds_nothing_keeps_the_entry_in_doubt_and_is_recorded(void **state)
 {
 	struct fx *f = *state;
 	struct journal_answer a = { "lookup", "not_found", 404, "" };
 	struct journal_entry e;
-	char err[256];
+	char ids[4][JOURNAL_ID_MAX + 1], err[256];
 
 	s_add(f->j, "i1");
-	journal_begin_send(f->j, "i1", "2026-04-22", 10, 125, NOW, err, sizeof(err));
-	assert_int_equal(journal_clear_doubt(f->j, "i1", &a, NOW, err, sizeof(err)), 0);
+	/* only an entry in doubt */
+	assert_int_equal(journal_not_found(f->j, "i1", &a, 0, 0, NULL, NOW, err, sizeof(err)), -1);
+	journal_begin_send(f->j, "i1", "2026-04-22", 10, 125, NOW, NOW_MS, err, sizeof(err));
 	e = s_get(f->j, "i1");
-	assert_false(e.in_doubt);
+	assert_true(e.in_doubt && !e.looked_up);
+	assert_true(e.sent_at_ms == NOW_MS);
+	journal_entry_free(&e);
+	assert_int_equal(journal_not_found(f->j, "i1", &a, 1, 5000, "submit ambiguous: HTTP 500",
+	                                   NOW, err, sizeof(err)),
+	                 0);
+	e = s_get(f->j, "i1");
+	assert_true(e.in_doubt && e.looked_up);
 	assert_int_equal(e.state, JS_PENDING);
 	assert_int_equal(e.attempts, 1);
+	assert_int_equal(e.failures, 1);
+	assert_true(e.sent_at_ms == NOW_MS);
+	assert_string_equal(e.reason, "submit ambiguous: HTTP 500");
 	journal_entry_free(&e);
 	assert_int_equal(journal_answer_count(f->j, "i1"), 1);
+	assert_int_equal(journal_in_doubt(f->j, "paper"), 0);
+	assert_int_equal(journal_due(f->j, "paper", 4999, NOW, ids, 4), 0);
+	assert_int_equal(journal_due(f->j, "paper", 5000, NOW, ids, 4), 1);
+	/* a NULL reason keeps the entry's */
+	assert_int_equal(journal_not_found(f->j, "i1", &a, 0, 0, NULL, NOW, err, sizeof(err)), 0);
+	e = s_get(f->j, "i1");
+	assert_string_equal(e.reason, "submit ambiguous: HTTP 500");
+	assert_int_equal(e.failures, 1);
+	journal_entry_free(&e);
+	/* held and woken, it is still in doubt 2 (looked up before a send) */
+	assert_int_equal(journal_hold(f->j, "i1", NOW + 60, "closed", NOW, err, sizeof(err)), 0);
+	assert_int_equal(journal_wake(f->j, "i1", NOW + 60, err, sizeof(err)), 0);
+	e = s_get(f->j, "i1");
+	assert_true(e.in_doubt && e.looked_up);
+	journal_entry_free(&e);
+	/* sent again: in doubt 1, the new send time */
+	journal_begin_send(f->j, "i1", "2026-04-22", 10, 125, NOW, NOW_MS + 70000, err,
+	                   sizeof(err));
+	e = s_get(f->j, "i1");
+	assert_true(e.in_doubt && !e.looked_up);
+	assert_true(e.sent_at_ms == NOW_MS + 70000);
+	assert_int_equal(e.attempts, 2);
+	journal_entry_free(&e);
+	assert_int_equal(journal_in_doubt(f->j, "paper"), 1);
 }
 
 static void test_finish_records_the_order_and_its_answer_once(void **state)
@@ -174,7 +217,7 @@ static void test_finish_records_the_order_and_its_answer_once(void **state)
 	char err[256];
 
 	s_add(f->j, "i1");
-	journal_begin_send(f->j, "i1", "2026-04-22", 10, 125, NOW, err, sizeof(err));
+	journal_begin_send(f->j, "i1", "2026-04-22", 10, 125, NOW, NOW_MS, err, sizeof(err));
 	assert_int_equal(journal_finish(f->j, "i1", JS_SUBMITTED, &a, "ord-1", "accepted", 10, NAN,
 	                                "submitted", NOW + 1, err, sizeof(err)),
 	                 0);
@@ -244,7 +287,7 @@ static void test_an_entry_in_doubt_cannot_be_held(void **state)
 	char err[256];
 
 	s_add(f->j, "i1");
-	journal_begin_send(f->j, "i1", "2026-04-22", 1, 1, NOW, err, sizeof(err));
+	journal_begin_send(f->j, "i1", "2026-04-22", 1, 1, NOW, NOW_MS, err, sizeof(err));
 	assert_int_equal(journal_hold(f->j, "i1", NOW + 60, "closed", NOW, err, sizeof(err)), -1);
 }
 
@@ -262,7 +305,7 @@ static void test_due_lists_entries_in_doubt_first_and_respects_retry_times(void 
 	/* a: waiting for a retry at 5000; b: in doubt, due at 1000 */
 	assert_int_equal(
 	    journal_retry_later(f->j, "a", NULL, 5000, "check failed", NOW, err, sizeof(err)), 0);
-	journal_begin_send(f->j, "b", "2026-04-22", 1, 1, NOW, err, sizeof(err));
+	journal_begin_send(f->j, "b", "2026-04-22", 1, 1, NOW, NOW_MS, err, sizeof(err));
 	assert_int_equal(
 	    journal_retry_later(f->j, "b", &a, 1000, "ambiguous", NOW, err, sizeof(err)), 0);
 	journal_finish(f->j, "c", JS_BLOCKED, NULL, NULL, NULL, NAN, NAN, "halted", NOW, err,
@@ -297,18 +340,18 @@ static void test_usage_counts_the_days_sent_and_dry_run_orders_only(void **state
 	s_add(f->j, "rejected");  /* does not */
 	s_add(f->j, "yesterday"); /* another day */
 	s_add(f->j, "fresh");     /* never sent */
-	journal_begin_send(f->j, "sent", "2026-04-22", 1, 100, NOW, err, sizeof(err));
-	journal_begin_send(f->j, "filled", "2026-04-22", 1, 200, NOW, err, sizeof(err));
+	journal_begin_send(f->j, "sent", "2026-04-22", 1, 100, NOW, NOW_MS, err, sizeof(err));
+	journal_begin_send(f->j, "filled", "2026-04-22", 1, 200, NOW, NOW_MS, err, sizeof(err));
 	journal_finish(f->j, "filled", JS_FILLED, NULL, "p-1", "filled", 1, 200, "ok", NOW, err,
 	               sizeof(err));
 	assert_int_equal(
 	    journal_set_usage(f->j, "dry", "2026-04-22", 1, 400, NOW, err, sizeof(err)), 0);
 	journal_finish(f->j, "dry", JS_DRY_RUN, NULL, NULL, NULL, 1, NAN, "dry", NOW, err,
 	               sizeof(err));
-	journal_begin_send(f->j, "rejected", "2026-04-22", 1, 800, NOW, err, sizeof(err));
+	journal_begin_send(f->j, "rejected", "2026-04-22", 1, 800, NOW, NOW_MS, err, sizeof(err));
 	journal_finish(f->j, "rejected", JS_REJECTED, NULL, NULL, NULL, 1, NAN, "no", NOW, err,
 	               sizeof(err));
-	journal_begin_send(f->j, "yesterday", "2026-04-21", 1, 1600, NOW, err, sizeof(err));
+	journal_begin_send(f->j, "yesterday", "2026-04-21", 1, 1600, NOW, NOW_MS, err, sizeof(err));
 	assert_int_equal(journal_usage(f->j, "2026-04-22", NULL, &n, &v, err, sizeof(err)), 0);
 	assert_int_equal(n, 3);
 	assert_true(v == 700);
@@ -565,7 +608,7 @@ static void test_the_generation_moves_with_every_write_and_only_then(void **stat
 	journal_in_doubt(f->j, "paper");
 	journal_usage(f->j, "2026-04-22", NULL, &n, &v, err, sizeof(err));
 	assert_true(journal_generation(f->j) == g); /* reads */
-	journal_begin_send(f->j, "i1", "2026-04-22", 1, 1, NOW, err, sizeof(err));
+	journal_begin_send(f->j, "i1", "2026-04-22", 1, 1, NOW, NOW_MS, err, sizeof(err));
 	assert_true(journal_generation(f->j) != g);
 	g = journal_generation(f->j);
 	journal_hold(f->j, "i1", NOW, "x", NOW, err, sizeof(err)); /* refused: in doubt */
@@ -586,6 +629,7 @@ static void test_a_version_1_journal_loses_its_unused_client_index(void **state)
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
 	                              "CREATE INDEX intents_client ON intents(client_id);"
+	                              "ALTER TABLE intents DROP COLUMN sent_at_ms;"
 	                              "PRAGMA user_version = 1;",
 	                              NULL, NULL, NULL),
 	                 SQLITE_OK);
@@ -601,10 +645,87 @@ static void test_a_version_1_journal_loses_its_unused_client_index(void **state)
 	                 SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(st, 0), 0);
-	assert_int_equal(sqlite3_column_int(st, 1), 3);
+	assert_int_equal(sqlite3_column_int(st, 1), 4);
 	assert_int_equal(sqlite3_column_int(st, 2), 1);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
+}
+
+/*
+ * Version 4 keeps when the last submission began (sent_at_ms).  A version-3
+ * file does not know it: an entry left in doubt, or cleared by a lookup
+ * version 3 believed at once (pending or held after a send), gets one
+ * second after its last write, no earlier than the send, and the cleared
+ * ones go back in doubt (2) to be looked up again before any resend.
+ */
+static void test_a_version_3_journal_gets_send_times_no_earlier_than_the_truth(void **state)
+{
+	struct fx *f = *state;
+	struct journal_answer a = { "submit", "ok", 200, "ord-1 accepted" };
+	const char *ids[] = { "doubt", "cleared", "held", "fresh", "done" };
+	char path[4200], err[256];
+	struct journal_entry e;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	for (int i = 0; i < 5; i++)
+		s_add(f->j, ids[i]);
+	for (int i = 0; i < 5; i++)
+		if (strcmp(ids[i], "fresh") != 0)
+			journal_begin_send(f->j, ids[i], "2026-04-22", 1, 10, NOW, NOW_MS, err,
+			                   sizeof(err));
+	journal_finish(f->j, "done", JS_SUBMITTED, &a, "ord-1", "accepted", 1, NAN, "ok", NOW, err,
+	               sizeof(err));
+	journal_close(&f->j);
+	/* As version 3 left them: no send time; "cleared" and "held" out of
+	 * doubt (a lookup found nothing), each last written at its own time. */
+	snprintf(path, sizeof(path), "%s/executor.sqlite", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db,
+	                 "ALTER TABLE intents DROP COLUMN sent_at_ms;"
+	                 "UPDATE intents SET in_doubt = 0, updated_at = 1776870007 "
+	                 " WHERE id = 'cleared';"
+	                 "UPDATE intents SET in_doubt = 0, state = 'held',"
+	                 " wake_at = 1776873600, updated_at = 1776870009"
+	                 " WHERE id = 'held';"
+	                 "UPDATE intents SET updated_at = 1776870005 WHERE id = 'doubt';"
+	                 "PRAGMA user_version = 3;",
+	                 NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	f->j = journal_open(f->dir, err, sizeof(err));
+	assert_non_null(f->j);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, "SELECT user_version FROM pragma_user_version", -1, &st, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 4);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	e = s_get(f->j, "doubt");
+	assert_true(e.in_doubt && !e.looked_up);
+	assert_true(e.sent_at_ms == (NOW + 6) * 1000LL);
+	journal_entry_free(&e);
+	e = s_get(f->j, "cleared");
+	assert_true(e.in_doubt && e.looked_up);
+	assert_true(e.sent_at_ms == (NOW + 8) * 1000LL);
+	journal_entry_free(&e);
+	e = s_get(f->j, "held");
+	assert_int_equal(e.state, JS_HELD);
+	assert_true(e.in_doubt && e.looked_up);
+	assert_true(e.sent_at_ms == (NOW + 10) * 1000LL);
+	journal_entry_free(&e);
+	e = s_get(f->j, "fresh");
+	assert_true(!e.in_doubt && e.sent_at_ms == 0);
+	journal_entry_free(&e);
+	e = s_get(f->j, "done");
+	assert_true(!e.in_doubt && e.sent_at_ms == 0);
+	assert_int_equal(e.state, JS_SUBMITTED);
+	journal_entry_free(&e);
+	/* only the one never looked up holds input back */
+	assert_int_equal(journal_in_doubt(f->j, "paper"), 1);
 }
 
 /* ---- what the journal keeps in memory: the open count, the day's usage ---- */
@@ -623,13 +744,15 @@ static void test_a_version_2_journal_indexes_only_entries_with_a_day(void **stat
 	s_add(f->j, "sent");
 	s_add(f->j, "fresh");
 	assert_int_equal(
-	    journal_begin_send(f->j, "sent", "2026-04-22", 1, 250, NOW, err, sizeof(err)), 0);
+	    journal_begin_send(f->j, "sent", "2026-04-22", 1, 250, NOW, NOW_MS, err, sizeof(err)),
+	    0);
 	journal_close(&f->j);
 	snprintf(path, sizeof(path), "%s/executor.sqlite", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
 	                              "DROP INDEX intents_day;"
 	                              "CREATE INDEX intents_day ON intents(day);"
+	                              "ALTER TABLE intents DROP COLUMN sent_at_ms;"
 	                              "PRAGMA user_version = 2;",
 	                              NULL, NULL, NULL),
 	                 SQLITE_OK);
@@ -645,7 +768,7 @@ static void test_a_version_2_journal_indexes_only_entries_with_a_day(void **stat
 	                 SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(st, 0), 1);
-	assert_int_equal(sqlite3_column_int(st, 1), 3);
+	assert_int_equal(sqlite3_column_int(st, 1), 4);
 	sqlite3_finalize(st);
 	/* one index entry: the entry with a day */
 	assert_int_equal(sqlite3_prepare_v2(db,
@@ -755,7 +878,7 @@ static void test_kept_usage_and_open_count_match_the_file_after_every_write(void
 		case 1:
 		case 2:
 			moved += journal_begin_send(f->j, id, day, 1, (r & 1) ? notional : NAN, NOW,
-			                            err, sizeof(err)) == 0;
+			                            NOW_MS, err, sizeof(err)) == 0;
 			break;
 		case 3:
 			moved += journal_set_usage(f->j, id, day, 1, notional, NOW, err,
@@ -775,7 +898,7 @@ static void test_kept_usage_and_open_count_match_the_file_after_every_write(void
 			break;
 		case 8:
 		case 11:
-			journal_clear_doubt(f->j, id, NULL, NOW, err, sizeof(err));
+			journal_not_found(f->j, id, NULL, 0, 0, NULL, NOW, err, sizeof(err));
 			break;
 		case 9:
 			if (journal_in_batch(f->j))
@@ -822,14 +945,14 @@ static void test_kept_usage_follows_an_order_through_hold_and_wake(void **state)
 
 	s_add(f->j, "a");
 	s_add(f->j, "b");
-	assert_int_equal(journal_begin_send(f->j, "a", "2026-04-22", 1, 100, NOW, err, sizeof(err)),
-	                 0);
-	assert_int_equal(journal_begin_send(f->j, "b", "2026-04-22", 1, 0.1, NOW, err, sizeof(err)),
-	                 0);
+	assert_int_equal(
+	    journal_begin_send(f->j, "a", "2026-04-22", 1, 100, NOW, NOW_MS, err, sizeof(err)), 0);
+	assert_int_equal(
+	    journal_begin_send(f->j, "b", "2026-04-22", 1, 0.1, NOW, NOW_MS, err, sizeof(err)), 0);
 	assert_int_equal(journal_usage(f->j, "2026-04-22", NULL, &n, &v, err, sizeof(err)), 0);
 	assert_int_equal(n, 2);
 	assert_true(v == 100 + 0.1);
-	assert_int_equal(journal_clear_doubt(f->j, "a", NULL, NOW, err, sizeof(err)), 0);
+	assert_int_equal(journal_not_found(f->j, "a", NULL, 0, 0, NULL, NOW, err, sizeof(err)), 0);
 	assert_int_equal(journal_hold(f->j, "a", NOW + 60, "closed", NOW, err, sizeof(err)), 0);
 	assert_int_equal(journal_usage(f->j, "2026-04-22", NULL, &n, &v, err, sizeof(err)), 0);
 	assert_int_equal(n, 1);
@@ -906,7 +1029,7 @@ int main(void)
 		T(test_new_intent_is_pending_and_the_same_id_again_is_refused),
 		T(test_the_intent_survives_a_reopen_field_for_field),
 		T(test_begin_send_puts_the_entry_in_doubt_and_counts_the_attempt),
-		T(test_a_lookup_that_finds_nothing_clears_the_doubt_and_is_recorded),
+		T(test_a_lookup_that_finds_nothing_keeps_the_entry_in_doubt_and_is_recorded),
 		T(test_finish_records_the_order_and_its_answer_once),
 		T(test_pending_and_held_are_not_final_states),
 		T(test_hold_then_wake_returns_to_pending),
@@ -924,6 +1047,7 @@ int main(void)
 		T(test_the_generation_moves_with_every_write_and_only_then),
 		T(test_a_version_1_journal_loses_its_unused_client_index),
 		T(test_a_version_2_journal_indexes_only_entries_with_a_day),
+		T(test_a_version_3_journal_gets_send_times_no_earlier_than_the_truth),
 		T(test_kept_usage_and_open_count_match_the_file_after_every_write),
 		T(test_kept_usage_follows_an_order_through_hold_and_wake),
 		T(test_the_open_count_is_recounted_after_a_rolled_back_batch),
