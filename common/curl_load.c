@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dl_table.h"
+
 struct curl_fns curl_fn;
 
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
@@ -20,10 +22,7 @@ static char s_err[512];
 	{                                                                                          \
 		name, offsetof(struct curl_fns, field)                                             \
 	}
-static const struct {
-	const char *name;
-	size_t off;
-} s_table[] = {
+static const struct dl_sym s_table[] = {
 	FN(global_init, "curl_global_init"),
 	FN(version_info, "curl_version_info"),
 	FN(easy_init, "curl_easy_init"),
@@ -51,30 +50,10 @@ int curl_load_from(const char *soname, struct curl_fns *fns, char *err, size_t e
 	void *h;
 
 	/* Never unloaded: libcurl's TLS back end keeps global state. */
-	h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
-	if (h == NULL) {
-		const char *why = dlerror();
-
-		snprintf(err, errlen, "cannot load %s: %s (install Debian's libcurl4)", soname,
-		         why != NULL ? why : "not found");
+	h = dl_table_open(soname, "libcurl", "libcurl4", s_table,
+	                  sizeof(s_table) / sizeof(s_table[0]), &got, sizeof(got), err, errlen);
+	if (h == NULL)
 		return -1;
-	}
-	memset(&got, 0, sizeof(got));
-	for (size_t i = 0; i < sizeof(s_table) / sizeof(s_table[0]); i++) {
-		void *sym;
-
-		dlerror();
-		sym = dlsym(h, s_table[i].name);
-		if (sym == NULL) {
-			snprintf(err, errlen, "%s has no %s: not a libcurl coattail can use",
-			         soname, s_table[i].name);
-			dlclose(h);
-			return -1;
-		}
-		/* POSIX guarantees a function pointer survives the trip through
-		 * void *; memcpy says so without a cast between the two kinds. */
-		memcpy((char *)&got + s_table[i].off, &sym, sizeof(sym));
-	}
 	/* Options and behaviour http.c relies on appeared up to the version it
 	 * was compiled against; an older library at run time would refuse them
 	 * one request at a time, so refuse it once, here. */

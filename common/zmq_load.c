@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dl_table.h"
+
 struct zmq_fns zmq_fn;
 
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
@@ -17,10 +19,7 @@ static char s_err[512];
 
 /* Each function: its libzmq name and where its pointer goes. */
 #define ZMQ_LOAD_ENTRY(name) { #name, offsetof(struct zmq_fns, name) },
-static const struct {
-	const char *name;
-	size_t off;
-} s_table[] = { ZMQ_LOAD_FUNCTIONS(ZMQ_LOAD_ENTRY) };
+static const struct dl_sym s_table[] = { ZMQ_LOAD_FUNCTIONS(ZMQ_LOAD_ENTRY) };
 #undef ZMQ_LOAD_ENTRY
 
 int zmq_load_from(const char *soname, struct zmq_fns *fns, char *err, size_t errlen)
@@ -30,30 +29,10 @@ int zmq_load_from(const char *soname, struct zmq_fns *fns, char *err, size_t err
 	void *h;
 
 	/* Never unloaded: libzmq's I/O threads outlive any one caller. */
-	h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
-	if (h == NULL) {
-		const char *why = dlerror();
-
-		snprintf(err, errlen, "cannot load %s: %s (install Debian's libzmq5)", soname,
-		         why != NULL ? why : "not found");
+	h = dl_table_open(soname, "libzmq", "libzmq5", s_table,
+	                  sizeof(s_table) / sizeof(s_table[0]), &got, sizeof(got), err, errlen);
+	if (h == NULL)
 		return -1;
-	}
-	memset(&got, 0, sizeof(got));
-	for (size_t i = 0; i < sizeof(s_table) / sizeof(s_table[0]); i++) {
-		void *sym;
-
-		dlerror();
-		sym = dlsym(h, s_table[i].name);
-		if (sym == NULL) {
-			snprintf(err, errlen, "%s has no %s: not a libzmq coattail can use", soname,
-			         s_table[i].name);
-			dlclose(h);
-			return -1;
-		}
-		/* POSIX guarantees a function pointer survives the trip through
-		 * void *; memcpy says so without a cast between the two kinds. */
-		memcpy((char *)&got + s_table[i].off, &sym, sizeof(sym));
-	}
 	got.zmq_version(&major, &minor, &patch);
 	if (major < ZMQ_LOAD_MIN_MAJOR ||
 	    (major == ZMQ_LOAD_MIN_MAJOR && minor < ZMQ_LOAD_MIN_MINOR)) {
