@@ -1043,20 +1043,15 @@ static void test_a_version_3_journal_in_doubt_keeps_the_settle_rule(void **state
 	intent_t a = s_intent("old");
 	char err[256], path[4200];
 	journal_t *j = executor_journal(f->ex);
-	sqlite3 *db;
 
 	journal_add(j, &a, "old", "alpaca", OPEN, err, sizeof(err));
 	journal_begin_send(j, "old", "2026-04-22", 1, 100, OPEN, 1, err, sizeof(err));
 	executor_free(&f->ex);
 	snprintf(path, sizeof(path), "%s/executor.sqlite", f->dir);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-	                              "ALTER TABLE intents DROP COLUMN sent_at_ms;"
-	                              "UPDATE intents SET updated_at = 1776870000;"
-	                              "PRAGMA user_version = 3;",
-	                              NULL, NULL, NULL),
+	assert_int_equal(test_sql_exec(path, "ALTER TABLE intents DROP COLUMN sent_at_ms;"
+	                                     "UPDATE intents SET updated_at = 1776870000;"
+	                                     "PRAGMA user_version = 3;"),
 	                 SQLITE_OK);
-	sqlite3_close(db);
 	s_wall_now = (int64_t)OPEN * 1000 + 300;
 	s_restart_settle(f, SETTLE);
 	s_settle(f);

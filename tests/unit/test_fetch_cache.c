@@ -330,18 +330,15 @@ static void test_a_stored_trade_that_no_longer_decodes_is_dropped(void **state)
 	struct trade_list l;
 	struct s_seen seen;
 	char path[600];
-	sqlite3 *db;
 
 	(void)state;
 	s_list(&l, 2, filed, NULL);
 	assert_int_equal(fetch_cache_put_trades(s_fc, "edgar", &l, SINCE, NOW, NULL), 0);
 	trade_list_free(&l);
 	snprintf(path, sizeof(path), "%s/%s", s_dir, FETCH_CACHE_FILE);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "UPDATE trade SET rec = x'c1ff' WHERE key = 'edgar:k0'",
-	                              NULL, NULL, NULL),
-	                 SQLITE_OK);
-	sqlite3_close(db);
+	assert_int_equal(
+	    test_sql_exec(path, "UPDATE trade SET rec = x'c1ff' WHERE key = 'edgar:k0'"),
+	    SQLITE_OK);
 	memset(&seen, 0, sizeof(seen));
 	assert_int_equal(fetch_cache_each_trade(s_fc, "edgar", SINCE, s_collect, &seen), 1);
 	assert_string_equal(seen.keys[0], "edgar:k1");

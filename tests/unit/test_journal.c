@@ -626,14 +626,10 @@ static void test_a_version_1_journal_loses_its_unused_client_index(void **state)
 	s_add(f->j, "i1");
 	journal_close(&f->j);
 	snprintf(path, sizeof(path), "%s/executor.sqlite", f->dir);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-	                              "CREATE INDEX intents_client ON intents(client_id);"
-	                              "ALTER TABLE intents DROP COLUMN sent_at_ms;"
-	                              "PRAGMA user_version = 1;",
-	                              NULL, NULL, NULL),
+	assert_int_equal(test_sql_exec(path, "CREATE INDEX intents_client ON intents(client_id);"
+	                                     "ALTER TABLE intents DROP COLUMN sent_at_ms;"
+	                                     "PRAGMA user_version = 1;"),
 	                 SQLITE_OK);
-	sqlite3_close(db);
 	f->j = journal_open(f->dir, err, sizeof(err));
 	assert_non_null(f->j);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
@@ -680,20 +676,16 @@ static void test_a_version_3_journal_gets_send_times_no_earlier_than_the_truth(v
 	/* As version 3 left them: no send time; "cleared" and "held" out of
 	 * doubt (a lookup found nothing), each last written at its own time. */
 	snprintf(path, sizeof(path), "%s/executor.sqlite", f->dir);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(
-	    sqlite3_exec(db,
-	                 "ALTER TABLE intents DROP COLUMN sent_at_ms;"
-	                 "UPDATE intents SET in_doubt = 0, updated_at = 1776870007 "
-	                 " WHERE id = 'cleared';"
-	                 "UPDATE intents SET in_doubt = 0, state = 'held',"
-	                 " wake_at = 1776873600, updated_at = 1776870009"
-	                 " WHERE id = 'held';"
-	                 "UPDATE intents SET updated_at = 1776870005 WHERE id = 'doubt';"
-	                 "PRAGMA user_version = 3;",
-	                 NULL, NULL, NULL),
+	    test_sql_exec(path, "ALTER TABLE intents DROP COLUMN sent_at_ms;"
+	                        "UPDATE intents SET in_doubt = 0, updated_at = 1776870007 "
+	                        " WHERE id = 'cleared';"
+	                        "UPDATE intents SET in_doubt = 0, state = 'held',"
+	                        " wake_at = 1776873600, updated_at = 1776870009"
+	                        " WHERE id = 'held';"
+	                        "UPDATE intents SET updated_at = 1776870005 WHERE id = 'doubt';"
+	                        "PRAGMA user_version = 3;"),
 	    SQLITE_OK);
-	sqlite3_close(db);
 	f->j = journal_open(f->dir, err, sizeof(err));
 	assert_non_null(f->j);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
@@ -748,15 +740,11 @@ static void test_a_version_2_journal_indexes_only_entries_with_a_day(void **stat
 	    0);
 	journal_close(&f->j);
 	snprintf(path, sizeof(path), "%s/executor.sqlite", f->dir);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-	                              "DROP INDEX intents_day;"
-	                              "CREATE INDEX intents_day ON intents(day);"
-	                              "ALTER TABLE intents DROP COLUMN sent_at_ms;"
-	                              "PRAGMA user_version = 2;",
-	                              NULL, NULL, NULL),
+	assert_int_equal(test_sql_exec(path, "DROP INDEX intents_day;"
+	                                     "CREATE INDEX intents_day ON intents(day);"
+	                                     "ALTER TABLE intents DROP COLUMN sent_at_ms;"
+	                                     "PRAGMA user_version = 2;"),
 	                 SQLITE_OK);
-	sqlite3_close(db);
 	f->j = journal_open(f->dir, err, sizeof(err));
 	assert_non_null(f->j);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);

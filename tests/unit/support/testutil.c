@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 const char *test_shared_fixtures(void)
@@ -64,4 +65,22 @@ char *test_tmpdir(void)
 	snprintf(tmpl, sizeof(tmpl), "%s/coattail-test-XXXXXX", base != NULL ? base : "/tmp");
 	d = mkdtemp(tmpl);
 	return d != NULL ? strdup(d) : NULL;
+}
+
+int test_sql_exec(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+	int rc = sqlite3_open(path, &db);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK)
+		fprintf(stderr, "test_sql_exec %s: %s\n", path,
+		        msg != NULL  ? msg
+		        : db != NULL ? sqlite3_errmsg(db)
+		                     : "out of memory");
+	sqlite3_free(msg);
+	sqlite3_close(db);
+	return rc;
 }

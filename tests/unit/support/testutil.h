@@ -23,4 +23,9 @@ char *test_read_file(const char *path, size_t *len);
 /* A fresh private temporary directory (removed by the test runner's tmp). */
 char *test_tmpdir(void);
 
+/* Run sql (one or more statements) on the SQLite file at path through a
+ * connection of its own, as a hand edit of the file would: SQLITE_OK, or
+ * SQLite's code with the message printed. */
+int test_sql_exec(const char *path, const char *sql);
+
 #endif
