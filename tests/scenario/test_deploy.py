@@ -343,25 +343,37 @@ def test_stages_tell_systemd_they_are_ready_and_ping_its_watchdog(env):
         sock.close()
 
 
-@test
-def test_libcurl_is_loaded_only_by_a_process_that_makes_http_requests(env):
-    # No binary links libcurl or libsystemd: their thirty-odd shared objects
-    # would cost every process start (common/curl_load.h).
-    for name in STAGES + TOOLS:
-        r = subprocess.run(["readelf", "-d", os.path.join(BIN, "coattail-" + name)],
-                           capture_output=True, text=True, timeout=30)
-        assert r.returncode == 0, r.stderr
-        needed = re.findall(r"\(NEEDED\).*\[(.*)\]", r.stdout)
-        assert needed and "libc.so.6" in needed, (name, needed)
-        assert not [n for n in needed if "curl" in n or "systemd" in n], (name, needed)
+def needed_libs(name):
+    """The shared objects coattail-NAME names as NEEDED (readelf -d)."""
+    r = subprocess.run(["readelf", "-d", os.path.join(BIN, "coattail-" + name)],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return re.findall(r"\(NEEDED\).*\[(.*)\]", r.stdout)
+
+
+def scraper_file_loads(env):
+    """What the dynamic linker reports (LD_DEBUG=files) while the scraper
+    parses one Form 4 to stdout without a tap."""
     form4 = os.path.join(ROOT, "tests", "fixtures", "form4", "aff10b5one_director.xml")
     r = env.run("scraper", "-c", env.conf, "--out", "-", "--tap", "", "--file", form4,
                 env={"LD_DEBUG": "files"})
     assert r.returncode == 0 and '"type":"trade"' in r.stdout, r.stderr[-2000:]
     assert "calling init" in r.stderr, "LD_DEBUG gave nothing to read"
+    return r.stderr
+
+
+@test
+def test_libcurl_is_loaded_only_by_a_process_that_makes_http_requests(env):
+    # No binary links libcurl or libsystemd: their thirty-odd shared objects
+    # would cost every process start (common/curl_load.h).
+    for name in STAGES + TOOLS:
+        needed = needed_libs(name)
+        assert needed and "libc.so.6" in needed, (name, needed)
+        assert not [n for n in needed if "curl" in n or "systemd" in n], (name, needed)
+    loads = scraper_file_loads(env)
     # (the test's own directory name holds "libcurl": look for the file)
-    assert "libcurl.so" not in r.stderr, "scraper --file loaded libcurl: %s" % [
-        l for l in r.stderr.splitlines() if "libcurl.so" in l][:3]
+    assert "libcurl.so" not in loads, "scraper --file loaded libcurl: %s" % [
+        l for l in loads.splitlines() if "libcurl.so" in l][:3]
     # The mapper loads it with its first OpenFIGI request, not at start: a
     # trade its caches cannot answer makes one (to a closed port here).
     env.write_conf('mapper: { openfigi_url = "http://127.0.0.1:9/v3/mapping"; batch_ms = 10; };')
@@ -398,20 +410,13 @@ def test_libzmq_is_loaded_only_by_a_process_that_makes_a_socket(env):
     # No binary links libzmq (common/zmq_load.h): its dozen shared objects
     # (libstdc++, libsodium, Kerberos, ...) cost every process start.
     for name in STAGES + TOOLS + ["keygen"]:
-        r = subprocess.run(["readelf", "-d", os.path.join(BIN, "coattail-" + name)],
-                           capture_output=True, text=True, timeout=30)
-        assert r.returncode == 0, r.stderr
-        needed = re.findall(r"\(NEEDED\).*\[(.*)\]", r.stdout)
+        needed = needed_libs(name)
         assert needed and not [n for n in needed if "zmq" in n], (name, needed)
     # One document parsed to stdout, no tap: no socket, so no libzmq.
-    form4 = os.path.join(ROOT, "tests", "fixtures", "form4", "aff10b5one_director.xml")
-    r = env.run("scraper", "-c", env.conf, "--out", "-", "--tap", "", "--file", form4,
-                env={"LD_DEBUG": "files"})
-    assert r.returncode == 0 and '"type":"trade"' in r.stdout, r.stderr[-2000:]
-    assert "calling init" in r.stderr, "LD_DEBUG gave nothing to read"
+    loads = scraper_file_loads(env)
     # (the test's own directory name holds "libzmq": look for the file)
-    assert "libzmq.so" not in r.stderr, "scraper --file loaded libzmq: %s" % [
-        l for l in r.stderr.splitlines() if "libzmq.so" in l][:3]
+    assert "libzmq.so" not in loads, "scraper --file loaded libzmq: %s" % [
+        l for l in loads.splitlines() if "libzmq.so" in l][:3]
     # A stage on stdin and stdout without a tap polls stdin with poll(2) and
     # never maps it either, while it runs; with its tap (the default), the
     # same stage maps it at start.
