@@ -317,8 +317,8 @@ def main():
                 for f in chunk:  # which page
                     if per_file(a.base, conf, source, f) != per_file(a.new, conf, source, f):
                         bad.append((source, f))
-        print("parse_diff: %d pages (%.1f MB), 2 parsers each: %d trades, %d failed pages, "
-              "%d differences" % (len(pages), nbytes / 1e6, trades, errors, len(bad)))
+        print("parse_diff: %d pages (%.1f MB) x 2 parsers: %d trades, %d runs refused with an "
+              "error, %d differences" % (len(pages), nbytes / 1e6, trades, errors, len(bad)))
         for source, f in bad[:50]:
             o = per_file(a.base, conf, source, f)
             n = per_file(a.new, conf, source, f)
