@@ -36,6 +36,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "htmlsax.h"
 #include "htmlutil.h"
 #include "numparse.h"
 #include "parse.h"
@@ -43,8 +44,8 @@
 #include "timeutil.h"
 
 #define SRC       "finviz"
-#define MAX_CELLS 40
-#define FIELD_MAX 512
+#define MAX_CELLS HS_MAX_CELLS
+#define FIELD_MAX HS_TEXT_MAX
 
 enum s_col {
 	F_TICKER,
@@ -83,7 +84,7 @@ static const struct {
 struct s_page {
 	int col[F_N];
 	int ncols;
-	char ticker[24];          /* the quote page's ticker, "" when not one */
+	char ticker[HS_TICKER];   /* the quote page's ticker, "" when not one */
 	char company[FIELD_MAX];  /* the quote page's company */
 	civil_date_t now_eastern; /* ctx->now as an Eastern date */
 	bool have_now;
@@ -95,35 +96,70 @@ static void s_lower(char *s)
 		*s = (char)tolower((unsigned char)*s);
 }
 
-static bool s_insider_row(xmlNodePtr tr)
+/* Row flags (hs_rules.row_flags) from a <tr>'s class attribute. */
+enum { ROW_INSIDER = 1, ROW_AD = 2 };
+
+static unsigned s_row_flags(const char *cls)
 {
-	return hu_has_class(tr, "fv-insider-row") || hu_has_class(tr, "insider-row") ||
-	       hu_has_class_prefix(tr, "insider-buy-row") ||
-	       hu_has_class_prefix(tr, "insider-sale-row") ||
-	       hu_has_class_prefix(tr, "insider-option-row");
+	unsigned f = 0;
+
+	if (cls == NULL)
+		return 0;
+	if (hu_token(cls, "fv-insider-row", false) || hu_token(cls, "insider-row", false) ||
+	    hu_token(cls, "insider-buy-row", true) || hu_token(cls, "insider-sale-row", true) ||
+	    hu_token(cls, "insider-option-row", true))
+		f |= ROW_INSIDER;
+	if (hu_token(cls, "ic-banner", false))
+		f |= ROW_AD;
+	return f;
+}
+
+static bool s_insider_row(const struct hs_row *tr)
+{
+	return (tr->flags & ROW_INSIDER) != 0;
 }
 
 /* Is this row the header: <th> cells, or the 2023 td.table-top cells? */
-static bool s_header_row(xmlNodePtr tr)
+static bool s_header_row(const struct hs_row *tr)
 {
-	xmlNodePtr cells[1];
-
-	if (hu_cells(tr, cells, 1) != 1)
-		return false;
-	return hu_is(cells[0], "th") || hu_has_class(cells[0], "table-top");
+	return tr->any_cell && (tr->first_th || tr->first_token);
 }
 
-static void s_map_columns(xmlNodePtr hdr, struct s_page *pg)
+/*
+ * The insider table: by id, by class, or as the table around the first
+ * insider row (hs_rules); the quote page's header bits (a#ticker and the
+ * fullview title) are kept too.
+ */
+static const struct hs_rules s_rules = {
+	.table_id = "insider-table",
+	.table_class = "insider-trading-table",
+	.key_row = ROW_INSIDER,
+	.row_flags = s_row_flags,
+	.is_header = s_header_row,
+	.is_data = s_insider_row,
+	.cell_token = "table-top",
+	.cell_attr = "data-boxover-company",
+	.link_text = true,
+	.quote = true,
+};
+
+/* A cell's text as hu_text() put it in a buffer of `size` bytes; "" for no cell. */
+static size_t s_text(const struct hs_page *doc, const struct hs_cell *c, char *buf, size_t size)
 {
-	xmlNodePtr cells[MAX_CELLS];
-	int n = hu_cells(hdr, cells, MAX_CELLS);
+	return hs_text(doc, c != NULL ? &c->text : NULL, buf, size);
+}
+
+static void s_map_columns(const struct hs_page *doc, const struct hs_row *hdr, struct s_page *pg)
+{
+	const struct hs_cell *cells[MAX_CELLS];
+	int n = hs_cells(doc, hdr, cells, MAX_CELLS);
 	char text[64];
 
 	for (int c = 0; c < F_N; c++)
 		pg->col[c] = -1;
 	pg->ncols = n;
 	for (int i = 0; i < n; i++) {
-		hu_text(cells[i], text, sizeof(text));
+		s_text(doc, cells[i], text, sizeof(text));
 		s_lower(text);
 		for (size_t k = 0; k < sizeof(s_cols) / sizeof(s_cols[0]); k++)
 			if (strcmp(text, s_cols[k].header) == 0 && pg->col[s_cols[k].col] < 0)
@@ -131,41 +167,16 @@ static void s_map_columns(xmlNodePtr hdr, struct s_page *pg)
 	}
 }
 
-/* The insider table, by id, by class, or as the table holding an insider row. */
-static xmlNodePtr s_find_table(xmlNodePtr root)
-{
-	xmlNodePtr t = hu_find(root, "table", NULL, "insider-table");
-
-	if (t == NULL)
-		t = hu_find(root, "table", "insider-trading-table", NULL);
-	if (t != NULL)
-		return t;
-	for (xmlNodePtr n = root; n != NULL; n = hu_next(n, root)) {
-		if (hu_is(n, "tr") && s_insider_row(n)) {
-			for (xmlNodePtr p = n->parent; p != NULL; p = p->parent)
-				if (hu_is(p, "table"))
-					return p;
-		}
-	}
-	return NULL;
-}
-
 /* The quote page's ticker and company (2023: a#ticker + fullview-title). */
-static void s_read_quote_header(xmlNodePtr root, xmlDocPtr doc, const struct parse_ctx *ctx,
+static void s_read_quote_header(const struct hs_page *doc, const struct parse_ctx *ctx,
                                 struct s_page *pg)
 {
 	char buf[FIELD_MAX], *dash, *stock;
-	xmlNodePtr a = hu_find(root, "a", NULL, "ticker");
-	xmlNodePtr full = hu_find(root, "table", "fullview-title", NULL);
 
-	pg->ticker[0] = '\0';
-	pg->company[0] = '\0';
-	if (a != NULL)
-		hu_text(a, pg->ticker, sizeof(pg->ticker));
-	if (full != NULL)
-		hu_text(hu_find(full, "b", NULL, NULL), pg->company, sizeof(pg->company));
+	hs_cut(doc->quote_ticker, pg->ticker, sizeof(pg->ticker));
+	hs_cut(doc->quote_company, pg->company, sizeof(pg->company));
 	/* <title>AMZN - Amazon.com, Inc. Stock Price and Quote</title> */
-	hu_title(doc, buf, sizeof(buf));
+	hs_cut(doc->title, buf, sizeof(buf));
 	dash = strstr(buf, " - ");
 	if (dash != NULL && (size_t)(dash - buf) < sizeof(pg->ticker)) {
 		if (pg->ticker[0] == '\0')
@@ -202,7 +213,8 @@ static bool s_owner_cik(const char *href, char cik[CIK_LEN])
 	return cik_normalize(tmp, cik) == 0;
 }
 
-static xmlNodePtr s_cell(xmlNodePtr *cells, const struct s_page *pg, enum s_col c)
+static const struct hs_cell *s_cell(const struct hs_cell **cells, const struct s_page *pg,
+                                    enum s_col c)
 {
 	return pg->col[c] >= 0 ? cells[pg->col[c]] : NULL;
 }
@@ -221,33 +233,43 @@ static int s_code(const char *tx)
 	return -1;
 }
 
-static int s_row(xmlNodePtr tr, const struct s_page *pg, struct trade_list *out, size_t mark,
-                 struct parse_result *res)
+/* A cell's number (parse_cell_num). */
+static bool s_num(const struct hs_page *doc, const struct hs_cell *cell, const char *name,
+                  bool required, bool allow_negative, double *x, struct parse_result *res)
 {
-	xmlNodePtr cells[MAX_CELLS], a;
+	char text[PARSE_CELL_NUM];
+
+	s_text(doc, cell, text, sizeof(text));
+	return parse_cell_num(text, name, required, allow_negative, x, res);
+}
+
+static int s_row(const struct hs_page *doc, const struct hs_row *tr, const struct s_page *pg,
+                 struct trade_list *out, size_t mark, struct parse_result *res)
+{
+	const struct hs_cell *cells[MAX_CELLS], *a;
 	record_t rec = { .type = REC_TRADE };
 	trade_t *t = &rec.u.trade;
-	char buf[FIELD_MAX], href[1024], acc[ACCESSION_LEN], cik[CIK_LEN], key[256];
+	char buf[FIELD_MAX], href[HS_HREF_MAX], acc[ACCESSION_LEN], cik[CIK_LEN], key[256];
 	char sh[32], pr[32], tx[64];
 	civil_date_t filed_day = { 0, 0, 0 }, d;
 	bool have_filed_day = false, oom = false;
 	int n, code, mo, dd, yy, hh, mi;
 
 	res->rows++;
-	n = hu_cells(tr, cells, MAX_CELLS);
+	n = hs_cells(doc, tr, cells, MAX_CELLS);
 	if (n < pg->ncols) {
-		if (n == 1 || hu_has_class(tr, "ic-banner"))
+		if (n == 1 || (tr->flags & ROW_AD) != 0)
 			parse_note(res, false, "ad row");
 		else
 			parse_note(res, true, "%d cells, expected %d", n, pg->ncols);
 		return 0;
 	}
-	hu_text(s_cell(cells, pg, F_TX), tx, sizeof(tx));
+	s_text(doc, s_cell(cells, pg, F_TX), tx, sizeof(tx));
 	code = s_code(tx);
-	a = hu_link(s_cell(cells, pg, F_FORM4));
+	a = s_cell(cells, pg, F_FORM4);
 	href[0] = '\0';
-	if (a != NULL)
-		hu_attr_raw(a, "href", href, sizeof(href));
+	if (a != NULL && a->link)
+		hs_raw(doc, &a->href, href, sizeof(href));
 	if (code == 0 || strstr(href, "xsl144") != NULL) {
 		parse_note(res, false, "Proposed Sale (Form 144)");
 		return 0;
@@ -263,7 +285,7 @@ static int s_row(xmlNodePtr tr, const struct s_page *pg, struct trade_list *out,
 	}
 	/* Filing time: no year; the accession's year is the filing's. */
 	t->filed_at = REC_NULL_TIME;
-	hu_text(s_cell(cells, pg, F_FORM4), buf, sizeof(buf));
+	s_text(doc, s_cell(cells, pg, F_FORM4), buf, sizeof(buf));
 	if (np_month_day_time(buf, &mo, &dd, &hh, &mi) == 0) {
 		civil_date_t fd = { 2000 + (acc[11] - '0') * 10 + (acc[12] - '0'), mo, dd };
 		if (date_valid(fd) && eastern_to_utc(fd, hh, mi, 0, &t->filed_at) == 0) {
@@ -272,7 +294,7 @@ static int s_row(xmlNodePtr tr, const struct s_page *pg, struct trade_list *out,
 		}
 	}
 	/* Trade date: "Jun 30 '26", or "May 25" resolved as said above. */
-	hu_text(s_cell(cells, pg, F_DATE), buf, sizeof(buf));
+	s_text(doc, s_cell(cells, pg, F_DATE), buf, sizeof(buf));
 	if (np_month_day(buf, &mo, &dd, &yy) != 0) {
 		parse_note(res, true, "bad Date '%.24s'", buf);
 		return 0;
@@ -294,38 +316,40 @@ static int s_row(xmlNodePtr tr, const struct s_page *pg, struct trade_list *out,
 		return 0;
 	}
 	date_format(d, t->trade_date, sizeof(t->trade_date));
-	if (!parse_cell_num(s_cell(cells, pg, F_SHARES), "#Shares", true, false, &t->shares, res) ||
-	    !parse_cell_num(s_cell(cells, pg, F_COST), "Cost", false, false, &t->price, res))
+	if (!s_num(doc, s_cell(cells, pg, F_SHARES), "#Shares", true, false, &t->shares, res) ||
+	    !s_num(doc, s_cell(cells, pg, F_COST), "Cost", false, false, &t->price, res))
 		return 0;
 	t->shares_after = REC_NULL_NUM;
-	if (pg->col[F_TOTAL] >= 0 && !parse_cell_num(s_cell(cells, pg, F_TOTAL), "#Shares Total",
-	                                             false, false, &t->shares_after, res))
+	if (pg->col[F_TOTAL] >= 0 && !s_num(doc, s_cell(cells, pg, F_TOTAL), "#Shares Total", false,
+	                                    false, &t->shares_after, res))
 		return 0;
 	/* Value ($) is the filing's total to the dollar; Cost is rounded. */
 	if (pg->col[F_VALUE] >= 0 &&
-	    !parse_cell_num(s_cell(cells, pg, F_VALUE), "Value ($)", false, false, &t->value, res))
+	    !s_num(doc, s_cell(cells, pg, F_VALUE), "Value ($)", false, false, &t->value, res))
 		return 0;
 	if (pg->col[F_VALUE] < 0 || isnan(t->value))
 		t->value = isnan(t->price) ? REC_NULL_NUM : parse_value(t->shares, t->price);
 	/* Owner: name and CIK from the insidertrading?oc=<CIK> link. */
-	a = hu_link(s_cell(cells, pg, F_OWNER));
-	if (a == NULL || !hu_attr_raw(a, "href", buf, sizeof(buf)) || !s_owner_cik(buf, cik)) {
+	a = s_cell(cells, pg, F_OWNER);
+	if (a != NULL && a->link)
+		hs_raw(doc, &a->href, buf, sizeof(buf));
+	if (a == NULL || !a->link || !s_owner_cik(buf, cik)) {
 		parse_note(res, true, "no owner CIK link");
 		return 0;
 	}
-	hu_text(a, buf, sizeof(buf));
+	hs_text(doc, &a->link_text, buf, sizeof(buf));
 	t->owner = parse_strdup(buf, &oom);
 	if (pg->col[F_REL] >= 0) {
-		hu_text(s_cell(cells, pg, F_REL), buf, sizeof(buf));
+		s_text(doc, s_cell(cells, pg, F_REL), buf, sizeof(buf));
 		t->title = parse_strdup(buf, &oom);
 		t->roles = roles_from_title(buf);
 	}
 	/* Ticker and company: the row's, else the quote page's. */
 	if (pg->col[F_TICKER] >= 0) {
-		xmlNodePtr tc = s_cell(cells, pg, F_TICKER);
-		hu_text(tc, buf, sizeof(buf));
+		const struct hs_cell *tc = s_cell(cells, pg, F_TICKER);
+		s_text(doc, tc, buf, sizeof(buf));
 		t->ticker = parse_ticker(buf);
-		hu_attr(tc, "data-boxover-company", buf, sizeof(buf));
+		hs_text(doc, tc != NULL ? &tc->attr : NULL, buf, sizeof(buf));
 	} else {
 		t->ticker = parse_ticker(pg->ticker);
 		snprintf(buf, sizeof(buf), "%s", pg->company);
@@ -360,10 +384,8 @@ int finviz_parse(const char *buf, size_t len, const struct parse_ctx *ctx, struc
                  struct parse_result *res, char *err, size_t errlen)
 {
 	struct parse_result local;
-	struct hu_rows rows = { 0 };
+	struct hs_page doc;
 	struct s_page pg;
-	htmlDocPtr doc;
-	xmlNodePtr root, table;
 	size_t mark = out->n;
 	char title[120];
 	int rc;
@@ -377,46 +399,47 @@ int finviz_parse(const char *buf, size_t len, const struct parse_ctx *ctx, struc
 		utc_to_eastern(ctx->now, &pg.now_eastern, &sec);
 		pg.have_now = true;
 	}
-	doc = hu_html_read(buf, len, SRC, err, errlen);
-	if (doc == NULL)
-		return parse_fail(res, PARSE_BAD_DOC, out, mark, NULL, 0, "-");
-	root = xmlDocGetRootElement(doc);
-	hu_title(doc, title, sizeof(title));
-	table = s_find_table(root);
+	hs_page_init(&doc);
+	rc = hs_read(buf, len, &s_rules, &doc, SRC, err, errlen);
+	if (rc == HS_BAD) { /* err says why */
+		rc = parse_fail(res, PARSE_BAD_DOC, out, mark, NULL, 0, "-");
+		goto done;
+	}
+	if (rc != 0) {
+		rc = parse_fail(res, PARSE_NOMEM, out, mark, err, errlen, SRC ": out of memory");
+		goto done;
+	}
+	hs_cut(doc.title, title, sizeof(title));
 	/* Challenge markers only explain a page without insider rows: a real
 	 * page may carry Cloudflare's scripts too. */
-	if (table == NULL && parse_looks_blocked(buf, len)) {
+	if (!doc.table && parse_looks_blocked(buf, len)) {
 		rc = parse_fail(res, PARSE_BLOCKED, out, mark, err, errlen,
 		                SRC ": blocked: Cloudflare challenge or access-denied page '%s' "
 		                    "(0 rows read)",
 		                title);
 		goto done;
 	}
-	if (table == NULL) {
+	if (!doc.table) {
 		rc = parse_fail(res, PARSE_BLOCKED, out, mark, err, errlen,
 		                SRC ": blocked: no insider table and no insider row in page '%s' "
 		                    "(0 rows read)",
 		                title);
 		goto done;
 	}
-	if (hu_collect_rows(table, s_header_row, s_insider_row, &rows) != 0) {
-		rc = parse_fail(res, PARSE_NOMEM, out, mark, err, errlen, SRC ": out of memory");
-		goto done;
-	}
-	if (rows.n == 0) {
+	if (doc.nrows == 0) {
 		rc = parse_fail(res, PARSE_BLOCKED, out, mark, err, errlen,
 		                SRC
 		                ": blocked: the insider table has no insider rows (0 rows read)");
 		goto done;
 	}
-	if (rows.hdr == NULL) {
+	if (doc.hdr == NULL) {
 		rc = parse_fail(res, PARSE_SHAPE, out, mark, err, errlen,
 		                SRC ": the insider table has no header row (0 rows read, %zu rows "
 		                    "seen)",
-		                rows.n);
+		                doc.nrows);
 		goto done;
 	}
-	s_map_columns(rows.hdr, &pg);
+	s_map_columns(&doc, doc.hdr, &pg);
 	for (size_t k = 0; k < sizeof(s_cols) / sizeof(s_cols[0]); k++) {
 		if (s_cols[k].required && pg.col[s_cols[k].col] < 0) {
 			rc = parse_fail(res, PARSE_SHAPE, out, mark, err, errlen,
@@ -426,13 +449,13 @@ int finviz_parse(const char *buf, size_t len, const struct parse_ctx *ctx, struc
 		}
 	}
 	if (pg.col[F_TICKER] < 0)
-		s_read_quote_header(root, doc, ctx, &pg);
-	for (size_t i = 0; i < rows.n; i++) {
+		s_read_quote_header(&doc, ctx, &pg);
+	for (size_t i = 0; i < doc.nrows; i++) {
 		if (res->rows >= PARSE_MAX_ROWS) {
 			parse_note(res, true, "over the %d-row limit", PARSE_MAX_ROWS);
 			continue;
 		}
-		if (s_row(rows.tr[i], &pg, out, mark, res) != 0) {
+		if (s_row(&doc, hs_data_row(&doc, i), &pg, out, mark, res) != 0) {
 			rc = parse_fail(res, PARSE_NOMEM, out, mark, err, errlen,
 			                SRC ": out of memory");
 			goto done;
@@ -440,7 +463,6 @@ int finviz_parse(const char *buf, size_t len, const struct parse_ctx *ctx, struc
 	}
 	rc = parse_finish(SRC, out, mark, res, err, errlen);
 done:
-	hu_rows_free(&rows);
-	xmlFreeDoc(doc);
+	hs_page_free(&doc);
 	return rc;
 }

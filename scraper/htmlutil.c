@@ -1,9 +1,11 @@
 /*
- * htmlutil.c - safe reading of hostile XML/HTML and small tree helpers.
+ * htmlutil.c - safe reading of hostile XML, small tree helpers, and the
+ * text cleaner that they and the HTML page reader (htmlsax.c) share.
  *
  * Trees are walked with parent pointers, never by recursion, so a deeply
- * nested page costs time proportional to its size and no stack (libxml2
- * itself stops at 256 levels without XML_PARSE_HUGE, which we never set).
+ * nested document costs time proportional to its size and no stack
+ * (libxml2 itself stops at 256 levels without XML_PARSE_HUGE, which we
+ * never set).
  */
 #include "htmlutil.h"
 
@@ -18,18 +20,7 @@
 
 /* ---- text cleaning ---- */
 
-/*
- * Append-only builder of cleaned text into a fixed buffer.  With buf NULL
- * it only counts: len ends as what a buffer of cap + 1 bytes would hold.
- */
-struct s_tb {
-	char *buf;
-	size_t len, cap; /* cap excludes the NUL */
-	bool space;      /* a blank is pending (emitted before the next char) */
-	bool full;
-};
-
-static void s_tb_init(struct s_tb *tb, char *buf, size_t size)
+void hu_tb_init(struct hu_tb *tb, char *buf, size_t size)
 {
 	tb->buf = buf;
 	tb->len = 0;
@@ -40,7 +31,7 @@ static void s_tb_init(struct s_tb *tb, char *buf, size_t size)
 		buf[0] = '\0';
 }
 
-static void s_tb_emit(struct s_tb *tb, const char *c, size_t n)
+static void s_tb_emit(struct hu_tb *tb, const char *c, size_t n)
 {
 	size_t need = n + (tb->space && tb->len > 0 ? 1 : 0);
 
@@ -100,7 +91,7 @@ static size_t s_utf8_len(const unsigned char *p, size_t left)
  * at once: what s_tb_emit would do for each of them in turn, the pending
  * blank before the first, and as many as fit before the buffer is full.
  */
-static void s_tb_emit_ascii(struct s_tb *tb, const char *c, size_t n)
+static void s_tb_emit_ascii(struct hu_tb *tb, const char *c, size_t n)
 {
 	size_t avail, m;
 
@@ -128,7 +119,7 @@ static void s_tb_emit_ascii(struct s_tb *tb, const char *c, size_t n)
 		tb->full = true;
 }
 
-static void s_tb_put(struct s_tb *tb, const char *s, size_t n)
+bool hu_tb_put(struct hu_tb *tb, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, k;
@@ -143,7 +134,7 @@ static void s_tb_put(struct s_tb *tb, const char *s, size_t n)
 			continue;
 		}
 		if (p[i] == '\0')
-			break;
+			return true;
 		k = s_utf8_len(p + i, n - i);
 		if (k == 0) {
 			s_tb_emit(tb, "\xEF\xBF\xBD", 3); /* U+FFFD */
@@ -163,44 +154,20 @@ static void s_tb_put(struct s_tb *tb, const char *s, size_t n)
 		}
 		i += k;
 	}
+	return false;
 }
 
 size_t hu_clean(const char *in, size_t inlen, char *out, size_t outlen)
 {
-	struct s_tb tb;
+	struct hu_tb tb;
 
-	s_tb_init(&tb, out, outlen);
+	hu_tb_init(&tb, out, outlen);
 	if (in != NULL)
-		s_tb_put(&tb, in, inlen);
+		hu_tb_put(&tb, in, inlen);
 	return tb.len;
 }
 
 /* ---- reading ---- */
-
-htmlDocPtr hu_html_read(const char *buf, size_t len, const char *source, char *err, size_t errlen)
-{
-	htmlDocPtr doc;
-
-	if (len > PARSE_MAX_DOC_BYTES) {
-		snprintf(err, errlen, "%s: document of %zu bytes is over the %zu-byte limit",
-		         source, len, PARSE_MAX_DOC_BYTES);
-		return NULL;
-	}
-	if (len == 0) {
-		snprintf(err, errlen, "%s: empty document", source);
-		return NULL;
-	}
-	doc = htmlReadMemory(buf, (int)len, NULL, "UTF-8",
-	                     HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-	                         HTML_PARSE_NONET);
-	if (doc == NULL || xmlDocGetRootElement(doc) == NULL) {
-		if (doc != NULL)
-			xmlFreeDoc(doc);
-		snprintf(err, errlen, "%s: not an HTML document", source);
-		return NULL;
-	}
-	return doc;
-}
 
 /*
  * SAX internalSubset handler: called at "<!DOCTYPE name ..." before any
@@ -320,8 +287,7 @@ bool hu_name_eq(const xmlChar *a, const char *b)
 	}
 }
 
-/* Does the space-separated list hold the token (prefix: a token starting with it)? */
-static bool s_token(const char *list, const char *tok, bool prefix)
+bool hu_token(const char *list, const char *tok, bool prefix)
 {
 	size_t tl = strlen(tok);
 	const char *p = list;
@@ -340,56 +306,6 @@ static bool s_token(const char *list, const char *tok, bool prefix)
 		p = e;
 	}
 	return false;
-}
-
-static bool s_class(xmlNodePtr n, const char *cls, bool prefix)
-{
-	xmlChar *v;
-	bool r;
-
-	if (n == NULL || n->type != XML_ELEMENT_NODE)
-		return false;
-	v = xmlGetProp(n, (const xmlChar *)"class");
-	if (v == NULL)
-		return false;
-	r = s_token((const char *)v, cls, prefix);
-	xmlFree(v);
-	return r;
-}
-
-bool hu_has_class(xmlNodePtr n, const char *cls)
-{
-	return s_class(n, cls, false);
-}
-
-bool hu_has_class_prefix(xmlNodePtr n, const char *prefix)
-{
-	return s_class(n, prefix, true);
-}
-
-static bool s_id_is(xmlNodePtr n, const char *id)
-{
-	xmlChar *v = xmlGetProp(n, (const xmlChar *)"id");
-	bool r = v != NULL && strcmp((const char *)v, id) == 0;
-
-	xmlFree(v);
-	return r;
-}
-
-xmlNodePtr hu_find(xmlNodePtr root, const char *name, const char *cls, const char *id)
-{
-	for (xmlNodePtr n = root; n != NULL; n = hu_next(n, root)) {
-		if (n->type != XML_ELEMENT_NODE)
-			continue;
-		if (name != NULL && !hu_is(n, name))
-			continue;
-		if (cls != NULL && !hu_has_class(n, cls))
-			continue;
-		if (id != NULL && !s_id_is(n, id))
-			continue;
-		return n;
-	}
-	return NULL;
 }
 
 xmlNodePtr hu_child(xmlNodePtr n, const char *name)
@@ -414,15 +330,15 @@ xmlNodePtr hu_next_elem(xmlNodePtr n, const char *name)
 
 /* ---- text ---- */
 
-static void s_collect(xmlNodePtr n, struct s_tb *tb)
+static void s_collect(xmlNodePtr n, struct hu_tb *tb)
 {
 	if (n == NULL)
 		return;
 	for (xmlNodePtr c = n; c != NULL && !tb->full;) {
 		if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
 			if (c->content != NULL)
-				s_tb_put(tb, (const char *)c->content,
-				         strlen((const char *)c->content));
+				hu_tb_put(tb, (const char *)c->content,
+				          strlen((const char *)c->content));
 		} else if (c != n && (hu_is(c, "script") || hu_is(c, "style"))) {
 			c = hu_skip(c, n);
 			continue;
@@ -441,9 +357,9 @@ static void s_collect(xmlNodePtr n, struct s_tb *tb)
 
 size_t hu_text(xmlNodePtr n, char *buf, size_t len)
 {
-	struct s_tb tb;
+	struct hu_tb tb;
 
-	s_tb_init(&tb, buf, len);
+	hu_tb_init(&tb, buf, len);
 	s_collect(n, &tb);
 	return tb.len;
 }
@@ -462,9 +378,9 @@ size_t hu_text(xmlNodePtr n, char *buf, size_t len)
 char *hu_text_dup(xmlNodePtr n, size_t max)
 {
 	char small[TEXT_DUP_STACK], *buf;
-	struct s_tb tb;
+	struct hu_tb tb;
 
-	s_tb_init(&tb, small, max + 1 < sizeof(small) ? max + 1 : sizeof(small));
+	hu_tb_init(&tb, small, max + 1 < sizeof(small) ? max + 1 : sizeof(small));
 	s_collect(n, &tb);
 	if (tb.len == 0) /* no character is longer than the stack buffer */
 		return NULL;
@@ -475,11 +391,11 @@ char *hu_text_dup(xmlNodePtr n, size_t max)
 		return buf;
 	}
 	/* Longer than the stack buffer: count, then build at its size. */
-	s_tb_init(&tb, NULL, max + 1);
+	hu_tb_init(&tb, NULL, max + 1);
 	s_collect(n, &tb);
 	if ((buf = malloc(tb.len + 1)) == NULL)
 		return NULL;
-	s_tb_init(&tb, buf, tb.len + 1);
+	hu_tb_init(&tb, buf, tb.len + 1);
 	s_collect(n, &tb);
 	return buf;
 }
@@ -501,109 +417,23 @@ size_t hu_attr(xmlNodePtr n, const char *name, char *buf, size_t len)
 	return r;
 }
 
-bool hu_attr_raw(xmlNodePtr n, const char *name, char *buf, size_t len)
+size_t hu_text_cut(const char *s, size_t len, size_t size)
 {
-	xmlChar *v;
+	size_t n;
 
-	if (len > 0)
-		buf[0] = '\0';
-	if (n == NULL || n->type != XML_ELEMENT_NODE)
-		return false;
-	v = xmlGetProp(n, (const xmlChar *)name);
-	if (v == NULL)
-		return false;
-	snprintf(buf, len, "%s", (const char *)v);
-	xmlFree(v);
-	return true;
-}
-
-int hu_cells(xmlNodePtr tr, xmlNodePtr *cells, int max)
-{
-	int k = 0;
-
-	if (tr == NULL)
+	if (size == 0)
 		return 0;
-	for (xmlNodePtr c = tr->children; c != NULL && k < max; c = c->next)
-		if (hu_is(c, "td") || hu_is(c, "th"))
-			cells[k++] = c;
-	return k;
-}
-
-xmlNodePtr hu_link(xmlNodePtr n)
-{
-	for (xmlNodePtr c = n; c != NULL; c = hu_next(c, n))
-		if (hu_is(c, "a") && xmlHasProp(c, (const xmlChar *)"href") != NULL)
-			return c;
-	return NULL;
-}
-
-size_t hu_title(xmlDocPtr doc, char *buf, size_t len)
-{
-	xmlNodePtr root = doc != NULL ? xmlDocGetRootElement(doc) : NULL;
-	xmlNodePtr t = root != NULL ? hu_find(root, "title", NULL, NULL) : NULL;
-
-	if (t == NULL) {
-		if (len > 0)
-			buf[0] = '\0';
-		return 0;
-	}
-	return hu_text(t, buf, len);
-}
-
-size_t hu_html_title(const char *html, size_t hlen, char *buf, size_t len)
-{
-	char err[64];
-	htmlDocPtr doc = hu_html_read(html, hlen, "html", err, sizeof(err));
-	size_t r;
-
-	if (doc == NULL) {
-		if (len > 0)
-			buf[0] = '\0';
-		return 0;
-	}
-	r = hu_title(doc, buf, len);
-	xmlFreeDoc(doc);
-	return r;
-}
-
-static int s_rows_push(struct hu_rows *r, xmlNodePtr tr)
-{
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 128;
-		xmlNodePtr *t = realloc(r->tr, cap * sizeof(*t));
-		if (t == NULL)
-			return -1;
-		r->tr = t;
-		r->cap = cap;
-	}
-	r->tr[r->n++] = tr;
-	return 0;
-}
-
-int hu_collect_rows(xmlNodePtr table, bool (*is_header)(xmlNodePtr tr),
-                    bool (*is_data)(xmlNodePtr tr), struct hu_rows *r)
-{
-	for (xmlNodePtr c = table->children; c != NULL; c = c->next) {
-		xmlNodePtr first = NULL;
-		if (hu_is(c, "tr"))
-			first = c;
-		else if (hu_is(c, "thead") || hu_is(c, "tbody") || hu_is(c, "tfoot"))
-			first = hu_child(c, "tr");
-		for (xmlNodePtr tr = first; tr != NULL;
-		     tr = hu_is(c, "tr") ? NULL : hu_next_elem(tr, "tr")) {
-			if (r->hdr == NULL && is_header(tr)) {
-				r->hdr = tr;
-				continue;
-			}
-			if (is_data(tr) && s_rows_push(r, tr) != 0)
-				return -1;
-		}
-	}
-	return 0;
-}
-
-void hu_rows_free(struct hu_rows *r)
-{
-	free(r->tr);
-	memset(r, 0, sizeof(*r));
+	if (len < size)
+		return len;
+	/* The text has tokens (a pending blank and one character) that a
+	 * buffer of `size` bytes could not hold: keep the whole ones that fit.
+	 * s is valid UTF-8 whose blanks are single and never last, so the
+	 * last character that fits ends where no continuation byte follows,
+	 * and a blank before the cut belongs to the character after it. */
+	n = size - 1;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	if (n > 0 && s[n - 1] == ' ')
+		n--;
+	return n;
 }

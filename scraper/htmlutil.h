@@ -1,7 +1,8 @@
 /*
  * htmlutil.h - libxml2 helpers shared by the scraper's parsers: reading
- * hostile XML and HTML safely, walking a tree without recursion, finding
- * elements by name, class and id, and taking their text cleaned.
+ * hostile XML safely, walking a tree without recursion, finding elements
+ * by name, and taking their text cleaned; the text cleaner itself, which
+ * the HTML page reader (htmlsax.h) feeds as text streams in.
  *
  * Every text that leaves here is valid UTF-8 without control characters,
  * with whitespace runs (U+00A0 included) collapsed to one space and
@@ -13,15 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
-
-/*
- * Parse HTML with RECOVER|NOERROR|NOWARNING|NONET, as UTF-8.  Documents
- * over PARSE_MAX_DOC_BYTES are refused.  NULL on failure, with err saying
- * why prefixed by `source`.
- */
-htmlDocPtr hu_html_read(const char *buf, size_t len, const char *source, char *err, size_t errlen);
 
 /*
  * Parse XML with NONET|NOCDATA and neither NOENT nor DTDLOAD nor HUGE.  A
@@ -53,16 +46,6 @@ static inline bool hu_is(xmlNodePtr n, const char *name)
 	return n != NULL && n->type == XML_ELEMENT_NODE && n->name != NULL &&
 	       ((n->name[0] ^ (unsigned char)name[0]) & ~0x20) == 0 && hu_name_eq(n->name, name);
 }
-/* The class attribute holds the token cls. */
-bool hu_has_class(xmlNodePtr n, const char *cls);
-/* The class attribute holds a token starting with prefix. */
-bool hu_has_class_prefix(xmlNodePtr n, const char *prefix);
-
-/*
- * First element of root's subtree (root included) named `name` (NULL: any)
- * with the class token `cls` (NULL: any) and, if id is not NULL, that id.
- */
-xmlNodePtr hu_find(xmlNodePtr root, const char *name, const char *cls, const char *id);
 /* First element child named `name` (NULL: any element). */
 xmlNodePtr hu_child(xmlNodePtr n, const char *name);
 /* Next element sibling named `name` (NULL: any element). */
@@ -77,37 +60,53 @@ size_t hu_text(xmlNodePtr n, char *buf, size_t len);
 char *hu_text_dup(xmlNodePtr n, size_t max);
 /* An attribute's value, cleaned, into buf; "" (returns 0) when absent. */
 size_t hu_attr(xmlNodePtr n, const char *name, char *buf, size_t len);
-/* An attribute's raw value (not cleaned), into buf; false when absent. */
-bool hu_attr_raw(xmlNodePtr n, const char *name, char *buf, size_t len);
-
 /* Clean arbitrary bytes as described above into out (NUL-terminated). */
 size_t hu_clean(const char *in, size_t inlen, char *out, size_t outlen);
 
-/* The <td>/<th> children of a row, at most max; returns how many. */
-int hu_cells(xmlNodePtr tr, xmlNodePtr *cells, int max);
-/* First <a> with an href in n's subtree (n included), or NULL. */
-xmlNodePtr hu_link(xmlNodePtr n);
+/*
+ * The first <title> of an HTML page given as bytes, cleaned, into buf (""
+ * when none), for error messages; read as the page parsers read pages
+ * (htmlsax.c), and cut to at most HS_TEXT_MAX - 1 bytes whatever len.
+ */
+size_t hu_html_title(const char *html, size_t hlen, char *buf, size_t len);
 
-/* The header row and the data rows of a table, in document order. */
-struct hu_rows {
-	xmlNodePtr hdr; /* NULL when no row was a header */
-	xmlNodePtr *tr; /* data rows (malloc'd; free with hu_rows_free) */
-	size_t n, cap;
-};
+/* ---- cleaning text as it streams in (htmlsax.c) ---- */
 
 /*
- * Collect the rows directly in `table` or in its thead/tbody/tfoot (not the
- * rows of nested tables): the first row is_header() accepts becomes r->hdr,
- * and the rows is_data() accepts are appended to r->tr.  r starts zeroed.
- * Returns 0, or -1 when out of memory.
+ * The cleaner behind hu_text and hu_clean, for text that arrives in
+ * pieces: it appends cleaned text to a fixed buffer and stops for good,
+ * on a character boundary, at the first character (with the blank before
+ * it) that does not fit.  With buf NULL it only counts.
  */
-int hu_collect_rows(xmlNodePtr table, bool (*is_header)(xmlNodePtr tr),
-                    bool (*is_data)(xmlNodePtr tr), struct hu_rows *r);
-void hu_rows_free(struct hu_rows *r);
+struct hu_tb {
+	char *buf;
+	size_t len, cap; /* cap excludes the NUL */
+	bool space;      /* a blank is pending (written before the next character) */
+	bool full;
+};
 
-/* The document's <title> text, cleaned, into buf ("" when none). */
-size_t hu_title(xmlDocPtr doc, char *buf, size_t len);
-/* The <title> of an HTML page given as bytes, for error messages. */
-size_t hu_html_title(const char *html, size_t hlen, char *buf, size_t len);
+void hu_tb_init(struct hu_tb *tb, char *buf, size_t size);
+/*
+ * Clean and append n bytes.  A NUL ends the text as it ends a C string:
+ * the rest of s is not read and true is returned (false otherwise).  A
+ * UTF-8 sequence is judged within this call's bytes only.
+ */
+bool hu_tb_put(struct hu_tb *tb, const char *s, size_t n);
+/* A word boundary (an element such as <br> or <td>): a blank is pending. */
+static inline void hu_tb_break(struct hu_tb *tb)
+{
+	tb->space = true;
+}
+
+/*
+ * How much of s (len bytes of text as hu_text or hu_tb wrote it into a
+ * larger buffer) hu_text would have written into a buffer of `size`
+ * bytes: the same characters, as many as fit with the blanks before them.
+ */
+size_t hu_text_cut(const char *s, size_t len, size_t size);
+
+/* Does the blank-separated list (a class attribute) hold the token tok,
+ * or with prefix true, a token starting with tok? */
+bool hu_token(const char *list, const char *tok, bool prefix);
 
 #endif

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "htmlsax.h"
 #include "htmlutil.h"
 #include "numparse.h"
 #include "parse.h"
@@ -41,8 +42,8 @@
 #include "timeutil.h"
 
 #define SRC       "openinsider"
-#define MAX_CELLS 40
-#define FIELD_MAX 512
+#define MAX_CELLS HS_MAX_CELLS
+#define FIELD_MAX HS_TEXT_MAX
 
 enum s_col {
 	C_X,
@@ -97,18 +98,24 @@ static void s_lower(char *s)
 		*s = (char)tolower((unsigned char)*s);
 }
 
-/* The header row's cells -> column indexes. */
-static void s_map_columns(xmlNodePtr hdr, struct s_page *pg)
+/* A cell's text as hu_text() put it in a buffer of `size` bytes; "" for no cell. */
+static size_t s_text(const struct hs_page *doc, const struct hs_cell *c, char *buf, size_t size)
 {
-	xmlNodePtr cells[MAX_CELLS];
-	int n = hu_cells(hdr, cells, MAX_CELLS);
+	return hs_text(doc, c != NULL ? &c->text : NULL, buf, size);
+}
+
+/* The header row's cells -> column indexes. */
+static void s_map_columns(const struct hs_page *doc, const struct hs_row *hdr, struct s_page *pg)
+{
+	const struct hs_cell *cells[MAX_CELLS];
+	int n = hs_cells(doc, hdr, cells, MAX_CELLS);
 	char text[64];
 
 	for (int c = 0; c < C_N; c++)
 		pg->col[c] = -1;
 	pg->ncols = 0;
 	for (int i = 0; i < n; i++) {
-		hu_text(cells[i], text, sizeof(text));
+		s_text(doc, cells[i], text, sizeof(text));
 		s_lower(text);
 		for (size_t k = 0; k < sizeof(s_cols) / sizeof(s_cols[0]); k++) {
 			if (strcmp(text, s_cols[k].header) == 0 && pg->col[s_cols[k].col] < 0) {
@@ -121,14 +128,14 @@ static void s_map_columns(xmlNodePtr hdr, struct s_page *pg)
 }
 
 /* "NVDA - Nvidia Corp - SEC Form 4 Insider Trading Screener" on ticker pages. */
-static void s_read_h1(xmlNodePtr root, struct s_page *pg)
+static void s_read_h1(const struct hs_page *doc, struct s_page *pg)
 {
 	char h1[FIELD_MAX];
 	char *a, *b;
 
 	pg->h1_ticker[0] = '\0';
 	pg->h1_company[0] = '\0';
-	hu_text(hu_find(root, "h1", NULL, NULL), h1, sizeof(h1));
+	hs_cut(doc->h1, h1, sizeof(h1));
 	a = strstr(h1, " - ");
 	if (a == NULL || (size_t)(a - h1) >= sizeof(pg->h1_ticker))
 		return;
@@ -140,17 +147,22 @@ static void s_read_h1(xmlNodePtr root, struct s_page *pg)
 }
 
 /* A row of <th> cells is the header; a row with <td> cells is data. */
-static bool s_header_row(xmlNodePtr tr)
+static bool s_header_row(const struct hs_row *tr)
 {
-	xmlNodePtr cells[1];
-
-	return hu_cells(tr, cells, 1) == 1 && hu_is(cells[0], "th");
+	return tr->any_cell && tr->first_th;
 }
 
-static bool s_data_row(xmlNodePtr tr)
+static bool s_data_row(const struct hs_row *tr)
 {
-	return !s_header_row(tr) && hu_child(tr, "td") != NULL;
+	return !s_header_row(tr) && tr->has_td;
 }
+
+static const struct hs_rules s_rules = {
+	.table_class = "tinytable",
+	.is_header = s_header_row,
+	.is_data = s_data_row,
+	.h1 = true,
+};
 
 /* The last path segment of an /insider/<Name>/<CIK> link, as a CIK. */
 static bool s_insider_cik(const char *href, char cik[CIK_LEN])
@@ -187,60 +199,73 @@ static int8_t s_direct(const char *title)
 	return REC_TRI_NULL;
 }
 
-static xmlNodePtr s_cell(xmlNodePtr *cells, const struct s_page *pg, enum s_col c)
+static const struct hs_cell *s_cell(const struct hs_cell **cells, const struct s_page *pg,
+                                    enum s_col c)
 {
 	return pg->col[c] >= 0 ? cells[pg->col[c]] : NULL;
 }
 
-/* One data row -> one trade or a skipped row.  -1: no memory. */
-static int s_row(xmlNodePtr tr, const struct s_page *pg, struct trade_list *out, size_t mark,
-                 struct parse_result *res)
+/* A cell's number (parse_cell_num). */
+static bool s_num(const struct hs_page *doc, const struct hs_cell *cell, const char *name,
+                  bool required, bool allow_negative, double *x, struct parse_result *res)
 {
-	xmlNodePtr cells[MAX_CELLS], a;
+	char text[PARSE_CELL_NUM];
+
+	s_text(doc, cell, text, sizeof(text));
+	return parse_cell_num(text, name, required, allow_negative, x, res);
+}
+
+/* One data row -> one trade or a skipped row.  -1: no memory. */
+static int s_row(const struct hs_page *doc, const struct hs_row *tr, const struct s_page *pg,
+                 struct trade_list *out, size_t mark, struct parse_result *res)
+{
+	const struct hs_cell *cells[MAX_CELLS], *a;
 	record_t rec = { .type = REC_TRADE };
 	trade_t *t = &rec.u.trade;
-	char buf[FIELD_MAX], href[1024], acc[ACCESSION_LEN], cik[CIK_LEN], icik[CIK_LEN], key[256];
+	char buf[FIELD_MAX], href[HS_HREF_MAX], acc[ACCESSION_LEN], cik[CIK_LEN], icik[CIK_LEN],
+	    key[256];
 	char sh[32], pr[32];
 	civil_date_t d;
 	int hh, mi, ss, n;
 	bool oom = false;
 
 	res->rows++;
-	n = hu_cells(tr, cells, MAX_CELLS);
+	n = hs_cells(doc, tr, cells, MAX_CELLS);
 	if (n < pg->ncols) {
 		parse_note(res, true, "%d cells, expected %d", n, pg->ncols);
 		return 0;
 	}
 	/* Filing Date: the link to the filing, the time in US Eastern. */
-	a = hu_link(s_cell(cells, pg, C_FILED));
-	if (a == NULL || !hu_attr_raw(a, "href", href, sizeof(href)) ||
-	    accession_from_url(href, acc) != 0) {
+	a = s_cell(cells, pg, C_FILED);
+	if (a != NULL && a->link)
+		hs_raw(doc, &a->href, href, sizeof(href));
+	if (a == NULL || !a->link || accession_from_url(href, acc) != 0) {
 		parse_note(res, true, "no filing link in Filing Date");
 		return 0;
 	}
-	hu_text(s_cell(cells, pg, C_FILED), buf, sizeof(buf));
+	s_text(doc, s_cell(cells, pg, C_FILED), buf, sizeof(buf));
 	if (np_iso_datetime(buf, &d, &hh, &mi, &ss) != 0 ||
 	    eastern_to_utc(d, hh, mi, ss, &t->filed_at) != 0) {
 		parse_note(res, true, "bad Filing Date '%.24s'", buf);
 		return 0;
 	}
-	hu_text(s_cell(cells, pg, C_TRADE_DATE), buf, sizeof(buf));
+	s_text(doc, s_cell(cells, pg, C_TRADE_DATE), buf, sizeof(buf));
 	if (date_parse(buf, &d) != 0) {
 		parse_note(res, true, "bad Trade Date '%.24s'", buf);
 		return 0;
 	}
 	date_format(d, t->trade_date, sizeof(t->trade_date));
 	/* Trade Type: "P - Purchase", "S - Sale+OE" -> the letter. */
-	hu_text(s_cell(cells, pg, C_TYPE), buf, sizeof(buf));
+	s_text(doc, s_cell(cells, pg, C_TYPE), buf, sizeof(buf));
 	if (!isupper((unsigned char)buf[0]) || (buf[1] != '\0' && buf[1] != ' ' && buf[1] != '-')) {
 		parse_note(res, true, "bad Trade Type '%.24s'", buf);
 		return 0;
 	}
 	t->code[0] = buf[0];
-	if (!parse_cell_num(s_cell(cells, pg, C_QTY), "Qty", true, true, &t->shares, res) ||
-	    !parse_cell_num(s_cell(cells, pg, C_PRICE), "Price", false, true, &t->price, res) ||
-	    (pg->col[C_OWNED] >= 0 && !parse_cell_num(s_cell(cells, pg, C_OWNED), "Owned", false,
-	                                              true, &t->shares_after, res)))
+	if (!s_num(doc, s_cell(cells, pg, C_QTY), "Qty", true, true, &t->shares, res) ||
+	    !s_num(doc, s_cell(cells, pg, C_PRICE), "Price", false, true, &t->price, res) ||
+	    (pg->col[C_OWNED] >= 0 &&
+	     !s_num(doc, s_cell(cells, pg, C_OWNED), "Owned", false, true, &t->shares_after, res)))
 		return 0;
 	if (pg->col[C_OWNED] < 0)
 		t->shares_after = REC_NULL_NUM;
@@ -251,22 +276,24 @@ static int s_row(xmlNodePtr tr, const struct s_page *pg, struct trade_list *out,
 	}
 	/* The page's Value is the filing's exact total; Price is rounded. */
 	if (pg->col[C_VALUE] >= 0 &&
-	    !parse_cell_num(s_cell(cells, pg, C_VALUE), "Value", false, true, &t->value, res))
+	    !s_num(doc, s_cell(cells, pg, C_VALUE), "Value", false, true, &t->value, res))
 		return 0;
 	if (pg->col[C_VALUE] < 0 || isnan(t->value))
 		t->value = isnan(t->price) ? REC_NULL_NUM : parse_value(t->shares, t->price);
 	t->value = fabs(t->value);
 	/* Insider: name and CIK from the /insider/<Name>/<CIK> link. */
-	a = hu_link(s_cell(cells, pg, C_INSIDER));
-	if (a == NULL || !hu_attr_raw(a, "href", buf, sizeof(buf)) || !s_insider_cik(buf, cik)) {
+	a = s_cell(cells, pg, C_INSIDER);
+	if (a != NULL && a->link)
+		hs_raw(doc, &a->href, buf, sizeof(buf));
+	if (a == NULL || !a->link || !s_insider_cik(buf, cik)) {
 		parse_note(res, true, "no insider CIK link");
 		return 0;
 	}
-	hu_attr_raw(a, "title", buf, sizeof(buf));
+	hs_raw(doc, &a->title, buf, sizeof(buf));
 	t->direct = s_direct(buf);
-	hu_text(s_cell(cells, pg, C_INSIDER), buf, sizeof(buf));
+	s_text(doc, s_cell(cells, pg, C_INSIDER), buf, sizeof(buf));
 	t->owner = parse_strdup(buf, &oom);
-	hu_text(s_cell(cells, pg, C_TICKER), buf, sizeof(buf));
+	s_text(doc, s_cell(cells, pg, C_TICKER), buf, sizeof(buf));
 	t->ticker = parse_ticker(buf);
 	if (t->ticker == NULL) {
 		parse_note(res, true, "no ticker");
@@ -274,19 +301,19 @@ static int s_row(xmlNodePtr tr, const struct s_page *pg, struct trade_list *out,
 		return 0;
 	}
 	if (pg->col[C_COMPANY] >= 0)
-		hu_text(s_cell(cells, pg, C_COMPANY), buf, sizeof(buf));
+		s_text(doc, s_cell(cells, pg, C_COMPANY), buf, sizeof(buf));
 	else if (pg->h1_company[0] != '\0' && strcasecmp(pg->h1_ticker, t->ticker) == 0)
 		snprintf(buf, sizeof(buf), "%s", pg->h1_company);
 	else
 		snprintf(buf, sizeof(buf), "%s", t->ticker);
 	t->issuer = parse_strdup(buf, &oom);
 	if (pg->col[C_TITLE] >= 0) {
-		hu_text(s_cell(cells, pg, C_TITLE), buf, sizeof(buf));
+		s_text(doc, s_cell(cells, pg, C_TITLE), buf, sizeof(buf));
 		t->title = parse_strdup(buf, &oom);
 		t->roles = roles_from_title(buf);
 	}
 	if (pg->col[C_X] >= 0) {
-		hu_text(s_cell(cells, pg, C_X), buf, sizeof(buf));
+		s_text(doc, s_cell(cells, pg, C_X), buf, sizeof(buf));
 		t->amendment = strchr(buf, 'A') != NULL;
 	}
 	t->planned = false;
@@ -315,10 +342,8 @@ int openinsider_parse(const char *buf, size_t len, const struct parse_ctx *ctx,
                       struct trade_list *out, struct parse_result *res, char *err, size_t errlen)
 {
 	struct parse_result local;
-	struct hu_rows rows = { 0 };
+	struct hs_page doc;
 	struct s_page pg;
-	htmlDocPtr doc;
-	xmlNodePtr root, table;
 	size_t mark = out->n;
 	int rc;
 
@@ -326,14 +351,19 @@ int openinsider_parse(const char *buf, size_t len, const struct parse_ctx *ctx,
 	if (res == NULL)
 		res = &local;
 	parse_result_init(res);
-	doc = hu_html_read(buf, len, SRC, err, errlen);
-	if (doc == NULL)
-		return parse_fail(res, PARSE_BAD_DOC, out, mark, NULL, 0, "-");
-	root = xmlDocGetRootElement(doc);
-	table = hu_find(root, "table", "tinytable", NULL);
-	if (table == NULL) {
+	hs_page_init(&doc);
+	rc = hs_read(buf, len, &s_rules, &doc, SRC, err, errlen);
+	if (rc == HS_BAD) { /* err says why */
+		rc = parse_fail(res, PARSE_BAD_DOC, out, mark, NULL, 0, "-");
+		goto done;
+	}
+	if (rc != 0) {
+		rc = parse_fail(res, PARSE_NOMEM, out, mark, err, errlen, SRC ": out of memory");
+		goto done;
+	}
+	if (!doc.table) {
 		char title[120];
-		hu_title(doc, title, sizeof(title));
+		hs_cut(doc.title, title, sizeof(title));
 		if (parse_looks_blocked(buf, len))
 			rc = parse_fail(res, PARSE_BLOCKED, out, mark, err, errlen,
 			                SRC ": blocked: the page is a challenge or access-denied "
@@ -345,24 +375,20 @@ int openinsider_parse(const char *buf, size_t len, const struct parse_ctx *ctx,
 			                title);
 		goto done;
 	}
-	if (hu_collect_rows(table, s_header_row, s_data_row, &rows) != 0) {
-		rc = parse_fail(res, PARSE_NOMEM, out, mark, err, errlen, SRC ": out of memory");
-		goto done;
-	}
-	if (rows.hdr == NULL) {
+	if (doc.hdr == NULL) {
 		rc = parse_fail(res, PARSE_SHAPE, out, mark, err, errlen,
 		                SRC ": table.tinytable has no header row (<th> cells) (0 rows "
 		                    "read, %zu rows seen)",
-		                rows.n);
+		                doc.nrows);
 		goto done;
 	}
-	s_map_columns(rows.hdr, &pg);
+	s_map_columns(&doc, doc.hdr, &pg);
 	if (pg.col[C_INSIDER] < 0 && (pg.col[C_INS] >= 0 || pg.col[C_INDUSTRY] >= 0)) {
 		rc = parse_fail(res, PARSE_UNSUPPORTED, out, mark, err, errlen,
 		                SRC ": cluster-buys layout (Industry and Ins columns, no Insider "
 		                    "Name): its %zu rows sum several insiders and link no filing, "
 		                    "so they cannot become per-insider trades (0 rows read)",
-		                rows.n);
+		                doc.nrows);
 		goto done;
 	}
 	for (size_t k = 0; k < sizeof(s_cols) / sizeof(s_cols[0]); k++) {
@@ -373,18 +399,18 @@ int openinsider_parse(const char *buf, size_t len, const struct parse_ctx *ctx,
 			goto done;
 		}
 	}
-	if (rows.n == 0) {
+	if (doc.nrows == 0) {
 		rc = parse_fail(res, PARSE_EMPTY, out, mark, err, errlen,
 		                SRC ": table.tinytable has no rows (0 rows read)");
 		goto done;
 	}
-	s_read_h1(root, &pg);
-	for (size_t i = 0; i < rows.n; i++) {
+	s_read_h1(&doc, &pg);
+	for (size_t i = 0; i < doc.nrows; i++) {
 		if (res->rows >= PARSE_MAX_ROWS) {
 			parse_note(res, true, "over the %d-row limit", PARSE_MAX_ROWS);
 			continue;
 		}
-		if (s_row(rows.tr[i], &pg, out, mark, res) != 0) {
+		if (s_row(&doc, hs_data_row(&doc, i), &pg, out, mark, res) != 0) {
 			rc = parse_fail(res, PARSE_NOMEM, out, mark, err, errlen,
 			                SRC ": out of memory");
 			goto done;
@@ -392,7 +418,6 @@ int openinsider_parse(const char *buf, size_t len, const struct parse_ctx *ctx,
 	}
 	rc = parse_finish(SRC, out, mark, res, err, errlen);
 done:
-	hu_rows_free(&rows);
-	xmlFreeDoc(doc);
+	hs_page_free(&doc);
 	return rc;
 }

@@ -848,14 +848,11 @@ int parse_trades(const char *buf, size_t len, const char *source, const struct p
 	                  doc_kind_name(k));
 }
 
-bool parse_cell_num(xmlNodePtr cell, const char *name, bool required, bool allow_negative,
+bool parse_cell_num(const char *text, const char *name, bool required, bool allow_negative,
                     double *x, struct parse_result *res)
 {
-	char buf[64];
-
 	*x = REC_NULL_NUM;
-	hu_text(cell, buf, sizeof(buf));
-	switch (np_number(buf, x)) {
+	switch (np_number(text, x)) {
 	case NP_OK:
 		if (*x < 0 && !allow_negative) {
 			parse_note(res, true, "negative %s", name);
@@ -872,6 +869,6 @@ bool parse_cell_num(xmlNodePtr cell, const char *name, bool required, bool allow
 	case NP_BAD:
 		break;
 	}
-	parse_note(res, true, "bad %s '%.24s'", name, buf);
+	parse_note(res, true, "bad %s '%.24s'", name, text);
 	return false;
 }

@@ -10,8 +10,6 @@
 
 #include "parse.h"
 
-#include <libxml/tree.h>
-
 /* Count a row: skipped (bad) or dropped (not a trade by design), with why. */
 void parse_note(struct parse_result *res, bool skipped, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -80,13 +78,15 @@ char *parse_ticker(const char *raw);
 char *parse_strdup(const char *s, bool *oom);
 
 /*
- * A table cell's number (np_number: "$1,234", "+3,597", "-$0", ...) into *x;
- * an empty cell is NAN, and an error (noted in res) when `required`.  With
+ * A table cell's number (np_number: "$1,234", "+3,597", "-$0", ...), given
+ * the cell's text as a PARSE_CELL_NUM-byte buffer holds it, into *x; an
+ * empty cell is NAN, and an error (noted in res) when `required`.  With
  * `allow_negative` false a negative number is an error too (FinViz never
  * signs its counts; OpenInsider signs Qty and Value, and the caller takes
  * the magnitude).  false when the row must be skipped.
  */
-bool parse_cell_num(xmlNodePtr cell, const char *name, bool required, bool allow_negative,
+#define PARSE_CELL_NUM 64
+bool parse_cell_num(const char *text, const char *name, bool required, bool allow_negative,
                     double *x, struct parse_result *res);
 
 #endif

@@ -34,6 +34,7 @@ SEEDS = {
     "atom": [os.path.join(FIX, "atom")],
     "openinsider": [os.path.join(FIX, "openinsider")],
     "finviz": [os.path.join(FIX, "finviz")],
+    "htmlsax": [os.path.join(FIX, "openinsider"), os.path.join(FIX, "finviz")],
     "openfigi": [os.path.join(FIX, "openfigi")],
     "broker": [os.path.join(FIX, "executor")],
 }
