@@ -16,7 +16,7 @@ second build.  Standard library only.  Exit 0 when every page agrees;
 otherwise the differing pages are listed (and kept in --keep DIR).
 
 Pages come from the project's fixtures and, when present, the shared real
-captures (/work/shared/fixtures), grown to 100-row pages the way
+captures (../shared/fixtures beside the checkout), grown to 100-row pages the way
 tests/bench/bench.py grows them, then mutated: truncated anywhere, tags
 dropped or doubled, tables nested in cells, entity soup, huge cells and
 attributes, cells and columns removed, the page re-encoded (Latin-1,
@@ -37,7 +37,8 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 FIX = os.path.join(ROOT, "tests", "fixtures")
-SHARED = os.environ.get("COATTAIL_SHARED_FIXTURES", "/work/shared/fixtures")
+SHARED = os.environ.get("COATTAIL_SHARED_FIXTURES",
+                        os.path.join(os.path.dirname(ROOT), "shared", "fixtures"))
 NOW = "2026-07-01T12:00:00Z"
 BATCH = 150  # pages per scraper process
 

@@ -31,6 +31,7 @@ def test_bench_smoke_runs_every_part_and_counts_add_up(env):
     assert {p["kind"] for p in parse} >= {"form4", "openinsider", "finviz"}, parse
     for p in parse:
         assert p["rows"] > 0 and p["docs"] > 0 and p["floor_seconds"] > 0, p
+        assert (p["tokenizer_ms_per_doc"] is not None) == (p["kind"] != "form4"), p
     pipe = res["pipeline"]
     totals = {k: v["totals"] for k, v in pipe["stages"].items() if v.get("totals")}
     assert totals["mapper"][0] == pipe["trades"], totals  # every trade into the mapper
