@@ -38,6 +38,7 @@ SEEDS = {
     "broker": [os.path.join(FIX, "executor")],
     "edgar_index": [os.path.join(FIX, "sources", "edgar", "Archives", "edgar", "data", "3333333",
                                  "000333333326000012")],
+    "title": [os.path.join(FIX, "decider")],
 }
 
 
