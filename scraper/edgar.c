@@ -336,13 +336,8 @@ static bool s_safe_name(const char *s)
 	return true;
 }
 
-/*
- * The raw Form 4 XML named by an index.json: the first .xml item that is a
- * file, not under an xsl* folder (the rendered copy).  0 with name filled,
- * or -1 with err.
- */
-static int s_index_json_xml(const char *body, size_t len, char *name, size_t namelen, char *err,
-                            size_t errlen)
+int edgar_index_json_xml(const char *body, size_t len, char *name, size_t namelen, char *err,
+                         size_t errlen)
 {
 	json_error_t jerr;
 	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr), *items;
@@ -466,7 +461,7 @@ static enum s_doc s_fetch_via_index(struct edgar_src *e, const struct fc_filing 
 		http_response_free(&resp);
 		return d;
 	}
-	if (s_index_json_xml(resp.body, resp.len, name, sizeof(name), err, sizeof(err)) != 0) {
+	if (edgar_index_json_xml(resp.body, resp.len, name, sizeof(name), err, sizeof(err)) != 0) {
 		log_warnx(SRC ": %s: %s (%s)", f->accession, err, url);
 		st->errors++;
 		http_response_free(&resp);

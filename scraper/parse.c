@@ -25,16 +25,40 @@ void trade_list_init(struct trade_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/*
+ * The keys of items [mark, n) of a trade list, for parse_append(): open
+ * addressing over item positions, so that a key is looked up in O(1) and a
+ * repeated key's first free "~i" suffix in amortised O(1).  Scanning the
+ * list per row instead made a page of N copies of one row cost O(N^3)
+ * (4000 copies of an OpenInsider row: a minute).
+ */
+struct tk_slot {
+	size_t item;   /* position + 1 of the item with this key; 0: empty */
+	unsigned next; /* every "key~i" with 2 <= i < next is taken */
+};
+
+struct trade_keys {
+	size_t mark, n; /* the items indexed: [mark, n); n == SIZE_MAX: stale */
+	size_t cap;     /* slots, a power of two, at least twice the keys */
+	struct tk_slot *slot;
+};
+
 void trade_list_truncate(struct trade_list *l, size_t n)
 {
 	while (l->n > n)
 		record_free(&l->items[--l->n]);
+	if (l->keys != NULL)
+		l->keys->n = SIZE_MAX;
 }
 
 void trade_list_free(struct trade_list *l)
 {
 	trade_list_truncate(l, 0);
 	free(l->items);
+	if (l->keys != NULL) {
+		free(l->keys->slot);
+		free(l->keys);
+	}
 	trade_list_init(l);
 }
 
@@ -172,51 +196,80 @@ int parse_fail(struct parse_result *res, enum parse_status st, struct trade_list
 	return -1;
 }
 
-/* Is key used by an item of out from mark on? */
-static bool s_key_used(const struct trade_list *out, size_t mark, const char *key)
+/* FNV-1a */
+static size_t s_key_hash(const char *s)
 {
-	for (size_t i = mark; i < out->n; i++)
-		if (strcmp(out->items[i].u.trade.key, key) == 0)
-			return true;
-	return false;
+	uint64_t h = 14695981039346656037ull;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return (size_t)(h ^ (h >> 32));
+}
+
+/* The slot of key, or the empty slot where it would go. */
+static struct tk_slot *s_key_slot(const struct trade_keys *k, const record_t *items,
+                                  const char *key)
+{
+	size_t m = k->cap - 1;
+
+	for (size_t i = s_key_hash(key) & m;; i = (i + 1) & m) {
+		struct tk_slot *sl = &k->slot[i];
+
+		if (sl->item == 0 || strcmp(items[sl->item - 1].u.trade.key, key) == 0)
+			return sl;
+	}
 }
 
 /*
- * The smallest i >= 2 such that no trade since mark has the key "key~i",
- * when it is below 256, else 2 (the caller's loop then finds it the slow
- * way).  One pass noting the suffixes in use, where trying each candidate
- * scanned the list once per candidate: a page repeating a row many times
- * cost a scan and an snprintf per repeat per candidate.
+ * Make out->keys index exactly the items [mark, out->n), with room for one
+ * key more: kept when it already does, else rebuilt (a new mark, a
+ * truncated list, or a table to grow).  0, or -1 when out of memory.
  */
-static unsigned s_free_suffix(const struct trade_list *out, size_t mark, const char *key)
+static int s_keys_sync(struct trade_list *out, size_t mark)
 {
-	uint64_t used[4] = { 0 };
-	size_t kl = strlen(key);
+	struct trade_keys *k = out->keys;
+	size_t need = (out->n - mark + 1) * 2, cap;
 
-	for (size_t i = mark; i < out->n; i++) {
-		const char *k = out->items[i].u.trade.key;
-		unsigned v = 0;
-		size_t d = 0;
-
-		if (strncmp(k, key, kl) != 0 || k[kl] != '~')
-			continue;
-		k += kl + 1;
-		/* "%u" as written below: digits, no leading zero */
-		if (k[0] < '1' || k[0] > '9')
-			continue;
-		while (k[d] >= '0' && k[d] <= '9' && d < 4)
-			v = v * 10 + (unsigned)(k[d++] - '0');
-		if (k[d] == '\0' && v < 256)
-			used[v / 64] |= 1ull << (v % 64);
+	if (k != NULL && k->mark == mark && k->n == out->n && need <= k->cap)
+		return 0;
+	if (k == NULL) {
+		k = calloc(1, sizeof(*k));
+		if (k == NULL)
+			return -1;
+		out->keys = k;
 	}
-	for (unsigned i = 2; i < 256; i++)
-		if (!(used[i / 64] & (1ull << (i % 64))))
-			return i;
-	return 2;
+	for (cap = k->cap ? k->cap : 64; cap < need; cap *= 2)
+		;
+	if (cap != k->cap) {
+		struct tk_slot *sl = malloc(cap * sizeof(*sl));
+
+		if (sl == NULL)
+			return -1;
+		free(k->slot);
+		k->slot = sl;
+		k->cap = cap;
+	}
+	memset(k->slot, 0, k->cap * sizeof(*k->slot));
+	for (size_t i = mark; i < out->n; i++) {
+		const char *key = out->items[i].u.trade.key;
+		struct tk_slot *sl;
+
+		if (key == NULL)
+			continue;
+		sl = s_key_slot(k, out->items, key);
+		if (sl->item == 0) {
+			sl->item = i + 1;
+			sl->next = 2;
+		}
+	}
+	k->mark = mark;
+	k->n = out->n;
+	return 0;
 }
 
 int parse_append(struct trade_list *out, size_t mark, record_t *rec, struct parse_result *res)
 {
+	struct tk_slot *sl;
 	char why[160];
 
 	if (record_validate(rec, why, sizeof(why)) != 0) {
@@ -226,20 +279,32 @@ int parse_append(struct trade_list *out, size_t mark, record_t *rec, struct pars
 		record_free(rec);
 		return 0;
 	}
-	if (s_key_used(out, mark, rec->u.trade.key)) {
+	if (mark > out->n)
+		mark = out->n; /* nothing since mark */
+	if (s_keys_sync(out, mark) != 0) {
+		record_free(rec);
+		return -1;
+	}
+	sl = s_key_slot(out->keys, out->items, rec->u.trade.key);
+	if (sl->item != 0) {
+		/* Taken since mark: the first free "key~i", i >= 2. */
 		size_t kl = strlen(rec->u.trade.key);
 		char *k = malloc(kl + 24);
+		unsigned i;
+
 		if (k == NULL) {
 			record_free(rec);
 			return -1;
 		}
-		for (unsigned i = s_free_suffix(out, mark, rec->u.trade.key);; i++) {
+		for (i = sl->next;; i++) {
 			snprintf(k, kl + 24, "%s~%u", rec->u.trade.key, i);
-			if (!s_key_used(out, mark, k))
+			if (s_key_slot(out->keys, out->items, k)->item == 0)
 				break;
 		}
+		sl->next = i + 1;
 		free(rec->u.trade.key);
 		rec->u.trade.key = k;
+		sl = s_key_slot(out->keys, out->items, k);
 	}
 	if (out->n == out->cap) {
 		size_t cap = out->cap ? out->cap * 2 : 16;
@@ -253,6 +318,9 @@ int parse_append(struct trade_list *out, size_t mark, record_t *rec, struct pars
 	}
 	out->items[out->n++] = *rec;
 	memset(rec, 0, sizeof(*rec));
+	sl->item = out->n;
+	sl->next = 2;
+	out->keys->n = out->n;
 	res->trades++;
 	return 0;
 }

@@ -45,10 +45,15 @@
 
 /* ---- trade lists ---- */
 
+struct trade_keys;
+
 /* A growable array of REC_TRADE records owned by the list. */
 struct trade_list {
 	record_t *items;
 	size_t n, cap;
+	/* parse_append()'s hash index of the keys of the items it appended
+	 * (private to parse.c; NULL until the first append). */
+	struct trade_keys *keys;
 };
 
 void trade_list_init(struct trade_list *l);

@@ -28,6 +28,7 @@
  */
 #include "scraper.h"
 
+#include <libxml/xmlerror.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -519,6 +520,19 @@ static int64_t s_on_tick(void *ctx)
 	return next > now ? (next - now) * 1000 : 0;
 }
 
+/*
+ * libxml2 reports a document whose bytes do not convert from its declared
+ * encoding through its generic error handler, which prints bare lines
+ * ("encoding error : input conversion failed ...", "I/O error : encoder
+ * error") on stderr whatever the parse options say.  The parser's own log
+ * line already names the document and the failure; these say nothing more.
+ */
+static void s_xml_quiet(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
+}
+
 int scraper_run(conf_t *c, const struct stage_args *a, wire_t *w)
 {
 	struct scraper s;
@@ -530,6 +544,7 @@ int scraper_run(conf_t *c, const struct stage_args *a, wire_t *w)
 	s.a = a;
 	s.w = w;
 	s.mono0 = time_mono_ms();
+	xmlSetGenericErrorFunc(NULL, s_xml_quiet);
 	if (a->source != NULL && s_source_index(a->source) < 0) {
 		log_warnx("--source %s: unknown source (edgar, openinsider, finviz)", a->source);
 		return 2;

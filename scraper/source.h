@@ -109,6 +109,14 @@ void edgar_src_free(struct edgar_src **e);
  */
 int edgar_src_cycle(struct edgar_src *e, const struct src_ctx *cx, struct trade_list *out,
                     struct src_stats *st);
+/*
+ * The raw Form 4 XML named by a filing folder's index.json (SEC JSON): the
+ * first .xml item that is a file, not under an xsl* folder (the rendered
+ * copy), with a plain file name.  0 with name filled (NUL-terminated, less
+ * than namelen bytes), or -1 with err.
+ */
+int edgar_index_json_xml(const char *body, size_t len, char *name, size_t namelen, char *err,
+                         size_t errlen);
 
 /* ---- openinsider and finviz (source.c, openinsider_src.c, finviz_src.c) ---- */
 

@@ -29,14 +29,17 @@ SEEDS = {
     "record_msgpack": [],       # likewise, encoded to msgpack
     "conf": [os.path.join(FIX, "conf"), os.path.join(FIX, "conf", "include"),
              os.path.join(ROOT, "deploy")],
-    "form4": [os.path.join(FIX, "form4")],
-    "sgml": [os.path.join(FIX, "sgml")],
-    "atom": [os.path.join(FIX, "atom")],
+    "form4": [os.path.join(FIX, "form4"), os.path.join(FIX, "sources", "edgar")],
+    "sgml": [os.path.join(FIX, "sgml"), os.path.join(FIX, "sources", "edgar")],
+    "atom": [os.path.join(FIX, "atom"), os.path.join(FIX, "sources", "edgar")],
     "openinsider": [os.path.join(FIX, "openinsider")],
     "finviz": [os.path.join(FIX, "finviz")],
     "htmlsax": [os.path.join(FIX, "openinsider"), os.path.join(FIX, "finviz")],
-    "openfigi": [os.path.join(FIX, "openfigi")],
+    "openfigi": [os.path.join(FIX, "openfigi"), os.path.join(FIX, "sec")],
     "broker": [os.path.join(FIX, "executor")],
+    "edgar_index": [os.path.join(FIX, "sources", "edgar", "Archives", "edgar", "data", "3333333",
+                                 "000333333326000012")],
+    "title": [os.path.join(FIX, "decider")],
 }
 
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../../scraper/parse.h"
 #include "support/testutil.h"
@@ -172,6 +173,53 @@ static void test_own_feed_keeps_4_and_4A_merges_repeats_and_skips_bad_entries(vo
 	free(buf);
 }
 
+/* A feed at the entry limit: every filing twice (owner, then issuer), the
+ * repeats merged into the first by accession, and all of it quick. */
+static void test_a_feed_at_the_entry_limit_merges_every_repeat(void **state)
+{
+	const size_t n = PARSE_MAX_ROWS / 2, cap = (size_t)PARSE_MAX_ROWS * 400 + 200;
+	struct filing_list fl;
+	struct parse_result res;
+	char err[256], *buf = malloc(cap);
+	size_t len;
+	struct timespec t0, t1;
+
+	(void)state;
+	assert_non_null(buf);
+	len = (size_t)snprintf(buf, cap,
+	                       "<?xml version=\"1.0\"?>\n"
+	                       "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
+	for (size_t i = 0; i < 2 * n; i++) {
+		size_t k = i % n;
+		len += (size_t)snprintf(
+		    buf + len, cap - len,
+		    "<entry><title>4 - X (%010zu) (%s)</title><category term=\"4\"/>"
+		    "<id>urn:tag:sec.gov,2008:accession-number=0000100001-24-%06zu</id></entry>\n",
+		    i < n ? 100000 + k : 900000 + k, i < n ? "Reporting" : "Issuer", k);
+		assert_true(len < cap);
+	}
+	len += (size_t)snprintf(buf + len, cap - len, "</feed>\n");
+	filing_list_init(&fl);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(atom_parse(buf, len, &fl, &res, err, sizeof(err)), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_int_equal(res.rows, 2 * n);
+	assert_int_equal(fl.n, n);
+	assert_int_equal(s_note(&res, false, "repeated accession"), n);
+	for (size_t k = 0; k < n; k += 997) {
+		char want[CIK_LEN];
+
+		snprintf(want, sizeof(want), "%010zu", 900000 + k);
+		assert_string_equal(fl.items[k].issuer_cik, want);
+		snprintf(want, sizeof(want), "%010zu", 100000 + k);
+		assert_string_equal(fl.items[k].owner_cik, want);
+	}
+	if ((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 > 3.0)
+		fail_msg("a %zu-entry feed took over 3 s", 2 * n);
+	filing_list_free(&fl);
+	free(buf);
+}
+
 static void test_empty_feed_is_zero_entries_without_error(void **state)
 {
 	struct filing_list fl;
@@ -247,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_shared_feed_has_46_filings_each_once),
 		cmocka_unit_test(test_shared_503_html_is_an_error_not_an_empty_feed),
 		cmocka_unit_test(test_own_feed_keeps_4_and_4A_merges_repeats_and_skips_bad_entries),
+		cmocka_unit_test(test_a_feed_at_the_entry_limit_merges_every_repeat),
 		cmocka_unit_test(test_empty_feed_is_zero_entries_without_error),
 		cmocka_unit_test(test_other_documents_where_atom_expected_are_errors),
 		cmocka_unit_test(test_truncated_feed_is_an_error),
