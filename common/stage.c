@@ -4,7 +4,6 @@
 #include "stage.h"
 
 #include <getopt.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,28 +285,6 @@ void stage_log_startup(const conf_t *c, const struct stage_def *def, const struc
 	         o->run_dir ? o->run_dir : "?", conf_str(c, "state_dir"));
 }
 
-/*
- * glibc's heap, held steady across documents.  A stage works in cycles
- * (a page parsed, a batch of trades): it grows the heap by a few hundred
- * KB, frees it all, and does it again.  By default glibc gives the freed
- * top back to the kernel as soon as it exceeds twice the largest chunk
- * freed from mmap so far (~360 KB after the first page's 180 KB copy in
- * libxml2), so every page paid for its memory again in page faults: 66
- * faults and 3 brk calls a 100-row page, a third of the scraper's time
- * on pages (BENCHMARKS.md finding 18).  With chunks below 1 MiB from the
- * heap and up to 2 MiB of free top kept, a stage faults its heap in once;
- * its RSS grows by at most those 2 MiB (measured: +0.2 MB on 100 pages).
- * Fixed values also stop glibc's own threshold from drifting with what was
- * freed last.
- */
-static void s_malloc_steady(void)
-{
-#if defined(M_MMAP_THRESHOLD) && defined(M_TRIM_THRESHOLD)
-	mallopt(M_MMAP_THRESHOLD, 1 << 20);
-	mallopt(M_TRIM_THRESHOLD, 2 << 20);
-#endif
-}
-
 int stage_main(const struct stage_def *def, int argc, char **argv, stage_run_fn run)
 {
 	struct stage_args a;
@@ -317,7 +294,6 @@ int stage_main(const struct stage_def *def, int argc, char **argv, stage_run_fn 
 	wire_t *w;
 	int rc;
 
-	s_malloc_steady();
 	stage_parse_args(def, argc, argv, &a);
 	c = stage_load_conf(def, &a);
 	if (stage_wire_opts(c, def, &a, &sw) != 0) {

@@ -831,7 +831,7 @@ def main():
                     runs = [(rate, secs, 1, where) for rate, secs in rates
                             for where in (["disk", "tmpfs"] if shm else ["disk"])]
                     if not a.smoke:
-                        runs += [(10000, 2, 100, w) for w in (["disk", "tmpfs"] if shm else ["disk"])]
+                        runs += [(10000, 5, 100, w) for w in (["disk", "tmpfs"] if shm else ["disk"])]
                     for rate, secs, every, where in runs:
                         if True:
                             sd = work.path("state_lat") if where == "disk" else \

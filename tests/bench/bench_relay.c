@@ -104,6 +104,15 @@ static void s_load(const char *path, struct msgs *m)
 	fclose(f);
 }
 
+static void s_msgs_free(struct msgs *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->buf[i]);
+	free(m->buf);
+	free(m->len);
+	memset(m, 0, sizeof(*m));
+}
+
 static int s_encode(const char *in, const char *out)
 {
 	FILE *fi = fopen(in, "r"), *fo = fopen(out, "wb");
@@ -151,6 +160,7 @@ static int s_source(const char *ep, const char *path)
 	zmq_send(s, "", 0, 0);
 	zmq_close(s);
 	zmq_ctx_term(ctx);
+	s_msgs_free(&m);
 	return 0;
 }
 
@@ -375,6 +385,10 @@ static int s_latency(const char *out, const char *in, const char *path, double r
 	zmq_close(pull);
 	zmq_close(push);
 	zmq_ctx_term(ctx);
+	s_msgs_free(&m);
+	free(p);
+	free(sorted);
+	free(lat);
 	return 0;
 }
 
