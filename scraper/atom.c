@@ -119,21 +119,12 @@ struct s_accidx {
 	size_t cap;   /* a power of two, at least twice the filings */
 };
 
-static size_t s_acc_hash(const char *s)
-{
-	uint64_t h = 14695981039346656037ull; /* FNV-1a */
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return (size_t)(h ^ (h >> 32));
-}
-
 /* The slot of acc, or the empty slot where it would go. */
 static size_t *s_acc_slot(const struct s_accidx *ix, const struct filing_list *l, const char *acc)
 {
 	size_t m = ix->cap - 1;
 
-	for (size_t i = s_acc_hash(acc) & m;; i = (i + 1) & m)
+	for (size_t i = parse_str_hash(acc) & m;; i = (i + 1) & m)
 		if (ix->slot[i] == 0 || strcmp(l->items[ix->slot[i] - 1].accession, acc) == 0)
 			return &ix->slot[i];
 }

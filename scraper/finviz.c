@@ -144,11 +144,6 @@ static const struct hs_rules s_rules = {
 };
 
 /* A cell's text as hu_text() put it in a buffer of `size` bytes; "" for no cell. */
-static size_t s_text(const struct hs_page *doc, const struct hs_cell *c, char *buf, size_t size)
-{
-	return hs_text(doc, c != NULL ? &c->text : NULL, buf, size);
-}
-
 static void s_map_columns(const struct hs_page *doc, const struct hs_row *hdr, struct s_page *pg)
 {
 	const struct hs_cell *cells[MAX_CELLS];
@@ -159,7 +154,7 @@ static void s_map_columns(const struct hs_page *doc, const struct hs_row *hdr, s
 		pg->col[c] = -1;
 	pg->ncols = n;
 	for (int i = 0; i < n; i++) {
-		s_text(doc, cells[i], text, sizeof(text));
+		hs_cell_text(doc, cells[i], text, sizeof(text));
 		s_lower(text);
 		for (size_t k = 0; k < sizeof(s_cols) / sizeof(s_cols[0]); k++)
 			if (strcmp(text, s_cols[k].header) == 0 && pg->col[s_cols[k].col] < 0)
@@ -233,16 +228,6 @@ static int s_code(const char *tx)
 	return -1;
 }
 
-/* A cell's number (parse_cell_num). */
-static bool s_num(const struct hs_page *doc, const struct hs_cell *cell, const char *name,
-                  bool required, bool allow_negative, double *x, struct parse_result *res)
-{
-	char text[PARSE_CELL_NUM];
-
-	s_text(doc, cell, text, sizeof(text));
-	return parse_cell_num(text, name, required, allow_negative, x, res);
-}
-
 static int s_row(const struct hs_page *doc, const struct hs_row *tr, const struct s_page *pg,
                  struct trade_list *out, size_t mark, struct parse_result *res)
 {
@@ -264,7 +249,7 @@ static int s_row(const struct hs_page *doc, const struct hs_row *tr, const struc
 			parse_note(res, true, "%d cells, expected %d", n, pg->ncols);
 		return 0;
 	}
-	s_text(doc, s_cell(cells, pg, F_TX), tx, sizeof(tx));
+	hs_cell_text(doc, s_cell(cells, pg, F_TX), tx, sizeof(tx));
 	code = s_code(tx);
 	a = s_cell(cells, pg, F_FORM4);
 	href[0] = '\0';
@@ -285,7 +270,7 @@ static int s_row(const struct hs_page *doc, const struct hs_row *tr, const struc
 	}
 	/* Filing time: no year; the accession's year is the filing's. */
 	t->filed_at = REC_NULL_TIME;
-	s_text(doc, s_cell(cells, pg, F_FORM4), buf, sizeof(buf));
+	hs_cell_text(doc, s_cell(cells, pg, F_FORM4), buf, sizeof(buf));
 	if (np_month_day_time(buf, &mo, &dd, &hh, &mi) == 0) {
 		civil_date_t fd = { 2000 + (acc[11] - '0') * 10 + (acc[12] - '0'), mo, dd };
 		if (date_valid(fd) && eastern_to_utc(fd, hh, mi, 0, &t->filed_at) == 0) {
@@ -294,7 +279,7 @@ static int s_row(const struct hs_page *doc, const struct hs_row *tr, const struc
 		}
 	}
 	/* Trade date: "Jun 30 '26", or "May 25" resolved as said above. */
-	s_text(doc, s_cell(cells, pg, F_DATE), buf, sizeof(buf));
+	hs_cell_text(doc, s_cell(cells, pg, F_DATE), buf, sizeof(buf));
 	if (np_month_day(buf, &mo, &dd, &yy) != 0) {
 		parse_note(res, true, "bad Date '%.24s'", buf);
 		return 0;
@@ -316,16 +301,20 @@ static int s_row(const struct hs_page *doc, const struct hs_row *tr, const struc
 		return 0;
 	}
 	date_format(d, t->trade_date, sizeof(t->trade_date));
-	if (!s_num(doc, s_cell(cells, pg, F_SHARES), "#Shares", true, false, &t->shares, res) ||
-	    !s_num(doc, s_cell(cells, pg, F_COST), "Cost", false, false, &t->price, res))
+	if (!parse_page_cell_num(doc, s_cell(cells, pg, F_SHARES), "#Shares", true, false,
+	                         &t->shares, res) ||
+	    !parse_page_cell_num(doc, s_cell(cells, pg, F_COST), "Cost", false, false, &t->price,
+	                         res))
 		return 0;
 	t->shares_after = REC_NULL_NUM;
-	if (pg->col[F_TOTAL] >= 0 && !s_num(doc, s_cell(cells, pg, F_TOTAL), "#Shares Total", false,
-	                                    false, &t->shares_after, res))
+	if (pg->col[F_TOTAL] >= 0 &&
+	    !parse_page_cell_num(doc, s_cell(cells, pg, F_TOTAL), "#Shares Total", false, false,
+	                         &t->shares_after, res))
 		return 0;
 	/* Value ($) is the filing's total to the dollar; Cost is rounded. */
 	if (pg->col[F_VALUE] >= 0 &&
-	    !s_num(doc, s_cell(cells, pg, F_VALUE), "Value ($)", false, false, &t->value, res))
+	    !parse_page_cell_num(doc, s_cell(cells, pg, F_VALUE), "Value ($)", false, false,
+	                         &t->value, res))
 		return 0;
 	if (pg->col[F_VALUE] < 0 || isnan(t->value))
 		t->value = isnan(t->price) ? REC_NULL_NUM : parse_value(t->shares, t->price);
@@ -340,14 +329,14 @@ static int s_row(const struct hs_page *doc, const struct hs_row *tr, const struc
 	hs_text(doc, &a->link_text, buf, sizeof(buf));
 	t->owner = parse_strdup(buf, &oom);
 	if (pg->col[F_REL] >= 0) {
-		s_text(doc, s_cell(cells, pg, F_REL), buf, sizeof(buf));
+		hs_cell_text(doc, s_cell(cells, pg, F_REL), buf, sizeof(buf));
 		t->title = parse_strdup(buf, &oom);
 		t->roles = roles_from_title(buf);
 	}
 	/* Ticker and company: the row's, else the quote page's. */
 	if (pg->col[F_TICKER] >= 0) {
 		const struct hs_cell *tc = s_cell(cells, pg, F_TICKER);
-		s_text(doc, tc, buf, sizeof(buf));
+		hs_cell_text(doc, tc, buf, sizeof(buf));
 		t->ticker = parse_ticker(buf);
 		hs_text(doc, tc != NULL ? &tc->attr : NULL, buf, sizeof(buf));
 	} else {

@@ -957,6 +957,11 @@ size_t hs_text(const struct hs_page *pg, const struct hs_str *s, char *buf, size
 	return n;
 }
 
+size_t hs_cell_text(const struct hs_page *pg, const struct hs_cell *c, char *buf, size_t size)
+{
+	return hs_text(pg, c != NULL ? &c->text : NULL, buf, size);
+}
+
 size_t hs_raw(const struct hs_page *pg, const struct hs_str *s, char *buf, size_t size)
 {
 	size_t n;

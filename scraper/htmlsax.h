@@ -143,6 +143,8 @@ int hs_cells(const struct hs_page *pg, const struct hs_row *r, const struct hs_c
  * returns its length.  s NULL: "".
  */
 size_t hs_text(const struct hs_page *pg, const struct hs_str *s, char *buf, size_t size);
+/* A cell's text, as hs_text(); c NULL (a column the page lacks): "". */
+size_t hs_cell_text(const struct hs_page *pg, const struct hs_cell *c, char *buf, size_t size);
 /* A string as written (an href, a title) into buf as snprintf("%s") would. */
 size_t hs_raw(const struct hs_page *pg, const struct hs_str *s, char *buf, size_t size);
 /* A NUL-terminated cleaned text (pg->title...) as hs_text() does it. */

@@ -99,11 +99,6 @@ static void s_lower(char *s)
 }
 
 /* A cell's text as hu_text() put it in a buffer of `size` bytes; "" for no cell. */
-static size_t s_text(const struct hs_page *doc, const struct hs_cell *c, char *buf, size_t size)
-{
-	return hs_text(doc, c != NULL ? &c->text : NULL, buf, size);
-}
-
 /* The header row's cells -> column indexes. */
 static void s_map_columns(const struct hs_page *doc, const struct hs_row *hdr, struct s_page *pg)
 {
@@ -115,7 +110,7 @@ static void s_map_columns(const struct hs_page *doc, const struct hs_row *hdr, s
 		pg->col[c] = -1;
 	pg->ncols = 0;
 	for (int i = 0; i < n; i++) {
-		s_text(doc, cells[i], text, sizeof(text));
+		hs_cell_text(doc, cells[i], text, sizeof(text));
 		s_lower(text);
 		for (size_t k = 0; k < sizeof(s_cols) / sizeof(s_cols[0]); k++) {
 			if (strcmp(text, s_cols[k].header) == 0 && pg->col[s_cols[k].col] < 0) {
@@ -205,16 +200,6 @@ static const struct hs_cell *s_cell(const struct hs_cell **cells, const struct s
 	return pg->col[c] >= 0 ? cells[pg->col[c]] : NULL;
 }
 
-/* A cell's number (parse_cell_num). */
-static bool s_num(const struct hs_page *doc, const struct hs_cell *cell, const char *name,
-                  bool required, bool allow_negative, double *x, struct parse_result *res)
-{
-	char text[PARSE_CELL_NUM];
-
-	s_text(doc, cell, text, sizeof(text));
-	return parse_cell_num(text, name, required, allow_negative, x, res);
-}
-
 /* One data row -> one trade or a skipped row.  -1: no memory. */
 static int s_row(const struct hs_page *doc, const struct hs_row *tr, const struct s_page *pg,
                  struct trade_list *out, size_t mark, struct parse_result *res)
@@ -243,29 +228,31 @@ static int s_row(const struct hs_page *doc, const struct hs_row *tr, const struc
 		parse_note(res, true, "no filing link in Filing Date");
 		return 0;
 	}
-	s_text(doc, s_cell(cells, pg, C_FILED), buf, sizeof(buf));
+	hs_cell_text(doc, s_cell(cells, pg, C_FILED), buf, sizeof(buf));
 	if (np_iso_datetime(buf, &d, &hh, &mi, &ss) != 0 ||
 	    eastern_to_utc(d, hh, mi, ss, &t->filed_at) != 0) {
 		parse_note(res, true, "bad Filing Date '%.24s'", buf);
 		return 0;
 	}
-	s_text(doc, s_cell(cells, pg, C_TRADE_DATE), buf, sizeof(buf));
+	hs_cell_text(doc, s_cell(cells, pg, C_TRADE_DATE), buf, sizeof(buf));
 	if (date_parse(buf, &d) != 0) {
 		parse_note(res, true, "bad Trade Date '%.24s'", buf);
 		return 0;
 	}
 	date_format(d, t->trade_date, sizeof(t->trade_date));
 	/* Trade Type: "P - Purchase", "S - Sale+OE" -> the letter. */
-	s_text(doc, s_cell(cells, pg, C_TYPE), buf, sizeof(buf));
+	hs_cell_text(doc, s_cell(cells, pg, C_TYPE), buf, sizeof(buf));
 	if (!isupper((unsigned char)buf[0]) || (buf[1] != '\0' && buf[1] != ' ' && buf[1] != '-')) {
 		parse_note(res, true, "bad Trade Type '%.24s'", buf);
 		return 0;
 	}
 	t->code[0] = buf[0];
-	if (!s_num(doc, s_cell(cells, pg, C_QTY), "Qty", true, true, &t->shares, res) ||
-	    !s_num(doc, s_cell(cells, pg, C_PRICE), "Price", false, true, &t->price, res) ||
-	    (pg->col[C_OWNED] >= 0 &&
-	     !s_num(doc, s_cell(cells, pg, C_OWNED), "Owned", false, true, &t->shares_after, res)))
+	if (!parse_page_cell_num(doc, s_cell(cells, pg, C_QTY), "Qty", true, true, &t->shares,
+	                         res) ||
+	    !parse_page_cell_num(doc, s_cell(cells, pg, C_PRICE), "Price", false, true, &t->price,
+	                         res) ||
+	    (pg->col[C_OWNED] >= 0 && !parse_page_cell_num(doc, s_cell(cells, pg, C_OWNED), "Owned",
+	                                                   false, true, &t->shares_after, res)))
 		return 0;
 	if (pg->col[C_OWNED] < 0)
 		t->shares_after = REC_NULL_NUM;
@@ -275,8 +262,8 @@ static int s_row(const struct hs_page *doc, const struct hs_row *tr, const struc
 		return 0;
 	}
 	/* The page's Value is the filing's exact total; Price is rounded. */
-	if (pg->col[C_VALUE] >= 0 &&
-	    !s_num(doc, s_cell(cells, pg, C_VALUE), "Value", false, true, &t->value, res))
+	if (pg->col[C_VALUE] >= 0 && !parse_page_cell_num(doc, s_cell(cells, pg, C_VALUE), "Value",
+	                                                  false, true, &t->value, res))
 		return 0;
 	if (pg->col[C_VALUE] < 0 || isnan(t->value))
 		t->value = isnan(t->price) ? REC_NULL_NUM : parse_value(t->shares, t->price);
@@ -291,9 +278,9 @@ static int s_row(const struct hs_page *doc, const struct hs_row *tr, const struc
 	}
 	hs_raw(doc, &a->title, buf, sizeof(buf));
 	t->direct = s_direct(buf);
-	s_text(doc, s_cell(cells, pg, C_INSIDER), buf, sizeof(buf));
+	hs_cell_text(doc, s_cell(cells, pg, C_INSIDER), buf, sizeof(buf));
 	t->owner = parse_strdup(buf, &oom);
-	s_text(doc, s_cell(cells, pg, C_TICKER), buf, sizeof(buf));
+	hs_cell_text(doc, s_cell(cells, pg, C_TICKER), buf, sizeof(buf));
 	t->ticker = parse_ticker(buf);
 	if (t->ticker == NULL) {
 		parse_note(res, true, "no ticker");
@@ -301,19 +288,19 @@ static int s_row(const struct hs_page *doc, const struct hs_row *tr, const struc
 		return 0;
 	}
 	if (pg->col[C_COMPANY] >= 0)
-		s_text(doc, s_cell(cells, pg, C_COMPANY), buf, sizeof(buf));
+		hs_cell_text(doc, s_cell(cells, pg, C_COMPANY), buf, sizeof(buf));
 	else if (pg->h1_company[0] != '\0' && strcasecmp(pg->h1_ticker, t->ticker) == 0)
 		snprintf(buf, sizeof(buf), "%s", pg->h1_company);
 	else
 		snprintf(buf, sizeof(buf), "%s", t->ticker);
 	t->issuer = parse_strdup(buf, &oom);
 	if (pg->col[C_TITLE] >= 0) {
-		s_text(doc, s_cell(cells, pg, C_TITLE), buf, sizeof(buf));
+		hs_cell_text(doc, s_cell(cells, pg, C_TITLE), buf, sizeof(buf));
 		t->title = parse_strdup(buf, &oom);
 		t->roles = roles_from_title(buf);
 	}
 	if (pg->col[C_X] >= 0) {
-		s_text(doc, s_cell(cells, pg, C_X), buf, sizeof(buf));
+		hs_cell_text(doc, s_cell(cells, pg, C_X), buf, sizeof(buf));
 		t->amendment = strchr(buf, 'A') != NULL;
 	}
 	t->planned = false;

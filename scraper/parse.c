@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "htmlsax.h"
 #include "htmlutil.h"
 #include "numparse.h"
 #include "parse_priv.h"
@@ -196,10 +197,9 @@ int parse_fail(struct parse_result *res, enum parse_status st, struct trade_list
 	return -1;
 }
 
-/* FNV-1a */
-static size_t s_key_hash(const char *s)
+size_t parse_str_hash(const char *s)
 {
-	uint64_t h = 14695981039346656037ull;
+	uint64_t h = 14695981039346656037ull; /* FNV-1a */
 
 	for (; *s != '\0'; s++)
 		h = (h ^ (unsigned char)*s) * 1099511628211ull;
@@ -212,7 +212,7 @@ static struct tk_slot *s_key_slot(const struct trade_keys *k, const record_t *it
 {
 	size_t m = k->cap - 1;
 
-	for (size_t i = s_key_hash(key) & m;; i = (i + 1) & m) {
+	for (size_t i = parse_str_hash(key) & m;; i = (i + 1) & m) {
 		struct tk_slot *sl = &k->slot[i];
 
 		if (sl->item == 0 || strcmp(items[sl->item - 1].u.trade.key, key) == 0)
@@ -939,4 +939,13 @@ bool parse_cell_num(const char *text, const char *name, bool required, bool allo
 	}
 	parse_note(res, true, "bad %s '%.24s'", name, text);
 	return false;
+}
+
+bool parse_page_cell_num(const struct hs_page *pg, const struct hs_cell *cell, const char *name,
+                         bool required, bool allow_negative, double *x, struct parse_result *res)
+{
+	char text[PARSE_CELL_NUM];
+
+	hs_cell_text(pg, cell, text, sizeof(text));
+	return parse_cell_num(text, name, required, allow_negative, x, res);
 }

@@ -89,4 +89,14 @@ char *parse_strdup(const char *s, bool *oom);
 bool parse_cell_num(const char *text, const char *name, bool required, bool allow_negative,
                     double *x, struct parse_result *res);
 
+/* parse_cell_num() of a page's cell (htmlsax.h; NULL: an empty cell). */
+struct hs_page;
+struct hs_cell;
+bool parse_page_cell_num(const struct hs_page *pg, const struct hs_cell *cell, const char *name,
+                         bool required, bool allow_negative, double *x, struct parse_result *res);
+
+/* FNV-1a of a NUL-terminated string, folded to size_t: the parsers' hash
+ * indexes (parse_append's keys, atom_parse's accessions). */
+size_t parse_str_hash(const char *s);
+
 #endif
