@@ -25,6 +25,7 @@
 
 #include "htmlutil.h"
 #include "parse.h"
+#include "parse_priv.h"
 
 /* The options the tree was read with (htmlReadMemory): the same events. */
 #define OPTIONS (HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET)
@@ -852,11 +853,8 @@ int hs_read(const char *buf, size_t len, const struct hs_rules *rules, struct hs
 	int rc = 0;
 
 	s_reset(pg);
-	if (len > PARSE_MAX_DOC_BYTES) {
-		snprintf(err, errlen, "%s: document of %zu bytes is over the %zu-byte limit",
-		         source, len, PARSE_MAX_DOC_BYTES);
+	if (parse_doc_too_big(len, source, err, errlen))
 		return HS_BAD;
-	}
 	if (len == 0) {
 		snprintf(err, errlen, "%s: empty document", source);
 		return HS_BAD;

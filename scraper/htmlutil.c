@@ -17,6 +17,7 @@
 #include <libxml/parser.h>
 
 #include "parse.h"
+#include "parse_priv.h"
 
 /* ---- text cleaning ---- */
 
@@ -196,11 +197,8 @@ xmlDocPtr hu_xml_read(const char *buf, size_t len, const char *source, bool *dtd
 	bool seen = false;
 
 	*dtd = false;
-	if (len > PARSE_MAX_DOC_BYTES) {
-		snprintf(err, errlen, "%s: document of %zu bytes is over the %zu-byte limit",
-		         source, len, PARSE_MAX_DOC_BYTES);
+	if (parse_doc_too_big(len, source, err, errlen))
 		return NULL;
-	}
 	if (len == 0) {
 		snprintf(err, errlen, "%s: empty document", source);
 		return NULL;

@@ -339,15 +339,9 @@ int openinsider_parse(const char *buf, size_t len, const struct parse_ctx *ctx,
 		res = &local;
 	parse_result_init(res);
 	hs_page_init(&doc);
-	rc = hs_read(buf, len, &s_rules, &doc, SRC, err, errlen);
-	if (rc == HS_BAD) { /* err says why */
-		rc = parse_fail(res, PARSE_BAD_DOC, out, mark, NULL, 0, "-");
+	rc = parse_page_read(buf, len, &s_rules, &doc, SRC, out, mark, res, err, errlen);
+	if (rc != 0)
 		goto done;
-	}
-	if (rc != 0) {
-		rc = parse_fail(res, PARSE_NOMEM, out, mark, err, errlen, SRC ": out of memory");
-		goto done;
-	}
 	if (!doc.table) {
 		char title[120];
 		hs_cut(doc.title, title, sizeof(title));

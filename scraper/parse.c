@@ -197,6 +197,15 @@ int parse_fail(struct parse_result *res, enum parse_status st, struct trade_list
 	return -1;
 }
 
+bool parse_doc_too_big(size_t len, const char *source, char *err, size_t errlen)
+{
+	if (len <= PARSE_MAX_DOC_BYTES)
+		return false;
+	snprintf(err, errlen, "%s: document of %zu bytes is over the %zu-byte limit", source, len,
+	         PARSE_MAX_DOC_BYTES);
+	return true;
+}
+
 size_t parse_str_hash(const char *s)
 {
 	uint64_t h = 14695981039346656037ull; /* FNV-1a */
@@ -223,7 +232,10 @@ static struct tk_slot *s_key_slot(const struct trade_keys *k, const record_t *it
 /*
  * Make out->keys index exactly the items [mark, out->n), with room for one
  * key more: kept when it already does, else rebuilt (a new mark, a
- * truncated list, or a table to grow).  0, or -1 when out of memory.
+ * truncated list, or a table to grow).  A rebuild also shrinks a table
+ * more than four times what it needs: the list is reused across
+ * documents, and a 10,000-row page must not leave every later Form 4 to
+ * clear 32,768 slots.  0, or -1 when out of memory.
  */
 static int s_keys_sync(struct trade_list *out, size_t mark)
 {
@@ -238,9 +250,9 @@ static int s_keys_sync(struct trade_list *out, size_t mark)
 			return -1;
 		out->keys = k;
 	}
-	for (cap = k->cap ? k->cap : 64; cap < need; cap *= 2)
+	for (cap = 64; cap < need; cap *= 2)
 		;
-	if (cap != k->cap) {
+	if (cap > k->cap || k->cap > 4 * cap) {
 		struct tk_slot *sl = malloc(cap * sizeof(*sl));
 
 		if (sl == NULL)
@@ -948,4 +960,18 @@ bool parse_page_cell_num(const struct hs_page *pg, const struct hs_cell *cell, c
 
 	hs_cell_text(pg, cell, text, sizeof(text));
 	return parse_cell_num(text, name, required, allow_negative, x, res);
+}
+
+int parse_page_read(const char *buf, size_t len, const struct hs_rules *rules, struct hs_page *doc,
+                    const char *source, struct trade_list *out, size_t mark,
+                    struct parse_result *res, char *err, size_t errlen)
+{
+	int rc = hs_read(buf, len, rules, doc, source, err, errlen);
+
+	if (rc == HS_BAD) /* err says why */
+		return parse_fail(res, PARSE_BAD_DOC, out, mark, NULL, 0, "-");
+	if (rc != 0)
+		return parse_fail(res, PARSE_NOMEM, out, mark, err, errlen, "%s: out of memory",
+		                  source);
+	return 0;
 }

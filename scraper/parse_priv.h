@@ -10,6 +10,10 @@
 
 #include "parse.h"
 
+/* Whether a document of len bytes is over PARSE_MAX_DOC_BYTES; if so, err
+ * says so, naming source. */
+bool parse_doc_too_big(size_t len, const char *source, char *err, size_t errlen);
+
 /* Count a row: skipped (bad) or dropped (not a trade by design), with why. */
 void parse_note(struct parse_result *res, bool skipped, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -92,6 +96,14 @@ bool parse_cell_num(const char *text, const char *name, bool required, bool allo
 /* parse_cell_num() of a page's cell (htmlsax.h; NULL: an empty cell). */
 struct hs_page;
 struct hs_cell;
+struct hs_rules;
+
+/* hs_read() for a page parser: 0 when the page was read into doc, else
+ * the document failed as parse_fail() fails it (bad page: err as hs_read
+ * wrote it; out of memory), -1. */
+int parse_page_read(const char *buf, size_t len, const struct hs_rules *rules, struct hs_page *doc,
+                    const char *source, struct trade_list *out, size_t mark,
+                    struct parse_result *res, char *err, size_t errlen);
 bool parse_page_cell_num(const struct hs_page *pg, const struct hs_cell *cell, const char *name,
                          bool required, bool allow_negative, double *x, struct parse_result *res);
 

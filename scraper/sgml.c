@@ -119,11 +119,8 @@ int sgml_extract(const char *buf, size_t len, struct sgml_info *info, char *err,
 
 	memset(info, 0, sizeof(*info));
 	info->accepted_at = REC_NULL_TIME;
-	if (len > PARSE_MAX_DOC_BYTES) {
-		snprintf(err, errlen, SRC ": document of %zu bytes is over the %zu-byte limit", len,
-		         PARSE_MAX_DOC_BYTES);
+	if (parse_doc_too_big(len, SRC, err, errlen))
 		return -1;
-	}
 	while (s_next_line(&p, end, &l)) {
 		lines++;
 		if (header) {
