@@ -149,10 +149,10 @@ const struct conf_setting conf_settings_decider[] = {
 	  .doc = "judge and commit after this many waiting trades even when input is busy" },
 	{ .path = "decider.window.max_trades",
 	  .type = CONF_INT,
-	  .def = "10000",
+	  .def = "100000",
 	  .min = 1000,
 	  .max = 100000000,
-	  .doc = "trades kept in memory (about 600 bytes each, less when a filing's rows "
-	         "share strings); past it the oldest are forgotten early" },
+	  .doc = "trades kept in decider.sqlite (memory does not grow with them); past it "
+	         "the oldest are forgotten early" },
 	{ .type = CONF_END },
 };

@@ -378,7 +378,7 @@ void decider_opts_defaults(struct decider_opts *o)
 	o->validity_hours = 48;
 	o->retention_days = 14;
 	o->batch_max = 10000;
-	o->max_trades = 10000;
+	o->max_trades = 100000;
 }
 
 int decider_opts_check(const struct decider_opts *o, char *err, size_t errlen)
@@ -1612,8 +1612,11 @@ int decider_flush(decider_t *d, int64_t now, const struct decision_sink *sink)
 	bool prune = s_prune_due(d, now);
 	int rc = -1;
 
-	if (d->npend == 0 && !prune)
-		return 0; /* idle, nothing to do */
+	if (d->npend == 0 && !prune) {
+		/* idle: let go of the rows repeats read */
+		window_drop_reads(d->w);
+		return 0;
+	}
 	if (d->npend > 0) {
 		qsort(d->pend, d->npend, sizeof(*d->pend), s_cmp_pend);
 		for (size_t i = 0; i < d->npend; i++)

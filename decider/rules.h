@@ -130,7 +130,7 @@ struct decider_opts {
 	int validity_hours; /* decider.intent.validity_hours: expires_at = now + this */
 	int retention_days; /* decider.window.retention_days (raised to recency + cluster + 1) */
 	int batch_max;      /* decider.window.batch_max: flush after this many pending trades */
-	long max_trades;    /* decider.window.max_trades: rows kept in memory (window.h) */
+	long max_trades;    /* decider.window.max_trades: rows kept in decider.sqlite (window.h) */
 };
 
 /* Where decisions go.  Both callbacks return 0, or -1 to abandon the batch

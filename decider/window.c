@@ -102,6 +102,13 @@ static const char *const s_migrations[] = {
 	" record BLOB NOT NULL,"
 	" created_at INTEGER NOT NULL"
 	") WITHOUT ROWID;",
+	/* 2 -> 3: the window is read from the file as a batch needs it */
+	"CREATE INDEX trade_by_fp ON trade (fp);"
+	"CREATE INDEX trade_by_grp ON trade (grp);"
+	"CREATE INDEX trade_by_ticker ON trade (ticker, side, trade_day);"
+	"CREATE INDEX trade_by_age ON trade (first_batch, ref_time);"
+	"CREATE INDEX filing_owner_by_accession ON filing_owner (accession);"
+	"CREATE INDEX cluster_by_ticker ON cluster (ticker, first_day);",
 	NULL,
 };
 
@@ -110,14 +117,22 @@ static const char *const s_migrations[] = {
 	" ticker, issuer, vticker, figi, isin, trade_date, trade_day, shares, price, value,"       \
 	" shares_after, direct, amendment, fp, ref_time, pending, gvalue, dup_of, used_by,"        \
 	" outcome, first_batch"
+#define GROUP_COLS "grp, source, accession, side, owner_cik, owner_key, intent, ref_time"
 
 enum {
-	ST_LOAD_TRADES,
-	ST_LOAD_GROUPS,
-	ST_LOAD_SIGNALS,
-	ST_LOAD_CLUSTERS,
+	ST_GET_TRADE,
+	ST_TRADES_BY_FP,
+	ST_TRADES_BY_GRP,
+	ST_TRADES_BY_TICKER,
+	ST_GET_GROUP,
+	ST_GROUPS_BY_ACC,
+	ST_GET_SIGNAL,
+	ST_CLUSTERS_BY_TICKER,
+	ST_COUNT_TRADES,
+	ST_COUNT_SIGNALS,
+	ST_MAX_BATCH,
+	ST_EVICT,
 	ST_PUT_TRADE,
-	ST_DEL_TRADE,
 	ST_PUT_GROUP,
 	ST_PUT_SIGNAL,
 	ST_PUT_CLUSTER,
@@ -131,23 +146,36 @@ enum {
 	ST_UPD_TRADE,
 	ST_GET_DETAIL,
 	ST_BEGIN,
+	ST_BEGIN_READ,
 	ST_COMMIT,
 	ST_ROLLBACK,
 	ST_COUNT
 };
 
 static const char *const s_sql[ST_COUNT] = {
-	[ST_LOAD_TRADES] = "SELECT " TRADE_COLS " FROM trade ORDER BY first_batch, ref_time, key",
-	[ST_LOAD_GROUPS] = "SELECT grp, source, accession, side, owner_cik, owner_key, intent,"
-	                   " ref_time FROM filing_owner",
-	[ST_LOAD_SIGNALS] = "SELECT id, rule, side, ticker, reason, evidence, created_at,"
-	                    " expires_at FROM signal",
-	[ST_LOAD_CLUSTERS] = "SELECT id, ticker, first_day, last_day FROM cluster"
-	                     " ORDER BY ticker, first_day, id",
+	/* Reads: each leaves out what a window_prune of this batch deletes at
+	 * the commit (the last parameter: INT64_MIN when none). */
+	[ST_GET_TRADE] = "SELECT " TRADE_COLS " FROM trade WHERE key = ?1 AND ref_time >= ?2",
+	[ST_TRADES_BY_FP] = "SELECT " TRADE_COLS " FROM trade WHERE fp = ?1 AND ref_time >= ?2",
+	[ST_TRADES_BY_GRP] = "SELECT " TRADE_COLS " FROM trade WHERE grp = ?1 AND ref_time >= ?2",
+	[ST_TRADES_BY_TICKER] = "SELECT " TRADE_COLS " FROM trade WHERE ticker = ?1 AND side = ?2"
+	                        " AND trade_day BETWEEN ?3 AND ?4 AND ref_time >= ?5",
+	[ST_GET_GROUP] =
+	    "SELECT " GROUP_COLS " FROM filing_owner WHERE grp = ?1 AND ref_time >= ?2",
+	[ST_GROUPS_BY_ACC] = "SELECT " GROUP_COLS " FROM filing_owner WHERE accession = ?1"
+	                     " AND ref_time >= ?2",
+	[ST_GET_SIGNAL] = "SELECT 1 FROM signal WHERE id = ?1 AND created_at >= ?2",
+	[ST_CLUSTERS_BY_TICKER] = "SELECT id, ticker, first_day, last_day FROM cluster"
+	                          " WHERE ticker = ?1 AND last_day >= ?2",
+	[ST_COUNT_TRADES] = "SELECT count(*) FROM trade",
+	[ST_COUNT_SIGNALS] = "SELECT count(*) FROM signal WHERE created_at >= ?1",
+	[ST_MAX_BATCH] = "SELECT max(first_batch) FROM trade",
+	/* the oldest judged rows (the file holds no other), first seen first */
+	[ST_EVICT] = "DELETE FROM trade WHERE key IN (SELECT key FROM trade"
+	             " ORDER BY first_batch, ref_time, key LIMIT ?1)",
 	[ST_PUT_TRADE] = "INSERT OR REPLACE INTO trade (" TRADE_COLS ") VALUES (?1, ?2, ?3, ?4,"
 	                 " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
 	                 " ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)",
-	[ST_DEL_TRADE] = "DELETE FROM trade WHERE key = ?1",
 	[ST_PUT_GROUP] = "INSERT OR REPLACE INTO filing_owner (grp, source, accession, side,"
 	                 " owner_cik, owner_key, intent, ref_time)"
 	                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -169,6 +197,7 @@ static const char *const s_sql[ST_COUNT] = {
 	[ST_GET_DETAIL] = "SELECT owner, title, issuer, vticker, figi, isin FROM trade"
 	                  " WHERE key = ?1",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_BEGIN_READ] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 };
@@ -349,6 +378,17 @@ static int s_ptrs_push(struct ptrs *p, void *x)
 	return 0;
 }
 
+/* Empty p; a list a big batch grew gives its memory back. */
+static void s_ptrs_reset(struct ptrs *p)
+{
+	p->n = 0;
+	if (p->cap > 1024) {
+		free(p->v);
+		p->v = NULL;
+		p->cap = 0;
+	}
+}
+
 /* ---- interned strings -------------------------------------------------- */
 
 /*
@@ -505,24 +545,33 @@ struct window {
 	sqlite3_stmt *st[ST_COUNT];
 	size_t max_trades;
 	int64_t batch;
+	int64_t file_rows; /* rows in the file after the last commit, or more */
 
+	/* What this batch read from the file or changed; forgotten after the
+	 * commit (or rollback), when the file holds it all. */
 	struct map keys;     /* key -> struct win_trade */
 	struct map groups;   /* grp -> struct win_group */
 	struct map fps;      /* fingerprint hash -> first row with it */
 	struct map tickers;  /* ticker -> first purchase of it */
 	struct map accs;     /* accession -> first registered group */
-	struct map signals;  /* id -> struct win_signal */
+	struct map signals;  /* id -> struct win_signal (this batch's) */
 	struct map clusters; /* ticker -> first struct win_cl */
+	struct map read;     /* which file reads were made (s_read_before) */
 	struct strpool pool; /* every string of rows, groups and signals */
 	struct win_trade *oldest, *newest;
 	size_t nrows;
 
 	/* since the last commit */
 	struct ptrs dirty_rows, dirty_groups, fresh_signals, graveyard, dead_groups;
-	struct ptrs evicted;           /* keys (owned) deleted from the file at the commit */
 	struct ptrs outbox;            /* struct win_out: outbox rows written at the commit */
 	struct ptrs det_rows;          /* rows holding their words (NULL: freed with it) */
 	int64_t prune_time, prune_day; /* INT64_MIN: no prune */
+	char read_err[256];            /* a failed read of the file ("": none) */
+	bool reading;                  /* the batch's read transaction is open */
+
+	/* kept across batches */
+	struct map resent; /* id -> struct win_resent: intents sent again lately */
+	size_t resent_sweep;
 	size_t evicted_warned;
 };
 
@@ -613,6 +662,8 @@ static void s_trade_free(window_t *w, struct win_trade *t)
 	free((void *)t->ident);
 	free(t);
 }
+
+static struct win_group *s_group_fetch(window_t *w, const char *grp);
 
 /* ---- words ------------------------------------------------------------- */
 
@@ -749,7 +800,7 @@ static struct win_group *s_group_for(window_t *w, const char *grp, const char *s
                                      const char *accession, const char *owner_cik,
                                      const char *owner_key, int side, int64_t ref_time)
 {
-	struct win_group *g = s_map_get(&w->groups, grp);
+	struct win_group *g = s_group_fetch(w, grp);
 
 	if (g != NULL)
 		return g;
@@ -1101,6 +1152,28 @@ static const char *s_key_cluster(const void *v)
 	return ((const struct win_cl *)v)->c.ticker;
 }
 
+/* An intent sent again, and when (window_resend_due). */
+struct win_resent {
+	int64_t at;
+	char id[];
+};
+
+static const char *s_key_resent(const void *v)
+{
+	return ((const struct win_resent *)v)->id;
+}
+
+static void s_resent_clear(window_t *w)
+{
+	size_t n = 0;
+	void **v = s_map_values(&w->resent, &n);
+
+	for (size_t i = 0; v != NULL && i < n; i++)
+		free(v[i]);
+	free(v);
+	s_map_free(&w->resent);
+}
+
 static uint64_t s_hkey_fph(const void *v)
 {
 	return ((const struct win_trade *)v)->fph;
@@ -1149,9 +1222,13 @@ static void s_forget_all(window_t *w)
 			}
 		free(v);
 	}
-	for (size_t i = 0; i < w->evicted.n; i++)
-		free(w->evicted.v[i]);
+	if ((v = s_map_values(&w->read, &n)) != NULL) {
+		for (size_t i = 0; i < n; i++)
+			free(v[i]);
+		free(v);
+	}
 	s_outbox_clear(w);
+	s_map_free(&w->read);
 	s_map_free(&w->keys);
 	s_map_free(&w->groups);
 	s_map_free(&w->fps);
@@ -1160,9 +1237,16 @@ static void s_forget_all(window_t *w)
 	s_map_free(&w->signals);
 	s_map_free(&w->clusters);
 	s_pool_free(&w->pool);
-	w->dirty_rows.n = w->dirty_groups.n = w->fresh_signals.n = 0;
-	w->graveyard.n = w->dead_groups.n = w->evicted.n = 0;
+	{
+		struct ptrs *lists[] = { &w->dirty_rows, &w->graveyard,    &w->dead_groups,
+			                 &w->outbox,     &w->dirty_groups, &w->fresh_signals,
+			                 &w->det_rows };
+
+		for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+			s_ptrs_reset(lists[i]);
+	}
 	w->prune_time = w->prune_day = INT64_MIN;
+	w->read_err[0] = '\0';
 }
 
 /* The pooled copy of column i (NULL for NULL); *oom set when out of memory. */
@@ -1218,111 +1302,240 @@ static struct win_trade *s_read_trade(window_t *w, sqlite3_stmt *st)
 	return t;
 }
 
-/* Load the file into memory (which is empty). */
-static int s_load(window_t *w, char *err, size_t errlen)
+/* The key of a set entry: the entry itself (a string). */
+static const char *s_key_self(const void *v)
 {
-	sqlite3_stmt *st;
+	return v;
+}
+
+/* Note a failed read of the file: the batch cannot be trusted, so its
+ * commit fails (and rolls back) with this message. */
+static void s_read_failed(window_t *w, int which, const char *what)
+{
+	if (w->read_err[0] == '\0')
+		snprintf(w->read_err, sizeof(w->read_err), "decider.sqlite: %.40s...: %s",
+		         s_sql[which], what != NULL ? what : sqlite3_errmsg(w->db));
+}
+
+/*
+ * The batch's reads share one read transaction, begun at the first: on
+ * its own each SELECT took and dropped WAL read locks (two fcntl and an
+ * fstat), which cost more than the read.  It ends before the commit's
+ * write transaction begins, so another writer of the file waits on the
+ * busy timeout as before rather than failing on a stale snapshot.
+ */
+static void s_read_begin(window_t *w)
+{
+	char why[256];
+
+	if (w->reading || sqlite3_get_autocommit(w->db) == 0)
+		return;
+	if (s_done(w, ST_BEGIN_READ, why, sizeof(why)) == 0)
+		w->reading = true; /* else each read is its own transaction */
+}
+
+static void s_read_end(window_t *w)
+{
+	char why[256];
+
+	if (w->reading && sqlite3_get_autocommit(w->db) == 0 &&
+	    s_done(w, ST_COMMIT, why, sizeof(why)) < 0)
+		log_warnx("%s", why);
+	w->reading = false;
+}
+
+/*
+ * Whether this batch already read the file's rows of one kind of lookup
+ * (kind: 'k' key, 'f' fingerprint, 'g' group's rows, 'G' group, 'a'
+ * accession, 't' purchases of a ticker in a day range, 'c' clusters of a
+ * ticker) for the string s; if not, it is noted as read (the caller reads
+ * now) and false is returned.  Out of memory it is not noted: the read is
+ * made again later, which is only slower (memory's copies are kept).
+ */
+static bool s_read_before(window_t *w, char kind, const char *s)
+{
+	size_t n = strlen(s);
+	char *k = malloc(n + 2);
+
+	if (k == NULL)
+		return false;
+	k[0] = kind;
+	memcpy(k + 1, s, n + 1);
+	if (s_map_get(&w->read, k) != NULL) {
+		free(k);
+		return true;
+	}
+	if (s_map_set(&w->read, k, k) < 0)
+		free(k);
+	return false;
+}
+
+/* Whether s_read_before(w, kind, s) noted a read, without noting one. */
+static bool s_was_read(const window_t *w, char kind, const char *s)
+{
+	char buf[128];
+	size_t n = strlen(s);
+
+	if (n + 2 > sizeof(buf))
+		return false; /* no valid intent id is this long: read again */
+	buf[0] = kind;
+	memcpy(buf + 1, s, n + 1);
+	return s_map_get(&w->read, buf) != NULL;
+}
+
+/* The prune bound of reads: what a window_prune of this batch deletes at
+ * the commit is not read (INT64_MIN when none). */
+static void s_bind_live(window_t *w, sqlite3_stmt *st, int i, bool days)
+{
+	sqlite3_bind_int64(st, i, days ? w->prune_day : w->prune_time);
+}
+
+/*
+ * Bring every row the bound statement `which` yields into memory and its
+ * indexes, but for keys memory already holds (memory's copy is this
+ * batch's, newer than the file's).  A failure is noted (s_read_failed)
+ * and ends the read.
+ */
+static void s_fetch_rows(window_t *w, int which)
+{
+	sqlite3_stmt *st = w->st[which];
 	int rc;
 
-	w->batch = 1;
-	st = s_st(w, ST_LOAD_TRADES);
+	s_read_begin(w);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct win_trade *r = s_read_trade(w, st);
+		const char *key = (const char *)sqlite3_column_text(st, 0);
+		struct win_trade *r;
 
-		if (r == NULL)
-			goto oom;
+		if (key == NULL || s_map_get(&w->keys, key) != NULL)
+			continue;
+		if ((r = s_read_trade(w, st)) == NULL) {
+			s_read_failed(w, which,
+			              "out of memory, or a row without its source or group");
+			break;
+		}
 		if (s_map_set(&w->keys, r->key, r) < 0) {
 			s_trade_free(w, r);
-			goto oom;
+			s_read_failed(w, which, "out of memory");
+			break;
 		}
 		s_age_append(w, r);
 		w->nrows++;
 		if (s_index(w, r, (const char *)sqlite3_column_text(st, 5),
 		            (const char *)sqlite3_column_text(st, 2),
 		            (const char *)sqlite3_column_text(st, 4),
-		            (const char *)sqlite3_column_text(st, 8)) < 0)
-			goto oom;
-		if (r->first_batch >= w->batch)
-			w->batch = r->first_batch + 1;
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return s_sql_fail(w, ST_LOAD_TRADES, err, errlen);
-
-	st = s_st(w, ST_LOAD_GROUPS);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *intent = (const char *)sqlite3_column_text(st, 6);
-
-		if (window_group_put(w, (const char *)sqlite3_column_text(st, 0),
-		                     (const char *)sqlite3_column_text(st, 1),
-		                     (const char *)sqlite3_column_text(st, 2),
-		                     sqlite3_column_int(st, 3),
-		                     (const char *)sqlite3_column_text(st, 4),
-		                     (const char *)sqlite3_column_text(st, 5), intent,
-		                     sqlite3_column_int64(st, 7)) < 0)
-			goto oom;
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return s_sql_fail(w, ST_LOAD_GROUPS, err, errlen);
-	/* loaded, not changed */
-	for (size_t i = 0; i < w->dirty_groups.n; i++)
-		((struct win_group *)w->dirty_groups.v[i])->dirty = false;
-	w->dirty_groups.n = 0;
-
-	st = s_st(w, ST_LOAD_SIGNALS);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct win_signal *s = calloc(1, sizeof(*s));
-		bool oom = false;
-
-		if (s == NULL)
-			goto oom;
-		s->id = s_col_str(w, st, 0, &oom);
-		s->created_at = sqlite3_column_int64(st, 6);
-		if (oom || s->id == NULL || s_map_set(&w->signals, s->id, s) < 0) {
-			s_release(&w->pool, s->id);
-			free(s);
-			goto oom;
+		            (const char *)sqlite3_column_text(st, 8)) < 0) {
+			s_remove(w, r);
+			s_read_failed(w, which, "out of memory");
+			break;
 		}
 	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		s_read_failed(w, which, NULL);
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return s_sql_fail(w, ST_LOAD_SIGNALS, err, errlen);
+}
 
-	st = s_st(w, ST_LOAD_CLUSTERS);
+/* A registered group from a row of GROUP_COLS, into memory (not dirty);
+ * NULL when out of memory. */
+static struct win_group *s_group_load(window_t *w, sqlite3_stmt *st)
+{
+	const char *grp = (const char *)sqlite3_column_text(st, 0);
+	const char *source = (const char *)sqlite3_column_text(st, 1);
+	const char *acc = (const char *)sqlite3_column_text(st, 2);
+	const char *owner_key = (const char *)sqlite3_column_text(st, 5);
+	struct win_group *g, *head;
+
+	if (grp == NULL || source == NULL || acc == NULL || owner_key == NULL)
+		return NULL;
+	g = s_group_new(w, grp, source, acc, (const char *)sqlite3_column_text(st, 4), owner_key);
+	if (g == NULL)
+		return NULL;
+	g->side = (int8_t)sqlite3_column_int(st, 3);
+	g->ref_time = sqlite3_column_int64(st, 7);
+	if (!s_set_str(w, &g->intent, (const char *)sqlite3_column_text(st, 6)) ||
+	    s_map_set(&w->groups, g->grp, g) < 0) {
+		s_group_free(w, g);
+		return NULL;
+	}
+	head = s_map_get(&w->accs, g->accession);
+	if (s_map_set(&w->accs, g->accession, g) < 0) {
+		s_map_del(&w->groups, g->grp);
+		s_group_free(w, g);
+		return NULL;
+	}
+	g->acc_next = head;
+	if (head != NULL)
+		head->acc_prev = g;
+	g->registered = true;
+	return g;
+}
+
+/* Bring the file's groups the bound statement `which` yields into memory,
+ * but for those memory holds.  A failure is noted. */
+static void s_fetch_groups(window_t *w, int which)
+{
+	sqlite3_stmt *st = w->st[which];
+	int rc;
+
+	s_read_begin(w);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct win_cluster c;
+		const char *grp = (const char *)sqlite3_column_text(st, 0);
 
-		memset(&c, 0, sizeof(c));
-		snprintf(c.id, sizeof(c.id), "%s", (const char *)sqlite3_column_text(st, 0));
-		snprintf(c.ticker, sizeof(c.ticker), "%s",
-		         (const char *)sqlite3_column_text(st, 1));
-		c.first_day = sqlite3_column_int64(st, 2);
-		c.last_day = sqlite3_column_int64(st, 3);
-		if (window_cluster_put(w, &c) < 0)
-			goto oom;
+		if (grp == NULL || s_map_get(&w->groups, grp) != NULL)
+			continue;
+		if (s_group_load(w, st) == NULL) {
+			s_read_failed(w, which, "out of memory, or a group without its names");
+			break;
+		}
 	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		s_read_failed(w, which, NULL);
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return s_sql_fail(w, ST_LOAD_CLUSTERS, err, errlen);
-	{
-		/* loaded, not changed */
-		size_t n = 0;
-		void **v = s_map_values(&w->clusters, &n);
+}
 
-		if (v == NULL)
-			goto oom;
-		for (size_t i = 0; i < n; i++)
-			for (struct win_cl *c = v[i]; c != NULL; c = c->next)
-				c->dirty = false;
-		free(v);
-	}
+/* The group grp in memory, read from the file when this batch has not
+ * read it yet; NULL when neither has it. */
+static struct win_group *s_group_fetch(window_t *w, const char *grp)
+{
+	struct win_group *g = s_map_get(&w->groups, grp);
+	sqlite3_stmt *st;
+
+	if (g != NULL || s_read_before(w, 'G', grp))
+		return g;
+	st = s_st(w, ST_GET_GROUP);
+	s_bind_text(st, 1, grp);
+	s_bind_live(w, st, 2, false);
+	s_fetch_groups(w, ST_GET_GROUP);
+	return s_map_get(&w->groups, grp);
+}
+
+/* One number a statement without parameters, or with the prune bound as
+ * its first, yields; -1 when it fails. */
+static int64_t s_scalar(window_t *w, int which, bool live, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s_st(w, which);
+	int64_t v = -1;
+
+	if (live)
+		s_bind_live(w, st, 1, false);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	else
+		s_sql_fail(w, which, err, errlen);
+	sqlite3_reset(st);
+	return v;
+}
+
+/* After opening or a rollback: the next batch's number (rows record the
+ * first they were stored in) and the file's rows. */
+static int s_read_state(window_t *w, char *err, size_t errlen)
+{
+	int64_t last = s_scalar(w, ST_MAX_BATCH, false, err, errlen);
+
+	w->file_rows = s_scalar(w, ST_COUNT_TRADES, false, err, errlen);
+	if (last < 0 || w->file_rows < 0)
+		return -1;
+	w->batch = last + 1;
 	return 0;
-oom:
-	for (int i = 0; i < ST_COUNT; i++)
-		sqlite3_reset(w->st[i]);
-	snprintf(err, errlen, "decider.sqlite: out of memory loading the window");
-	return -1;
 }
 
 window_t *window_open(const char *state_dir, size_t max_trades, char *err, size_t errlen)
@@ -1341,6 +1554,8 @@ window_t *window_open(const char *state_dir, size_t max_trades, char *err, size_
 	w->signals.key = s_key_signal;
 	w->clusters.key = s_key_cluster;
 	w->fps.hkey = s_hkey_fph;
+	w->read.key = s_key_self;
+	w->resent.key = s_key_resent;
 	w->prune_time = w->prune_day = INT64_MIN;
 	w->db = store_open(state_dir, WINDOW_FILE, s_migrations, false, err, errlen);
 	if (w->db == NULL) {
@@ -1355,7 +1570,7 @@ window_t *window_open(const char *state_dir, size_t max_trades, char *err, size_
 			s_sql_fail(w, i, err, errlen);
 			goto fail;
 		}
-	if (s_load(w, err, errlen) < 0)
+	if (s_read_state(w, err, errlen) < 0)
 		goto fail;
 	return w;
 fail:
@@ -1370,6 +1585,7 @@ void window_close(window_t **wp)
 	if (wp == NULL || *wp == NULL)
 		return;
 	w = *wp;
+	s_read_end(w);
 	s_forget_all(w);
 	free(w->dirty_rows.v);
 	free(w->dirty_groups.v);
@@ -1378,7 +1594,7 @@ void window_close(window_t **wp)
 	free(w->det_rows.v);
 	free(w->graveyard.v);
 	free(w->dead_groups.v);
-	free(w->evicted.v);
+	s_resent_clear(w);
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(w->st[i]);
 	store_close(&w->db);
@@ -1392,8 +1608,9 @@ int window_rollback(window_t *w, char *err, size_t errlen)
 
 	if (sqlite3_get_autocommit(w->db) == 0 && s_done(w, ST_ROLLBACK, why, sizeof(why)) < 0)
 		log_warnx("%s", why);
+	w->reading = false;
 	s_forget_all(w);
-	return s_load(w, err, errlen);
+	return s_read_state(w, err, errlen);
 }
 
 /* ---- the commit --------------------------------------------------------- */
@@ -1540,9 +1757,49 @@ static int s_write_clusters(window_t *w, char *err, size_t errlen)
 	return rc;
 }
 
-static int s_write_all(window_t *w, char *err, size_t errlen)
+/*
+ * Keep the file within max_trades rows: past it, the oldest judged rows
+ * (first seen first) go, a tenth of the bound more than the excess, so
+ * that the count (a scan of the file) is taken once per tenth of the
+ * bound rather than at every commit.  *rows is an upper bound of the
+ * file's rows on entry (exact when exact is set) and the count on return.
+ * A forgotten row's group and intent stay, so nothing is decided twice;
+ * cluster_buy sees fewer purchases.
+ */
+static int s_evict(window_t *w, int64_t *rows, bool exact, char *err, size_t errlen)
 {
-	if (w->prune_time != INT64_MIN) {
+	int64_t keep, n;
+	sqlite3_stmt *st;
+
+	if (w->max_trades == SIZE_MAX || (!exact && *rows <= (int64_t)w->max_trades))
+		return 0;
+	if ((n = s_scalar(w, ST_COUNT_TRADES, false, err, errlen)) < 0)
+		return -1;
+	*rows = n;
+	if (n <= (int64_t)w->max_trades)
+		return 0;
+	keep = (int64_t)(w->max_trades - w->max_trades / 10);
+	st = s_st(w, ST_EVICT);
+	sqlite3_bind_int64(st, 1, n - keep);
+	if (s_done(w, ST_EVICT, err, errlen) < 0)
+		return -1;
+	*rows = n - sqlite3_changes(w->db);
+	if (w->evicted_warned++ % 100 == 0)
+		log_warnx(
+		    "decider: window full (%zu trades): the oldest %lld forgotten early; raise "
+		    "decider.window.max_trades",
+		    w->max_trades, (long long)(n - *rows));
+	return 0;
+}
+
+/* Write the batch (the transaction is open); *rows: the file's rows
+ * after it, or more. */
+static int s_write_all(window_t *w, int64_t *rows, char *err, size_t errlen)
+{
+	bool pruned = w->prune_time != INT64_MIN;
+
+	*rows = w->file_rows;
+	if (pruned) {
 		static const int which[] = { ST_PRUNE_TRADE, ST_PRUNE_GROUP, ST_PRUNE_SIGNAL,
 			                     ST_PRUNE_CLUSTER, ST_PRUNE_OUTBOX };
 
@@ -1555,17 +1812,13 @@ static int s_write_all(window_t *w, char *err, size_t errlen)
 				return -1;
 		}
 	}
-	for (size_t i = 0; i < w->evicted.n; i++) {
-		sqlite3_stmt *st = s_st(w, ST_DEL_TRADE);
-
-		s_bind_text(st, 1, w->evicted.v[i]);
-		if (s_done(w, ST_DEL_TRADE, err, errlen) < 0)
-			return -1;
-	}
 	for (size_t i = 0; i < w->dirty_rows.n; i++) {
 		struct win_trade *r = w->dirty_rows.v[i];
 
-		if (!r->dead && s_write_trade(w, r, err, errlen) < 0)
+		if (r->dead)
+			continue;
+		*rows += r->fresh; /* a new row, or one rewritten whole */
+		if (s_write_trade(w, r, err, errlen) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < w->dirty_groups.n; i++) {
@@ -1587,71 +1840,70 @@ static int s_write_all(window_t *w, char *err, size_t errlen)
 		if (s_done(w, ST_PUT_OUTBOX, err, errlen) < 0)
 			return -1;
 	}
-	return s_write_clusters(w, err, errlen);
+	if (s_write_clusters(w, err, errlen) < 0)
+		return -1;
+	return s_evict(w, rows, pruned, err, errlen);
 }
 
 int window_commit(window_t *w, char *err, size_t errlen)
 {
 	char why[512];
+	int64_t rows;
 
+	if (w->read_err[0] != '\0') {
+		snprintf(err, errlen, "%s", w->read_err);
+		goto fail;
+	}
 	if (w->dirty_rows.n == 0 && w->dirty_groups.n == 0 && w->fresh_signals.n == 0 &&
-	    w->evicted.n == 0 && w->outbox.n == 0 && w->prune_time == INT64_MIN) {
+	    w->outbox.n == 0 && w->prune_time == INT64_MIN) {
 		/* nothing to write; still a new batch */
-		s_details_drop(w);
-		for (size_t i = 0; i < w->graveyard.n; i++)
-			s_trade_free(w, w->graveyard.v[i]);
-		w->graveyard.n = 0;
+		s_read_end(w);
+		s_forget_all(w);
 		w->batch++;
 		return 0;
 	}
+	s_read_end(w);
 	if (s_done(w, ST_BEGIN, err, errlen) < 0)
 		goto fail;
-	if (s_write_all(w, err, errlen) < 0 || s_done(w, ST_COMMIT, err, errlen) < 0)
+	if (s_write_all(w, &rows, err, errlen) < 0 || s_done(w, ST_COMMIT, err, errlen) < 0)
 		goto fail;
-	for (size_t i = 0; i < w->dirty_rows.n; i++)
-		((struct win_trade *)w->dirty_rows.v[i])->dirty = false;
-	for (size_t i = 0; i < w->dirty_groups.n; i++)
-		((struct win_group *)w->dirty_groups.v[i])->dirty = false;
-	for (size_t i = 0; i < w->fresh_signals.n; i++) {
-		struct win_signal *s = w->fresh_signals.v[i];
-
-		/* only the id and times are needed in memory from now on */
-		free(s->row);
-		s->row = NULL;
-	}
-	{
-		size_t n = 0;
-		void **v = s_map_values(&w->clusters, &n);
-
-		for (size_t i = 0; v != NULL && i < n; i++)
-			for (struct win_cl *c = v[i]; c != NULL; c = c->next)
-				c->dirty = false;
-		free(v);
-	}
-	s_details_drop(w);
-	for (size_t i = 0; i < w->graveyard.n; i++)
-		s_trade_free(w, w->graveyard.v[i]);
-	for (size_t i = 0; i < w->dead_groups.n; i++)
-		s_group_free(w, w->dead_groups.v[i]);
-	for (size_t i = 0; i < w->evicted.n; i++)
-		free(w->evicted.v[i]);
-	s_outbox_clear(w);
-	w->dirty_rows.n = w->dirty_groups.n = w->fresh_signals.n = 0;
-	w->graveyard.n = w->dead_groups.n = w->evicted.n = 0;
-	w->prune_time = w->prune_day = INT64_MIN;
+	/* the file holds it all now */
+	s_forget_all(w);
+	w->file_rows = rows;
 	w->batch++;
 	return 0;
 fail:
-	/* The file still holds the last commit: make memory hold it too. */
+	/* The file still holds the last commit: memory forgets the batch. */
 	if (window_rollback(w, why, sizeof(why)) < 0)
-		log_warnx("decider: reloading the window: %s", why);
+		log_warnx("decider: reading the window again: %s", why);
 	return -1;
+}
+
+void window_drop_reads(window_t *w)
+{
+	for (const struct win_trade *r = w->oldest; r != NULL; r = r->anext)
+		if (r->pending)
+			return;
+	if (w->dirty_rows.n == 0 && w->dirty_groups.n == 0 && w->fresh_signals.n == 0 &&
+	    w->outbox.n == 0 && w->prune_time == INT64_MIN && w->read_err[0] == '\0') {
+		s_read_end(w);
+		s_forget_all(w);
+	}
 }
 
 /* ---- trades ------------------------------------------------------------- */
 
 struct win_trade *window_lookup(window_t *w, const char *key)
 {
+	struct win_trade *r = s_map_get(&w->keys, key);
+	sqlite3_stmt *st;
+
+	if (r != NULL || s_read_before(w, 'k', key))
+		return r;
+	st = s_st(w, ST_GET_TRADE);
+	s_bind_text(st, 1, key);
+	s_bind_live(w, st, 2, false);
+	s_fetch_rows(w, ST_GET_TRADE);
 	return s_map_get(&w->keys, key);
 }
 
@@ -1720,32 +1972,9 @@ static bool s_fill(window_t *w, struct win_trade *r, const struct win_put *t)
 	return true;
 }
 
-/* Keep memory bounded: drop the oldest judged rows beyond max_trades. */
-static void s_evict(window_t *w)
-{
-	struct win_trade *r = w->oldest;
-	size_t n = 0;
-
-	while (w->nrows > w->max_trades && r != NULL) {
-		struct win_trade *next = r->anext;
-		char *key;
-
-		if (!r->pending && (key = strdup(r->key)) != NULL &&
-		    s_ptrs_push(&w->evicted, key) == 0) {
-			s_remove(w, r);
-			n++;
-		}
-		r = next;
-	}
-	if (n > 0 && w->evicted_warned++ % 1000 == 0)
-		log_warnx("decider: window full (%zu trades): the oldest forgotten early; raise "
-		          "decider.window.max_trades",
-		          w->max_trades);
-}
-
 struct win_trade *window_put(window_t *w, const struct win_put *t)
 {
-	struct win_trade *r = s_map_get(&w->keys, t->key);
+	struct win_trade *r = window_lookup(w, t->key);
 
 	if (r != NULL) {
 		/* the same key again, with other content: re-index it.  Out
@@ -1784,8 +2013,6 @@ struct win_trade *window_put(window_t *w, const struct win_put *t)
 		return NULL;
 	}
 	s_mark_dirty(w, r);
-	if (w->nrows > w->max_trades)
-		s_evict(w);
 	return r;
 }
 
@@ -1799,12 +2026,20 @@ static int s_cmp_key(const void *a, const void *b)
 
 int window_group_rows(window_t *w, const char *grp, struct win_trade ***rows, size_t *n)
 {
-	struct win_group *g = s_map_get(&w->groups, grp);
+	struct win_group *g;
 	struct win_trade **v;
 	size_t k = 0;
 
 	*rows = NULL;
 	*n = 0;
+	if (!s_read_before(w, 'g', grp)) {
+		sqlite3_stmt *st = s_st(w, ST_TRADES_BY_GRP);
+
+		s_bind_text(st, 1, grp);
+		s_bind_live(w, st, 2, false);
+		s_fetch_rows(w, ST_TRADES_BY_GRP);
+	}
+	g = s_map_get(&w->groups, grp);
 	if (g == NULL || g->nrows == 0)
 		return 0;
 	v = malloc(g->nrows * sizeof(*v));
@@ -1857,9 +2092,40 @@ static int s_cmp_order(const struct win_trade *a, const struct win_trade *b)
 	return strcmp(a->key, b->key);
 }
 
+/* Read the file's rows with r's fingerprint, once a batch. */
+static void s_fetch_fp(window_t *w, const struct win_trade *r)
+{
+	char buf[1024], *fp = buf;
+	sqlite3_stmt *st;
+
+	if (r->det != NULL && s_detail_fp(r->det) != NULL) {
+		fp = (char *)s_detail_fp(r->det);
+	} else {
+		size_t n = window_fp(r, buf, sizeof(buf));
+
+		if (n >= sizeof(buf)) {
+			if ((fp = malloc(n + 1)) == NULL) {
+				s_read_failed(w, ST_TRADES_BY_FP, "out of memory");
+				return;
+			}
+			window_fp(r, fp, n + 1);
+		}
+	}
+	if (!s_read_before(w, 'f', fp)) {
+		st = s_st(w, ST_TRADES_BY_FP);
+		s_bind_text(st, 1, fp);
+		s_bind_live(w, st, 2, false);
+		s_fetch_rows(w, ST_TRADES_BY_FP);
+	}
+	if (fp != buf && (r->det == NULL || fp != s_detail_fp(r->det)))
+		free(fp);
+}
+
 struct win_trade *window_find_repeat(window_t *w, const struct win_trade *r)
 {
 	struct win_trade *best = NULL;
+
+	s_fetch_fp(w, r);
 
 	for (struct win_trade *q = s_hmap_get(&w->fps, r->fph); q != NULL; q = q->fnext) {
 		const char *qa = win_accession(q), *ra = win_accession(r);
@@ -1879,7 +2145,7 @@ struct win_trade *window_find_repeat(window_t *w, const struct win_trade *r)
 
 struct win_group *window_group_get(window_t *w, const char *grp)
 {
-	struct win_group *g = s_map_get(&w->groups, grp);
+	struct win_group *g = s_group_fetch(w, grp);
 
 	return g != NULL && g->registered ? g : NULL;
 }
@@ -1889,6 +2155,13 @@ struct win_group *window_group_copy(window_t *w, const char *grp, const char *ac
 {
 	struct win_group *best = NULL;
 
+	if (!s_read_before(w, 'a', accession)) {
+		sqlite3_stmt *st = s_st(w, ST_GROUPS_BY_ACC);
+
+		s_bind_text(st, 1, accession);
+		s_bind_live(w, st, 2, false);
+		s_fetch_groups(w, ST_GROUPS_BY_ACC);
+	}
 	for (struct win_group *g = s_map_get(&w->accs, accession); g != NULL; g = g->acc_next) {
 		bool same;
 
@@ -1912,7 +2185,7 @@ int window_group_put(window_t *w, const char *grp, const char *source, const cha
                      int side, const char *owner_cik, const char *owner_key, const char *intent,
                      int64_t ref_time)
 {
-	struct win_group *g = s_map_get(&w->groups, grp);
+	struct win_group *g = s_group_fetch(w, grp);
 
 	if (accession == NULL || source == NULL || owner_key == NULL)
 		return -1;
@@ -2016,16 +2289,75 @@ int window_outbox_get(window_t *w, const char *id, void **rec, size_t *len, char
 
 int window_signal_exists(window_t *w, const char *id)
 {
-	return s_map_get(&w->signals, id) != NULL;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (s_map_get(&w->signals, id) != NULL)
+		return 1;
+	if (s_was_read(w, 's', id))
+		return 0; /* not in the file: read before (see below) */
+	s_read_begin(w);
+	st = s_st(w, ST_GET_SIGNAL);
+	s_bind_text(st, 1, id);
+	s_bind_live(w, st, 2, false);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc != SQLITE_DONE) {
+		s_read_failed(w, ST_GET_SIGNAL, NULL);
+		return -1;
+	}
+	/* An id the file lacks is noted, so that window_signal_put after
+	 * it costs no second read (a miss noted is still a miss: the file
+	 * changes only at the commit, which forgets the note). */
+	(void)s_read_before(w, 's', id);
+	return 0;
+}
+
+/* Forget the intents last sent again at least every_s seconds before
+ * now (or after it: the clock went back): they are due again anyway. */
+static void s_resent_sweep(window_t *w, int64_t now, int every_s)
+{
+	size_t n = 0;
+	void **v = s_map_values(&w->resent, &n);
+
+	for (size_t i = 0; v != NULL && i < n; i++) {
+		struct win_resent *x = v[i];
+
+		if (now - x->at >= every_s || now < x->at) {
+			s_map_del(&w->resent, x->id);
+			free(x);
+		}
+	}
+	free(v);
+	w->resent_sweep = 2 * w->resent.n > 256 ? 2 * w->resent.n : 256;
 }
 
 bool window_resend_due(window_t *w, const char *id, int64_t now, int every_s)
 {
-	struct win_signal *s = s_map_get(&w->signals, id);
+	struct win_resent *x;
+	size_t len;
 
-	if (s == NULL || (s->resent_at != 0 && now - s->resent_at < every_s))
+	if (window_signal_exists(w, id) != 1)
 		return false;
-	s->resent_at = now;
+	x = s_map_get(&w->resent, id);
+	if (x != NULL) {
+		if (now - x->at < every_s && now >= x->at)
+			return false;
+		x->at = now;
+		return true;
+	}
+	if (w->resent.n >= w->resent_sweep)
+		s_resent_sweep(w, now, every_s);
+	len = strlen(id);
+	/* out of memory: due, but not noted (a copy more, not a loss) */
+	if ((x = malloc(sizeof(*x) + len + 1)) != NULL) {
+		x->at = now;
+		memcpy(x->id, id, len + 1);
+		if (s_map_set(&w->resent, x->id, x) < 0)
+			free(x);
+	}
 	return true;
 }
 
@@ -2047,8 +2379,8 @@ int window_signal_put(window_t *w, const intent_t *in)
 	size_t len = 1;
 	char *p;
 
-	if (s_map_get(&w->signals, in->id) != NULL)
-		return 0;
+	if (window_signal_exists(w, in->id) != 0)
+		return 0; /* remembered (or unreadable: the commit fails) */
 	for (size_t i = 0; i < in->n_evidence; i++)
 		len += strlen(in->evidence[i]) + 1;
 	len += strlen(in->rule) + strlen(in->ticker) + strlen(in->reason) + 3;
@@ -2086,7 +2418,14 @@ oom:
 
 long window_signal_count(window_t *w)
 {
-	return (long)w->signals.n;
+	char err[256];
+	int64_t n = s_scalar(w, ST_COUNT_SIGNALS, true, err, sizeof(err));
+
+	if (n < 0) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	return (long)n + (long)w->fresh_signals.n;
 }
 
 /* ---- clusters ----------------------------------------------------------- */
@@ -2105,6 +2444,24 @@ int window_cluster_candidates(window_t *w, const char *ticker, int64_t from_day,
                               struct win_trade ***rows, size_t *n)
 {
 	struct ptrs v = { 0 };
+	char what[128];
+
+	*rows = NULL;
+	*n = 0;
+	snprintf(what, sizeof(what), "%s|%lld|%lld", ticker, (long long)from_day,
+	         (long long)to_day);
+	if (!s_read_before(w, 't', what)) {
+		sqlite3_stmt *st = s_st(w, ST_TRADES_BY_TICKER);
+
+		s_bind_text(st, 1, ticker);
+		sqlite3_bind_int(st, 2, SIDE_BUY);
+		sqlite3_bind_int64(st, 3, from_day);
+		sqlite3_bind_int64(st, 4, to_day);
+		s_bind_live(w, st, 5, false);
+		s_fetch_rows(w, ST_TRADES_BY_TICKER);
+	}
+	if (w->read_err[0] != '\0')
+		return -1;
 
 	for (struct win_trade *r = s_map_get(&w->tickers, ticker); r != NULL; r = r->tnext) {
 		if (r->pending || r->dup_of != NULL || r->trade_day < from_day ||
@@ -2122,11 +2479,84 @@ int window_cluster_candidates(window_t *w, const char *ticker, int64_t from_day,
 	return 0;
 }
 
+/*
+ * Put c into memory's list of its ticker (ordered by first_day, then id):
+ * a cluster with c's id is replaced, unless from_file (memory's copy is
+ * this batch's, newer).  0, or -1 when out of memory.
+ */
+static int s_cluster_set(window_t *w, const struct win_cluster *c, bool from_file)
+{
+	struct win_cl *head = s_map_get(&w->clusters, c->ticker), *x, **pp;
+
+	for (x = head; x != NULL; x = x->next)
+		if (strcmp(x->c.id, c->id) == 0) {
+			if (!from_file) {
+				x->c = *c;
+				x->dirty = true;
+			}
+			return 0;
+		}
+	x = calloc(1, sizeof(*x));
+	if (x == NULL)
+		return -1;
+	x->c = *c;
+	x->dirty = !from_file;
+	for (pp = &head; *pp != NULL &&
+	                 ((*pp)->c.first_day < c->first_day ||
+	                  ((*pp)->c.first_day == c->first_day && strcmp((*pp)->c.id, c->id) < 0));
+	     pp = &(*pp)->next)
+		;
+	x->next = *pp;
+	*pp = x;
+	if (s_map_set(&w->clusters, c->ticker, head) < 0) {
+		*pp = x->next;
+		free(x);
+		return -1;
+	}
+	return 0;
+}
+
+/* Read the file's clusters of ticker, once a batch; -1 when that fails. */
+static int s_fetch_clusters(window_t *w, const char *ticker)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (s_read_before(w, 'c', ticker))
+		return 0;
+	s_read_begin(w);
+	st = s_st(w, ST_CLUSTERS_BY_TICKER);
+	s_bind_text(st, 1, ticker);
+	s_bind_live(w, st, 2, true);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct win_cluster c;
+
+		memset(&c, 0, sizeof(c));
+		snprintf(c.id, sizeof(c.id), "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(c.ticker, sizeof(c.ticker), "%s",
+		         (const char *)sqlite3_column_text(st, 1));
+		c.first_day = sqlite3_column_int64(st, 2);
+		c.last_day = sqlite3_column_int64(st, 3);
+		if (s_cluster_set(w, &c, true) < 0) {
+			s_read_failed(w, ST_CLUSTERS_BY_TICKER, "out of memory");
+			break;
+		}
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		s_read_failed(w, ST_CLUSTERS_BY_TICKER, NULL);
+	sqlite3_reset(st);
+	return w->read_err[0] != '\0' ? -1 : 0;
+}
+
 int window_clusters(window_t *w, const char *ticker, struct win_cluster **out, size_t *n)
 {
 	struct win_cluster *v = NULL;
 	size_t k = 0;
 
+	*out = NULL;
+	*n = 0;
+	if (s_fetch_clusters(w, ticker) < 0)
+		return -1;
 	for (struct win_cl *c = s_map_get(&w->clusters, ticker); c != NULL; c = c->next) {
 		struct win_cluster *nv = realloc(v, (k + 1) * sizeof(*nv));
 
@@ -2144,33 +2574,9 @@ int window_clusters(window_t *w, const char *ticker, struct win_cluster **out, s
 
 int window_cluster_put(window_t *w, const struct win_cluster *c)
 {
-	struct win_cl *head = s_map_get(&w->clusters, c->ticker), *x, **pp;
-
-	for (x = head; x != NULL; x = x->next)
-		if (strcmp(x->c.id, c->id) == 0) {
-			x->c = *c;
-			x->dirty = true;
-			return 0;
-		}
-	x = calloc(1, sizeof(*x));
-	if (x == NULL)
+	if (s_fetch_clusters(w, c->ticker) < 0)
 		return -1;
-	x->c = *c;
-	x->dirty = true;
-	/* keep the list ordered by first_day, then id */
-	for (pp = &head; *pp != NULL &&
-	                 ((*pp)->c.first_day < c->first_day ||
-	                  ((*pp)->c.first_day == c->first_day && strcmp((*pp)->c.id, c->id) < 0));
-	     pp = &(*pp)->next)
-		;
-	x->next = *pp;
-	*pp = x;
-	if (s_map_set(&w->clusters, c->ticker, head) < 0) {
-		*pp = x->next;
-		free(x);
-		return -1;
-	}
-	return 0;
+	return s_cluster_set(w, c, false);
 }
 
 /* ---- pruning ------------------------------------------------------------ */
@@ -2208,19 +2614,8 @@ int window_prune(window_t *w, int64_t cutoff_time, int64_t cutoff_day, char *err
 		}
 	}
 	free(v);
-	v = s_map_values(&w->signals, &n);
-	if (v == NULL)
-		goto oom;
-	for (size_t i = 0; i < n; i++) {
-		struct win_signal *s = v[i];
-
-		if (s->created_at >= cutoff_time || s->row != NULL)
-			continue;
-		s_map_del(&w->signals, s->id);
-		s_release(&w->pool, s->id);
-		free(s);
-	}
-	free(v);
+	/* memory's signals are this batch's: kept (the file's are deleted at
+	 * the commit) */
 	v = s_map_values(&w->clusters, &n);
 	if (v == NULL)
 		goto oom;
@@ -2262,7 +2657,17 @@ int64_t window_batch(const window_t *w)
 	return w->batch;
 }
 
-size_t window_size(const window_t *w)
+size_t window_size(window_t *w)
+{
+	char err[256];
+	int64_t n = s_scalar(w, ST_COUNT_TRADES, false, err, sizeof(err));
+
+	if (n < 0)
+		log_warnx("%s", err);
+	return n < 0 ? 0 : (size_t)n;
+}
+
+size_t window_held(const window_t *w)
 {
 	return w->nrows;
 }

@@ -2,13 +2,17 @@
  * window.h - the decider's memory: the trades of the lookback window and
  * what was already used.
  *
- * The working set lives in memory, indexed by hash tables, so judging a
- * trade costs no query; state_dir/decider.sqlite holds the same thing and
- * is the truth across restarts.  Everything changed during a batch is
- * written in one transaction by window_commit(); window_open() loads the
- * file; window_rollback() forgets the batch by loading the file again.
+ * state_dir/decider.sqlite holds the window and is its truth; memory holds
+ * one batch: the rows, groups, signals and clusters the batch read from the
+ * file (each lookup reads what it needs once a batch, through an index) or
+ * changed.  window_commit() writes the changes in one transaction and
+ * forgets the batch; window_rollback() forgets it unwritten.  So memory
+ * does not grow with the window: a batch of a few candidate trades costs a
+ * few KB whatever the file holds (it was ~600 bytes a row for every row of
+ * the window, 6 MB at 10,000 rows, and the window had to forget rows early
+ * to stay small).  A read that fails makes the batch's commit fail.
  *
- * Tables (schema version 1):
+ * Tables (schema version 3; 3 adds the indexes the reads use):
  *   trade         every candidate trade (an executive's P or S that passed
  *                 the per-trade filters), by key, with the outcome it got,
  *                 the intent it is evidence of, or why it is a copy;
@@ -23,17 +27,13 @@
  *   outbox        (schema 2) every intent emitted, as sent, to send again.
  *
  * Rows older than the retention are pruned by window_prune().  Beyond
- * max_trades rows the oldest judged rows are evicted early (with a warning):
- * memory stays bounded, at the price of forgetting (a forgotten row's group
- * and intent are still remembered, so nothing is decided twice; cluster_buy
- * sees fewer purchases).  Memory per row, measured (massif) with every
- * row its own filing, owner and intent (the benchmark's worst case): ~240
- * bytes of row (key included), ~170 of group (its name, source, accession
- * and owner CIK in its own allocation), ~30 of signal, ~90 of interned
- * strings (owner key, intent id) and their table, ~65 of index slots:
- * about 600 bytes; rows of one filing share the group.  A row's words
- * (owner, title, issuer, instrument) and its fingerprint are not kept
- * (window_detail, window_fp).  SQLite's page cache is capped at
+ * max_trades rows in the file the oldest judged rows are deleted at a
+ * commit (with a warning): the file stays bounded, at the price of
+ * forgetting (a forgotten row's group and intent are still remembered, so
+ * nothing is decided twice; cluster_buy sees fewer purchases).  A row's
+ * words (owner, title, issuer, instrument) are read back only when a
+ * reason or an intent needs them (window_detail); its fingerprint is
+ * rebuilt from its fields (window_fp).  SQLite's page cache is capped at
  * WINDOW_CACHE_KIB.
  */
 #ifndef COATTAIL_WINDOW_H
@@ -81,8 +81,8 @@ struct win_put {
 };
 
 /*
- * One stored trade.  The window keeps about 10^4 of these for weeks, so
- * a stored row is compact: what the rules read while judging.  What all
+ * One stored trade, as memory holds it for a batch: what the rules read
+ * while judging.  What all
  * rows of a group share (source, accession, group name, owner CIK) is its
  * group's (win_source() and the like); the trade date is its day number's
  * (window_trade_date()); the words (struct win_detail) stay in the file;
@@ -90,7 +90,8 @@ struct win_put {
  * value: the rows of one owner or ticker share theirs, an intent id is
  * shared by its signal, group and evidence), the key lives in the row's
  * own allocation.  Everything here belongs to the window: never freed or
- * changed by a caller.
+ * changed by a caller, and valid until the next commit or rollback (the
+ * next batch reads the row again).
  */
 struct win_trade {
 	uint64_t chash; /* hash of the transaction's content: a changed row is re-judged */
@@ -192,16 +193,25 @@ struct win_cluster {
 	int64_t first_day, last_day;
 };
 
-/* Open (creating) state_dir/decider.sqlite and load it; NULL with err. */
+/* Open (creating, or bringing its schema up to date) state_dir/decider.sqlite,
+ * whose rows beyond max_trades (0: no bound) are forgotten at commits;
+ * NULL with err. */
 window_t *window_open(const char *state_dir, size_t max_trades, char *err, size_t errlen);
 /* Forget an uncommitted batch and close.  Safe on NULL / *w == NULL. */
 void window_close(window_t **w);
 
-/* Write every change since the last commit in one transaction; a failure
- * leaves the window as the file has it (the batch is forgotten). */
+/* Write every change since the last commit in one transaction, then forget
+ * the batch (every row, group and cluster pointer the window gave out); a
+ * failure, or a read of the batch that failed, leaves the window as the
+ * file has it (the batch is forgotten unwritten).  Every row put must have
+ * been judged (window_mark): the file holds no pending rows. */
 int window_commit(window_t *w, char *err, size_t errlen);
-/* Forget every change since the last commit (load the file again). */
+/* Forget every change since the last commit. */
 int window_rollback(window_t *w, char *err, size_t errlen);
+/* Forget what the batch only read, when it changed nothing (an idle
+ * decider's repeats read rows without a commit to follow); otherwise
+ * nothing happens. */
+void window_drop_reads(window_t *w);
 
 /*
  * r's words: the ones it came with until they are written, then read back
@@ -266,14 +276,15 @@ int window_group_put(window_t *w, const char *grp, const char *source, const cha
                      int side, const char *owner_cik, const char *owner_key, const char *intent,
                      int64_t ref_time);
 
-/* 1 when an intent with this id was emitted, else 0. */
+/* 1 when an intent with this id was emitted, 0 when not, -1 when the file
+ * cannot be read (then the batch's commit fails). */
 int window_signal_exists(window_t *w, const char *id);
 /* true (and noted) when intent id, remembered, was not sent again within
  * the last every_s seconds of `now`; memory only. */
 bool window_resend_due(window_t *w, const char *id, int64_t now, int every_s);
 /* Remember an intent; 0, or -1 when out of memory. */
 int window_signal_put(window_t *w, const intent_t *in);
-/* Number of intents remembered. */
+/* Number of intents remembered (-1 when the file cannot be read). */
 long window_signal_count(window_t *w);
 
 /* The outbox: each intent as it was sent (record bytes, msgpack), so a
@@ -304,7 +315,9 @@ int window_prune(window_t *w, int64_t cutoff_time, int64_t cutoff_day, char *err
 
 /* The number of the batch being gathered (rows record the first). */
 int64_t window_batch(const window_t *w);
-/* Rows held in memory. */
-size_t window_size(const window_t *w);
+/* Rows in the file as of the last commit (a count: for tests). */
+size_t window_size(window_t *w);
+/* Rows memory holds now: the batch's (for tests). */
+size_t window_held(const window_t *w);
 
 #endif

@@ -95,13 +95,13 @@ def stream(seed, n):
     return [json.dumps(t) + "\n" for t in out]
 
 
-def run(bin_dir, work, parts):
+def run(bin_dir, work, parts, max_trades):
     os.makedirs(os.path.join(work, "run"))
     os.makedirs(os.path.join(work, "state"))
     conf = os.path.join(work, "c.conf")
     with open(conf, "w") as f:
         f.write('state_dir = "%s/state";\nrun_dir = "%s/run";\nlog_level = "debug";\n'
-                'decider: { window: { batch_max = 7; max_trades = 1000; }; };\n' % (work, work))
+                'decider: { window: { batch_max = 7; max_trades = %d; }; };\n' % (work, work, max_trades))
     os.chmod(conf, 0o600)
     res = []
     for n, p in enumerate(parts):
@@ -133,6 +133,9 @@ def main():
     ap.add_argument("--seeds", default="1,2,3")
     ap.add_argument("--trades", type=int, default=20000)
     ap.add_argument("--parts", type=int, default=5)
+    ap.add_argument("--max-trades", type=int, default=1000,
+                    help="decider.window.max_trades (a build that forgets rows at other"
+                         " moments than the base differs once the bound is reached)")
     a = ap.parse_args()
     bad = 0
     for seed in map(int, a.seeds.split(",")):
@@ -140,8 +143,8 @@ def main():
         k = -(-len(lines) // a.parts)
         parts = [lines[i:i + k] for i in range(0, len(lines), k)]
         with tempfile.TemporaryDirectory(prefix="decider-diff-") as tmp:
-            ra, ta = run(a.base, os.path.join(tmp, "a"), parts)
-            rb, tb = run(a.new, os.path.join(tmp, "b"), parts)
+            ra, ta = run(a.base, os.path.join(tmp, "a"), parts, a.max_trades)
+            rb, tb = run(a.new, os.path.join(tmp, "b"), parts, a.max_trades)
         same = ra == rb and ta == tb
         bad += not same
         print("seed %d: %d intents, %d decision lines, %s rows in the file: %s" % (

@@ -108,7 +108,7 @@ static void test_open_creates_schema_and_refuses_a_newer_one(void **state)
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 2);
+	assert_int_equal(sqlite3_column_int(st, 0), 3);
 	sqlite3_finalize(st);
 	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 9", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
@@ -226,10 +226,14 @@ static void test_find_repeat_rules(void **state)
 	assert_null(window_find_repeat(w, orig));
 	/* the 4/A repeats the first original in judging order */
 	assert_ptr_equal(window_find_repeat(w, amend), orig);
+	assert_int_equal(window_mark(w, orig, NAN, NULL, NULL, NULL), 0);
+	assert_int_equal(window_mark(w, other4, NAN, NULL, NULL, NULL), 0);
+	assert_int_equal(window_mark(w, amend, NAN, NULL, NULL, NULL), 0);
 	s_commit(w);
-	/* an original first seen in a later batch repeats the earlier 4/A */
+	/* an original first seen in a later batch repeats the earlier 4/A,
+	 * which this batch reads from the file */
 	late = s_put(w, s_row("late", "A-5", "g-late", "same", false, 20000));
-	assert_ptr_equal(window_find_repeat(w, late), amend);
+	assert_string_equal(window_find_repeat(w, late)->key, "amend");
 	noacc = s_put(w, s_row("noacc", NULL, "g-noacc", "same", false, 20000));
 	assert_non_null(window_find_repeat(w, noacc));
 	assert_null(window_find_repeat(w, s_put(w, s_row("x", "A-1", "g-x", "other", true, 1))));
@@ -453,7 +457,7 @@ static void test_signals_clusters_and_pruning_persist(void **state)
 	(void)state;
 	s_put_judged(w, s_row("old", "A-1", "g1", "fp1", false, 80));
 	s_put_judged(w, s_row("new", "A-2", "g2", "fp2", false, 99));
-	s_put(w, s_row("waiting", "A-3", "g3", "fp3", false, 50)); /* pending: never pruned */
+	s_put(w, s_row("waiting", "A-3", "g3", "fp3", false, 50));
 	assert_int_equal(window_signal_exists(w, "id-1"), 0);
 	assert_int_equal(window_signal_put(w, &in), 0);
 	assert_int_equal(window_signal_put(w, &in), 0); /* idempotent */
@@ -475,11 +479,14 @@ static void test_signals_clusters_and_pruning_persist(void **state)
 	assert_int_equal(n, 1);
 	assert_string_equal(rows[0]->key, "new");
 	free(rows);
+	assert_int_equal(window_mark(w, window_lookup(w, "waiting"), NAN, NULL, NULL, NULL), 0);
 	s_commit(w);
 	s_expect_signal_row(
 	    dir, "id-1|cluster_buy|1|ACME|3 executives bought ACME|k1\nk2|8640000|8812800");
 
-	/* prune what is older than day 90 */
+	/* prune what is older than day 90; a row waiting in the batch (put
+	 * again, pending) is never pruned */
+	assert_non_null(s_put(w, s_row("waiting", "A-3", "g3", "fp3", false, 50)));
 	assert_int_equal(window_prune(w, 90 * 86400, 90, err, sizeof(err)), 0);
 	assert_null(window_lookup(w, "old"));
 	assert_non_null(window_lookup(w, "new"));
@@ -510,8 +517,9 @@ static void test_signals_clusters_and_pruning_persist(void **state)
 	free(dir);
 }
 
-/* Beyond max_trades the oldest judged rows go, from memory and file. */
-static void test_eviction_keeps_memory_bounded(void **state)
+/* Beyond max_trades the oldest judged rows go from the file (a tenth more
+ * than the excess, so the file is counted once per tenth). */
+static void test_eviction_keeps_the_file_bounded(void **state)
 {
 	char *dir = test_tmpdir();
 	window_t *w = s_open(dir, 1000);
@@ -535,6 +543,114 @@ static void test_eviction_keeps_memory_bounded(void **state)
 	assert_true(window_size(w) <= 1000);
 	assert_null(window_lookup(w, "k0000"));
 	assert_non_null(window_lookup(w, "k1499"));
+	window_close(&w);
+	free(dir);
+}
+
+/* Memory holds one batch: a commit forgets every row, and a later batch
+ * reads back only the rows it asks for, whatever the file holds. */
+static void test_memory_holds_one_batch(void **state)
+{
+	char *dir = test_tmpdir();
+	window_t *w = s_open(dir, 0);
+	char key[32], grp[32], fp[32];
+	struct win_trade *r, **rows;
+	size_t n;
+
+	(void)state;
+	for (int i = 0; i < 3000; i++) {
+		snprintf(key, sizeof(key), "k%05d", i);
+		snprintf(grp, sizeof(grp), "g%05d", i / 3);
+		snprintf(fp, sizeof(fp), "fp%05d", i);
+		s_put_judged(w, s_row(key, "A-1", grp, fp, false, 20000));
+		if (i % 500 == 499) {
+			s_commit(w);
+			assert_int_equal(window_held(w), 0);
+		}
+	}
+	assert_int_equal(window_size(w), 3000);
+	r = window_lookup(w, "k01234");
+	assert_non_null(r);
+	assert_false(r->pending);
+	assert_int_equal(window_held(w), 1);
+	/* a group's rows: the other two of its filing come from the file */
+	assert_int_equal(window_group_rows(w, "g00411", &rows, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(rows[0]->key, "k01233");
+	assert_ptr_equal(rows[1], r); /* the row read before, not a second copy */
+	free(rows);
+	assert_int_equal(window_held(w), 3);
+	/* a batch that only read lets go of what it read */
+	window_drop_reads(w);
+	assert_int_equal(window_held(w), 0);
+	/* ... but not a batch with a row waiting */
+	s_put(w, s_row("new", "A-2", "g-new", "fp-new", false, 20000));
+	window_drop_reads(w);
+	assert_int_equal(window_held(w), 1);
+	assert_int_equal(window_mark(w, window_lookup(w, "new"), NAN, NULL, NULL, NULL), 0);
+	s_commit(w);
+	assert_int_equal(window_held(w), 0);
+	assert_int_equal(window_size(w), 3001);
+	window_close(&w);
+	free(dir);
+}
+
+/* A schema-2 file (no read indexes) is brought up to date and read. */
+static void test_schema_2_file_gets_its_indexes(void **state)
+{
+	char *dir = test_tmpdir();
+	window_t *w = s_open(dir, 0);
+	char path[1024];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	(void)state;
+	s_put_judged(w, s_row("k1", "A-1", "g1", "fp1", false, 20000));
+	s_commit(w);
+	window_close(&w);
+	snprintf(path, sizeof(path), "%s/decider.sqlite", dir);
+	assert_int_equal(test_sql_exec(path,
+	                               "DROP INDEX trade_by_fp; DROP INDEX trade_by_grp;"
+	                               " DROP INDEX trade_by_ticker; DROP INDEX trade_by_age;"
+	                               " DROP INDEX filing_owner_by_accession;"
+	                               " DROP INDEX cluster_by_ticker; PRAGMA user_version = 2;"),
+	                 0);
+	w = s_open(dir, 0);
+	assert_non_null(window_lookup(w, "k1"));
+	window_close(&w);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db,
+	                       "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+	                       " AND name LIKE '%\\_by\\_%' ESCAPE '\\'",
+	                       -1, &st, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 6);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	free(dir);
+}
+
+/* A read of the file that fails is not taken for "absent": the batch's
+ * commit fails, and says why. */
+static void test_a_failed_read_fails_the_commit(void **state)
+{
+	char *dir = test_tmpdir();
+	window_t *w = s_open(dir, 0);
+	char path[1024];
+
+	(void)state;
+	s_put_judged(w, s_row("k1", "A-1", "g1", "fp1", false, 20000));
+	s_commit(w);
+	snprintf(path, sizeof(path), "%s/decider.sqlite", dir);
+	assert_int_equal(test_sql_exec(path, "ALTER TABLE trade RENAME TO trade_gone"), 0);
+	assert_null(window_lookup(w, "k1"));
+	s_put_judged(w, s_row("k2", "A-1", "g1", "fp2", false, 20000));
+	assert_int_equal(window_commit(w, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "decider.sqlite"));
+	assert_non_null(strstr(err, "trade"));
+	assert_int_equal(window_held(w), 0);
 	window_close(&w);
 	free(dir);
 }
@@ -690,10 +806,13 @@ int main(void)
 		cmocka_unit_test(test_trade_date_is_the_days_date),
 		cmocka_unit_test(test_group_copy_matches_cik_else_name),
 		cmocka_unit_test(test_signals_clusters_and_pruning_persist),
-		cmocka_unit_test(test_eviction_keeps_memory_bounded),
+		cmocka_unit_test(test_eviction_keeps_the_file_bounded),
 		cmocka_unit_test(test_rows_of_a_filing_share_their_strings),
 		cmocka_unit_test(test_indexes_survive_heavy_pruning),
 		cmocka_unit_test(test_outbox_is_written_with_the_batch),
+		cmocka_unit_test(test_memory_holds_one_batch),
+		cmocka_unit_test(test_schema_2_file_gets_its_indexes),
+		cmocka_unit_test(test_a_failed_read_fails_the_commit),
 	};
 
 	log_init("test", 1);
