@@ -134,6 +134,7 @@ unit-tests: $(UNIT_BINS)
 # ---- fuzzing (clang + libFuzzer, ASan, UBSan) -------------------------------
 #   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="form4 atom"]
 #   make fuzz-smoke        a few seconds of each target (CI)
+# Every tests/fuzz/fuzz_*.c is a target; its seeds are named in tests/fuzz/run.py.
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 60
@@ -141,6 +142,9 @@ FUZZ_SECONDS ?= 60
 $(BUILD)/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(STAGE_LIBS) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(STAGE_LIBS) $(COMMON_LIB) $(LDLIBS)
+
+# fuzz_http_headers inflates gzip bodies itself, as libcurl would (zlib).
+$(BUILD)/fuzz/fuzz_http_headers: private LDLIBS += -lz
 
 fuzz-bins: $(FUZZ_BINS)
 

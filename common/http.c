@@ -12,10 +12,12 @@
  * are spoken, redirects included.
  */
 #include "http.h"
+#include "http_priv.h"
 #include "curl_load.h" /* libcurl by its own names, loaded on first use */
 #include "log.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,17 +27,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HTTP_DEF_CONNECT_MS   5000L
-#define HTTP_DEF_TIMEOUT_MS   30000L
-#define HTTP_DEF_MAX_BYTES    ((size_t)16 * 1024 * 1024)
-#define HTTP_DEF_RETRIES      3
-#define HTTP_DEF_BACKOFF_MS   500L
-#define HTTP_DEF_BACKOFF_MAX  60000L
-#define HTTP_MAX_REDIRS       5L
-#define HTTP_SLEEP_SLICE_MS   50L
-#define HTTP_MAX_HEADER_BYTES (256 * 1024)
-#define HTTP_MAX_HEADERS      500
-#define HTTP_URL_SHOWN        160 /* longest URL quoted in an error */
+#define HTTP_DEF_CONNECT_MS  5000L
+#define HTTP_DEF_TIMEOUT_MS  30000L
+#define HTTP_DEF_MAX_BYTES   ((size_t)16 * 1024 * 1024)
+#define HTTP_DEF_RETRIES     3
+#define HTTP_DEF_BACKOFF_MS  500L
+#define HTTP_DEF_BACKOFF_MAX 60000L
+#define HTTP_MAX_REDIRS      5L
+#define HTTP_SLEEP_SLICE_MS  50L
+#define HTTP_URL_SHOWN       160 /* longest URL quoted in an error */
 
 /* The token bucket of one host. */
 struct s_bucket {
@@ -52,20 +52,6 @@ struct http_client {
 	struct s_bucket *buckets; /* one per host seen, for the rate limit */
 	struct http_stats stats;
 	uint64_t rng; /* xorshift state for the backoff jitter */
-};
-
-/* One attempt's response, filled by the libcurl callbacks. */
-struct s_xfer {
-	const struct http_client *c;
-	char *body; /* decoded body so far, NUL-terminated when non-NULL */
-	size_t len, cap;
-	char **headers; /* "name: value" of the current response */
-	size_t nheaders, hcap;
-	size_t hbytes;     /* header bytes of the current response */
-	bool too_large;    /* body passed max_bytes */
-	bool hdr_overflow; /* headers passed HTTP_MAX_HEADER_BYTES / _HEADERS */
-	bool nomem;
-	bool stopped; /* *stop seen during the transfer */
 };
 
 static double s_now(void)
@@ -397,31 +383,41 @@ static const char *s_find_header(char *const *headers, const char *name)
 	return NULL;
 }
 
-static void s_headers_clear(struct s_xfer *x)
+/* Drop the headers kept (a new response starts). */
+static void s_headers_clear(struct http_xfer *x)
 {
 	for (size_t i = 0; i < x->nheaders; i++)
 		free(x->headers[i]);
 	x->nheaders = 0;
 	x->hbytes = 0;
+	x->last_len = x->last_cap = 0;
 	if (x->headers != NULL)
 		x->headers[0] = NULL;
 }
 
-static void s_xfer_free(struct s_xfer *x)
+void http_xfer_free(struct http_xfer *x)
 {
+	const struct http_client *c = x->c;
+	size_t max_bytes = x->max_bytes;
+
 	s_headers_clear(x);
 	free(x->headers);
 	free(x->body);
-	x->headers = NULL;
-	x->body = NULL;
-	x->len = x->cap = x->hcap = 0;
+	memset(x, 0, sizeof(*x));
+	x->c = c;
+	x->max_bytes = max_bytes;
 }
 
-static size_t s_write_cb(char *data, size_t size, size_t nmemb, void *arg)
+/*
+ * A piece of the decoded body: appended while the body stays within
+ * max_bytes (the buffer doubling, but never past max_bytes + 1), else the
+ * transfer is aborted with too_large set and nothing of the piece kept.
+ */
+size_t http_xfer_body(char *data, size_t size, size_t nmemb, void *arg)
 {
-	struct s_xfer *x = arg;
+	struct http_xfer *x = arg;
 	size_t n = size * nmemb;
-	size_t max = x->c->opts.max_bytes;
+	size_t max = x->max_bytes;
 
 	if (n > max - x->len) {
 		x->too_large = true;
@@ -441,89 +437,158 @@ static size_t s_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 		x->body = p;
 		x->cap = cap;
 	}
-	memcpy(x->body + x->len, data, n);
+	if (n > 0)
+		memcpy(x->body + x->len, data, n);
 	x->len += n;
 	x->body[x->len] = '\0';
 	return n;
 }
 
-/*
- * libcurl hands over every header line of every response, including those of
- * redirects and of "100 Continue": a status line starts a new response, so
- * what is kept at the end is the last response's headers.
- */
-static size_t s_header_cb(char *data, size_t size, size_t nitems, void *arg)
+static bool s_blank(char c)
 {
-	struct s_xfer *x = arg;
-	size_t n = size * nitems, len = n, nlen;
-	const char *colon, *v;
+	return c == ' ' || c == '\t';
+}
+
+/* Copy n bytes of a header line, each CR, LF or NUL as a space: RFC 9110
+ * 5.5 lets a recipient replace them, and a value holding one must not reach
+ * a caller who may send it back (an ETag as If-None-Match would make every
+ * later request fail). */
+static void s_copy_clean(char *dst, const char *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] = (src[i] == '\r' || src[i] == '\n' || src[i] == '\0') ? ' ' : src[i];
+}
+
+/*
+ * A continuation line (obsolete line folding): its text, blanks trimmed,
+ * joins the last header after one space.  The last header's length and
+ * allocation are tracked and grow by doubling, so a header folded over
+ * thousands of lines costs linear time.  A continuation with no header
+ * before it in the response is ignored (RFC 9112 5.2).  0, or -1 when out
+ * of memory.
+ */
+static int s_fold(struct http_xfer *x, const char *data, size_t len)
+{
 	char *line;
+	size_t need;
+	bool sep;
 
-	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+	while (len > 0 && s_blank(*data))
+		data++, len--;
+	while (len > 0 && s_blank(data[len - 1]))
 		len--;
-	if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
-		s_headers_clear(x);
-		return n;
-	}
-	if (len == 0)
-		return n;
-	x->hbytes += len;
-	if (x->hbytes > HTTP_MAX_HEADER_BYTES || x->nheaders >= HTTP_MAX_HEADERS) {
-		x->hdr_overflow = true;
+	if (x->nheaders == 0 || len == 0)
 		return 0;
-	}
-	if ((data[0] == ' ' || data[0] == '\t') && x->nheaders > 0) {
-		/* obsolete line folding: continue the previous header */
-		char *prev = x->headers[x->nheaders - 1];
-		size_t plen = strlen(prev);
+	line = x->headers[x->nheaders - 1];
+	sep = line[x->last_len - 1] != ' '; /* an empty value ends in ": " */
+	need = x->last_len + (sep ? 1 : 0) + len + 1;
+	if (need > x->last_cap) {
+		size_t cap = x->last_cap * 2 > need ? x->last_cap * 2 : need;
 
-		while (len > 0 && (*data == ' ' || *data == '\t'))
-			data++, len--;
-		line = realloc(prev, plen + 1 + len + 1);
+		line = realloc(line, cap);
 		if (line == NULL) {
 			x->nomem = true;
-			return 0;
+			return -1;
 		}
-		line[plen] = ' ';
-		memcpy(line + plen + 1, data, len);
-		line[plen + 1 + len] = '\0';
 		x->headers[x->nheaders - 1] = line;
-		return n;
+		x->last_cap = cap;
 	}
-	colon = memchr(data, ':', len);
-	if (colon == NULL || colon == data)
-		return n; /* not a header: ignore it */
+	if (sep)
+		line[x->last_len++] = ' ';
+	s_copy_clean(line + x->last_len, data, len);
+	x->last_len += len;
+	line[x->last_len] = '\0';
+	return 0;
+}
+
+/*
+ * A header line "name: value" kept as exactly that, the blanks around name
+ * and value trimmed.  A line without a colon or without a name is ignored.
+ * 0, or -1 when out of memory.
+ */
+static int s_add_header(struct http_xfer *x, const char *data, size_t len)
+{
+	const char *colon = memchr(data, ':', len), *v;
+	size_t nlen, vlen;
+	char *line;
+
+	if (colon == NULL)
+		return 0;
 	nlen = (size_t)(colon - data);
-	while (nlen > 0 && (data[nlen - 1] == ' ' || data[nlen - 1] == '\t'))
+	while (nlen > 0 && s_blank(data[nlen - 1]))
 		nlen--;
+	if (nlen == 0)
+		return 0;
 	v = colon + 1;
-	while (v < data + len && (*v == ' ' || *v == '\t'))
-		v++;
-	while (len > (size_t)(v - data) && (data[len - 1] == ' ' || data[len - 1] == '\t'))
-		len--;
+	vlen = len - (size_t)(v - data);
+	while (vlen > 0 && s_blank(*v))
+		v++, vlen--;
+	while (vlen > 0 && s_blank(v[vlen - 1]))
+		vlen--;
 	if (x->nheaders + 2 > x->hcap) {
 		size_t cap = x->hcap == 0 ? 16 : x->hcap * 2;
 		char **p = realloc(x->headers, cap * sizeof(*p));
 
 		if (p == NULL) {
 			x->nomem = true;
-			return 0;
+			return -1;
 		}
 		x->headers = p;
 		x->hcap = cap;
 	}
-	line = malloc(nlen + 2 + (len - (size_t)(v - data)) + 1);
+	line = malloc(nlen + 2 + vlen + 1);
 	if (line == NULL) {
 		x->nomem = true;
-		return 0;
+		return -1;
 	}
-	memcpy(line, data, nlen);
+	s_copy_clean(line, data, nlen);
 	memcpy(line + nlen, ": ", 2);
-	memcpy(line + nlen + 2, v, len - (size_t)(v - data));
-	line[nlen + 2 + len - (size_t)(v - data)] = '\0';
+	s_copy_clean(line + nlen + 2, v, vlen);
+	line[nlen + 2 + vlen] = '\0';
 	x->headers[x->nheaders++] = line;
 	x->headers[x->nheaders] = NULL;
-	return n;
+	x->last_len = nlen + 2 + vlen;
+	x->last_cap = x->last_len + 1;
+	return 0;
+}
+
+/*
+ * One header line, as libcurl hands it over: every line of every response,
+ * those of redirects and of "100 Continue" included, each with its line end,
+ * and an empty line after each response's headers.  The first line of a
+ * block that starts with "HTTP/" is a status line: a new response, whose
+ * headers replace those kept, so what is kept at the end is the last
+ * response's (a header line that merely starts with "HTTP/" changes
+ * nothing).  Past HTTP_MAX_HEADER_BYTES (counted as received, without line
+ * ends) or HTTP_MAX_HEADERS in one response the transfer is aborted, with
+ * hdr_overflow set.
+ */
+size_t http_xfer_header(char *data, size_t size, size_t nitems, void *arg)
+{
+	struct http_xfer *x = arg;
+	size_t n = size * nitems, len = n;
+	bool first;
+
+	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		len--;
+	if (len == 0) {
+		x->in_block = false; /* the end of a response's headers */
+		return n;
+	}
+	first = !x->in_block;
+	x->in_block = true;
+	if (first && len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+		s_headers_clear(x);
+		return n;
+	}
+	x->hbytes += len;
+	if (x->hbytes > HTTP_MAX_HEADER_BYTES || x->nheaders >= HTTP_MAX_HEADERS) {
+		x->hdr_overflow = true;
+		return 0;
+	}
+	if (s_blank(data[0]))
+		return s_fold(x, data, len) == 0 ? n : 0;
+	return s_add_header(x, data, len) == 0 ? n : 0;
 }
 
 /* Called by libcurl during the transfer (at least about once a second even
@@ -532,10 +597,10 @@ static size_t s_header_cb(char *data, size_t size, size_t nitems, void *arg)
 static int s_xferinfo_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                          curl_off_t ulnow)
 {
-	struct s_xfer *x = arg;
+	struct http_xfer *x = arg;
 
 	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-	if (s_stopped(x->c)) {
+	if (x->c != NULL && s_stopped(x->c)) {
 		x->stopped = true;
 		return 1;
 	}
@@ -547,7 +612,7 @@ static int s_xferinfo_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_o
  * when libcurl refused an option (then the request cannot be made as asked).
  */
 static int s_setup(struct http_client *c, const struct http_request *req, const char *method,
-                   struct curl_slist *hdrs, struct s_xfer *x, char *errbuf)
+                   struct curl_slist *hdrs, struct http_xfer *x, char *errbuf)
 {
 	CURL *h = c->curl;
 	/* Content-Length counts compressed bytes: leave room for gzip's few
@@ -577,9 +642,9 @@ static int s_setup(struct http_client *c, const struct http_request *req, const 
 #endif
 	bad |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L) != CURLE_OK;
 	bad |= curl_easy_setopt(h, CURLOPT_MAXREDIRS, HTTP_MAX_REDIRS) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, s_write_cb) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_xfer_body) != CURLE_OK;
 	bad |= curl_easy_setopt(h, CURLOPT_WRITEDATA, x) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, s_header_cb) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, http_xfer_header) != CURLE_OK;
 	bad |= curl_easy_setopt(h, CURLOPT_HEADERDATA, x) != CURLE_OK;
 	bad |= curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, s_xferinfo_cb) != CURLE_OK;
 	bad |= curl_easy_setopt(h, CURLOPT_XFERINFODATA, x) != CURLE_OK;
@@ -683,12 +748,11 @@ static bool s_retryable(CURLcode rc)
 	}
 }
 
-/*
- * Retry-After in milliseconds: delta-seconds or an HTTP-date (RFC 9110
- * 10.2.3); a date in the past is 0.  -1 when absent or unreadable.
- */
-static long s_retry_after_ms(const char *v)
+/* See http_priv.h.  The cap also keeps the milliseconds within a 32-bit
+ * long. */
+long http_retry_after_ms(const char *v)
 {
+	const long long cap = 86400LL * 365 < LONG_MAX / 1000 ? 86400LL * 365 : LONG_MAX / 1000;
 	long long secs;
 
 	if (v == NULL)
@@ -704,8 +768,8 @@ static long s_retry_after_ms(const char *v)
 			end++;
 		if (*end != '\0')
 			return -1;
-		if (errno == ERANGE || secs > 86400LL * 365)
-			secs = 86400LL * 365;
+		if (errno == ERANGE)
+			secs = cap;
 	} else {
 		time_t t = curl_getdate(v, NULL);
 
@@ -714,10 +778,8 @@ static long s_retry_after_ms(const char *v)
 		secs = (long long)t - (long long)time(NULL);
 		if (secs < 0)
 			secs = 0;
-		if (secs > 86400LL * 365)
-			secs = 86400LL * 365;
 	}
-	return (long)(secs * 1000);
+	return (long)(secs < cap ? secs : cap) * 1000;
 }
 
 /* The wait before retry number n+1 (n from 0): Retry-After when the server
@@ -738,7 +800,7 @@ static long s_backoff_ms(struct http_client *c, int n, long retry_after_ms)
 }
 
 /* Describe a failed transfer into resp->error. */
-static void s_describe(struct http_client *c, const struct s_xfer *x, CURLcode rc,
+static void s_describe(struct http_client *c, const struct http_xfer *x, CURLcode rc,
                        const char *errbuf, const char *method, const char *shown,
                        struct http_response *resp)
 {
@@ -799,7 +861,7 @@ int http_do(http_client_t *c, const struct http_request *req, struct http_respon
 	char shown[HTTP_URL_SHOWN + 8];
 	char errbuf[CURL_ERROR_SIZE];
 	struct curl_slist *hdrs = NULL;
-	struct s_xfer x;
+	struct http_xfer x;
 	CURLcode rc = CURLE_OK;
 	int retries;
 
@@ -832,6 +894,7 @@ int http_do(http_client_t *c, const struct http_request *req, struct http_respon
 	}
 	retries = req->max_retries < 0 ? c->opts.max_retries : req->max_retries;
 	x.c = c;
+	x.max_bytes = c->opts.max_bytes;
 
 	for (int n = 0;; n++) {
 		long ra = -1, status = 0;
@@ -841,8 +904,7 @@ int http_do(http_client_t *c, const struct http_request *req, struct http_respon
 			s_fail(resp, method, shown, "stopped after %d attempts", resp->attempts);
 			goto failed;
 		}
-		s_xfer_free(&x);
-		x.too_large = x.hdr_overflow = x.nomem = x.stopped = false;
+		http_xfer_free(&x);
 		errbuf[0] = '\0';
 		if (s_setup(c, req, method, hdrs, &x, errbuf) < 0) {
 			s_fail(resp, method, shown, "libcurl refused an option");
@@ -856,7 +918,7 @@ int http_do(http_client_t *c, const struct http_request *req, struct http_respon
 		if (rc == CURLE_OK) {
 			again = status == 429 || (status >= 500 && status <= 599);
 			if (again)
-				ra = s_retry_after_ms(s_find_header(x.headers, "Retry-After"));
+				ra = http_retry_after_ms(s_find_header(x.headers, "Retry-After"));
 		} else {
 			again = s_retryable(rc) && !x.too_large && !x.stopped && !x.nomem &&
 			        !x.hdr_overflow;
@@ -917,7 +979,7 @@ failed:
 	} else {
 		resp->status = 0;
 	}
-	s_xfer_free(&x);
+	http_xfer_free(&x);
 	curl_slist_free_all(hdrs);
 	c->stats.failures++;
 	return -1;

@@ -5,17 +5,23 @@
  * never costs a trade: a failed read is a miss (the job goes to OpenFIGI),
  * a failed write only means the answer is asked for again next time.
  *
- * Found answers (a FIGI row, a share count) are also kept in two bounded
- * in-process memos (memo.h) until the expiry of the row they copy, so a warm
- * trade costs no SQLite read.  Only found, live answers are memoised:
- * "not found", errors, "SEC has no figure" and misses always go to SQLite,
- * so another mapper's fresh answer is seen as soon as it is written.  Our
- * own writes drop the key from the memo.
+ * Answers are also kept in three bounded in-process memos (memo.h) until
+ * the expiry of the row they copy, so a repeated lookup costs no SQLite
+ * read: FIGI answers of every kind (a row, "not found", an error with its
+ * text), share counts and "SEC has no figure", and ticker-to-CIK lookups
+ * (a CIK or "unknown") until the caller's expiry of the map.  A live row
+ * is only rewritten once it has expired (a job, a CIK or the map is asked
+ * for again only when the cache has no live answer), so a copy used until
+ * that expiry says what SQLite would, however many mappers share the file;
+ * a negative answer is no different.  Misses (no live row) always go to
+ * SQLite, so another mapper's fresh answer is seen as soon as it is
+ * written.  Our own writes drop the key from the memo.
  */
 #include "figi_cache.h"
 
 #include <math.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,8 +94,9 @@ struct figi_cache {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_N];
 	int in_tx;           /* figi_cache_begin depth */
-	memo_t *memo_figi;   /* job key -> found row (s_row_pack), or NULL: off */
-	memo_t *memo_shares; /* CIK -> share count (a double), or NULL: off */
+	memo_t *memo_figi;   /* job key -> answer (s_memo_answer), or NULL: off */
+	memo_t *memo_shares; /* CIK -> share count or NAN (a double), or NULL: off */
+	memo_t *memo_cik;    /* SEC ticker -> CIK, "" when unknown, or NULL: off */
 };
 
 /* The fields of a figi_row, in the order s_row_pack writes them. */
@@ -162,6 +169,7 @@ void figi_cache_close(figi_cache_t **cp)
 	store_close(&c->db);
 	memo_free(&c->memo_figi);
 	memo_free(&c->memo_shares);
+	memo_free(&c->memo_cik);
 	free(c);
 	*cp = NULL;
 }
@@ -170,13 +178,16 @@ int figi_cache_set_memo(figi_cache_t *c, size_t entries)
 {
 	memo_free(&c->memo_figi);
 	memo_free(&c->memo_shares);
+	memo_free(&c->memo_cik);
 	if (entries == 0)
 		return 0;
 	c->memo_figi = memo_new(entries);
 	c->memo_shares = memo_new(entries);
-	if (c->memo_figi == NULL || c->memo_shares == NULL) {
+	c->memo_cik = memo_new(entries);
+	if (c->memo_figi == NULL || c->memo_shares == NULL || c->memo_cik == NULL) {
 		memo_free(&c->memo_figi);
 		memo_free(&c->memo_shares);
+		memo_free(&c->memo_cik);
 		return -1;
 	}
 	return 0;
@@ -184,7 +195,17 @@ int figi_cache_set_memo(figi_cache_t *c, size_t entries)
 
 size_t figi_cache_memo_count(const figi_cache_t *c)
 {
-	return memo_count(c->memo_figi) + memo_count(c->memo_shares);
+	return memo_count(c->memo_figi) + memo_count(c->memo_shares) + memo_count(c->memo_cik);
+}
+
+long figi_cache_reads(const figi_cache_t *c)
+{
+	static const int reads[] = { ST_FIGI_GET, ST_META_GET, ST_TICKER_GET, ST_SHARES_GET };
+	long n = 0;
+
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
+		n += sqlite3_stmt_status(c->st[reads[i]], SQLITE_STMTSTATUS_RUN, 0);
+	return n;
 }
 
 int figi_cache_begin(figi_cache_t *c)
@@ -312,33 +333,72 @@ bad:
 	return -1;
 }
 
-/* Remember a found row until its expiry; a failure only costs the memo. */
-static void s_memo_row(figi_cache_t *c, const char *job_key, const struct figi_row *row,
-                       int64_t expires_at)
+/*
+ * Remember an answer until its row's expiry: a byte with its kind, then for
+ * FIGI_FOUND the row (s_row_pack), else the answer's text (maybe none).  A
+ * failure only costs the memo.
+ */
+static void s_memo_answer(figi_cache_t *c, const char *job_key, enum figi_answer kind,
+                          const struct figi_row *row, const char *msg, int64_t expires_at)
 {
-	char *buf;
-	size_t len;
+	char *packed = NULL, *buf;
+	const char *body = msg != NULL ? msg : "";
+	size_t blen;
 
-	if (c->memo_figi == NULL || s_row_pack(row, &buf, &len) != 0)
+	if (c->memo_figi == NULL)
 		return;
-	(void)memo_put(c->memo_figi, job_key, buf, len, expires_at);
-	free(buf);
+	if (kind == FIGI_FOUND) {
+		if (s_row_pack(row, &packed, &blen) != 0)
+			return;
+		body = packed;
+	} else {
+		blen = strlen(body);
+	}
+	buf = malloc(1 + blen);
+	if (buf != NULL) {
+		buf[0] = (char)kind;
+		memcpy(buf + 1, body, blen);
+		(void)memo_put(c->memo_figi, job_key, buf, 1 + blen, expires_at);
+		free(buf);
+	}
+	free(packed);
+}
+
+/* The answer s_memo_answer kept for job_key, live at now: its kind with row
+ * or msg filled as figi_cache_get does, or 0 when there is none usable. */
+static int s_memo_lookup(figi_cache_t *c, const char *job_key, int64_t now, struct figi_row *row,
+                         char *msg, size_t msglen)
+{
+	size_t len;
+	const char *v = memo_get(c->memo_figi, job_key, now, &len);
+
+	if (v == NULL || len < 1)
+		return 0;
+	switch (v[0]) {
+	case FIGI_FOUND:
+		return s_row_unpack(v + 1, len - 1, row) == 0 ? FIGI_FOUND : 0;
+	case FIGI_NOT_FOUND:
+	case FIGI_ERROR:
+		if (msglen > 0)
+			snprintf(msg, msglen, "%s", v + 1); /* the memo ends a value with NUL */
+		return v[0];
+	default:
+		return 0;
+	}
 }
 
 int figi_cache_get(figi_cache_t *c, const char *job_key, int64_t now, struct figi_row *row,
                    char *msg, size_t msglen)
 {
 	sqlite3_stmt *st;
-	const char *memo;
-	size_t memolen;
 	int rc, status;
 
 	memset(row, 0, sizeof(*row));
 	if (msglen > 0)
 		msg[0] = '\0';
-	memo = memo_get(c->memo_figi, job_key, now, &memolen);
-	if (memo != NULL && s_row_unpack(memo, memolen, row) == 0)
-		return FIGI_FOUND;
+	status = s_memo_lookup(c, job_key, now, row, msg, msglen);
+	if (status != 0)
+		return status;
 	st = s_stmt(c, ST_FIGI_GET);
 	s_bind_text(st, 1, job_key);
 	sqlite3_bind_int64(st, 2, now);
@@ -373,9 +433,14 @@ int figi_cache_get(figi_cache_t *c, const char *job_key, int64_t now, struct fig
 			figi_row_free(row);
 			status = 0;
 		} else {
-			s_memo_row(c, job_key, row, sqlite3_column_int64(st, 12));
+			s_memo_answer(c, job_key, FIGI_FOUND, row, NULL,
+			              sqlite3_column_int64(st, 12));
 		}
-	} else if (status != FIGI_NOT_FOUND && status != FIGI_ERROR) {
+	} else if (status == FIGI_NOT_FOUND || status == FIGI_ERROR) {
+		s_memo_answer(c, job_key, (enum figi_answer)status, NULL,
+		              (const char *)sqlite3_column_text(st, 1),
+		              sqlite3_column_int64(st, 12));
+	} else {
 		status = 0;
 	}
 	sqlite3_reset(st);
@@ -470,6 +535,8 @@ int figi_cache_tickers_replace(figi_cache_t *c, const struct sec_ticker *items, 
 	if (sqlite3_step(st) != SQLITE_DONE)
 		goto fail;
 	sqlite3_reset(st);
+	/* What the memo holds is of the old map. */
+	memo_clear(c->memo_cik);
 	return figi_cache_commit(c);
 fail:
 	s_db_warn(c, "storing the ticker map");
@@ -479,11 +546,22 @@ fail:
 	return -1;
 }
 
-int figi_cache_cik_of(figi_cache_t *c, const char *ticker, char cik[11])
+int figi_cache_cik_of(figi_cache_t *c, const char *ticker, int64_t now, int64_t live_until,
+                      char cik[11])
 {
-	sqlite3_stmt *st = s_stmt(c, ST_TICKER_GET);
+	sqlite3_stmt *st;
+	const char *memo;
+	size_t memolen;
 	int rc, found = 0;
 
+	memo = memo_get(c->memo_cik, ticker, now, &memolen);
+	if (memo != NULL && (memolen == 10 || memolen == 0)) {
+		if (memolen == 0)
+			return 0;
+		memcpy(cik, memo, 11); /* with the memo's NUL */
+		return 1;
+	}
+	st = s_stmt(c, ST_TICKER_GET);
 	s_bind_text(st, 1, ticker);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -498,7 +576,16 @@ int figi_cache_cik_of(figi_cache_t *c, const char *ticker, char cik[11])
 		found = -1;
 	}
 	sqlite3_reset(st);
+	if (found >= 0 && live_until > now)
+		(void)memo_put(c->memo_cik, ticker, found ? cik : "", found ? 10 : 0, live_until);
 	return found;
+}
+
+/* A share count as the cache keeps one: a number of shares > 0 and below
+ * FIGI_CACHE_SHARES_MAX (NAN, "SEC has no figure", is not one). */
+static bool s_shares_ok(double v)
+{
+	return v > 0 && v < FIGI_CACHE_SHARES_MAX;
 }
 
 int figi_cache_shares_get(figi_cache_t *c, const char *cik, int64_t now, double *shares)
@@ -518,13 +605,18 @@ int figi_cache_shares_get(figi_cache_t *c, const char *cik, int64_t now, double 
 	sqlite3_bind_int64(st, 2, now);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		*shares =
-		    sqlite3_column_type(st, 0) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 0);
-		found = 1;
-		/* A figure, not "SEC has none": that stays a SQLite read. */
-		if (!isnan(*shares))
+		int type = sqlite3_column_type(st, 0);
+		double v = type == SQLITE_NULL ? NAN : sqlite3_column_double(st, 0);
+
+		/* NULL is "SEC has none"; a row we would not have written (a
+		 * count <= 0 or past the limit, text) is a miss: asked again. */
+		if (type == SQLITE_NULL ||
+		    ((type == SQLITE_FLOAT || type == SQLITE_INTEGER) && s_shares_ok(v))) {
+			*shares = v;
+			found = 1;
 			(void)memo_put(c->memo_shares, cik, shares, sizeof(*shares),
 			               sqlite3_column_int64(st, 1));
+		}
 	} else if (rc != SQLITE_DONE) {
 		s_db_warn(c, "reading shares outstanding");
 		found = -1;
@@ -536,9 +628,14 @@ int figi_cache_shares_get(figi_cache_t *c, const char *cik, int64_t now, double 
 int figi_cache_shares_put(figi_cache_t *c, const char *cik, double shares, const char *as_of,
                           int64_t now, int64_t ttl_s)
 {
-	sqlite3_stmt *st = s_stmt(c, ST_SHARES_PUT);
+	sqlite3_stmt *st;
 	int rc;
 
+	if (!isnan(shares) && !s_shares_ok(shares)) {
+		log_warnx("cache: CIK %s: %g is not a share count; not stored", cik, shares);
+		return -1;
+	}
+	st = s_stmt(c, ST_SHARES_PUT);
 	memo_forget(c->memo_shares, cik);
 	s_bind_text(st, 1, cik);
 	if (isnan(shares))

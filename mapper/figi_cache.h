@@ -20,8 +20,10 @@
 #include "openfigi.h"
 
 #define FIGI_CACHE_FILE "mapper.sqlite"
-/* Found answers kept in memory per kind until set otherwise (memo.h). */
+/* Answers kept in memory per kind until set otherwise (memo.h). */
 #define FIGI_CACHE_MEMO_DEFAULT 8192
+/* A share count is > 0 and below this; nothing else is stored or read back. */
+#define FIGI_CACHE_SHARES_MAX 1e13
 
 typedef struct figi_cache figi_cache_t;
 
@@ -31,14 +33,20 @@ figi_cache_t *figi_cache_open(const char *state_dir, int64_t now, char *err, siz
 void figi_cache_close(figi_cache_t **c);
 
 /*
- * Keep up to `entries` found answers of each kind (FIGI rows, share counts)
- * in memory until their rows expire, so that a repeated lookup costs no
- * SQLite read (0: off).  Replaces the memo, empty.  0, or -1 when out of
- * memory (the memo is then off).
+ * Keep up to `entries` answers of each kind in memory until their rows
+ * expire, so that a repeated lookup costs no SQLite read (0: off): OpenFIGI
+ * answers (found, not found, error), share counts (a figure or "SEC has
+ * none") and ticker-to-CIK lookups (a CIK or unknown).  A miss is not
+ * kept.  Replaces the memos, empty.  0, or -1 when out of memory (the memo
+ * is then off).
  */
 int figi_cache_set_memo(figi_cache_t *c, size_t entries);
-/* Answers the memo holds now (tests). */
+/* Answers the memos hold now (tests). */
 size_t figi_cache_memo_count(const figi_cache_t *c);
+/* Lookups that read SQLite so far (SQLite's own run count of the SELECTs
+ * behind figi_cache_get, _tickers_fetched_at, _cik_of and _shares_get),
+ * for tests and logs. */
+long figi_cache_reads(const figi_cache_t *c);
 
 /* Group many writes in one transaction (one commit per OpenFIGI answer).
  * 0 or -1 (logged). */
@@ -74,14 +82,22 @@ int figi_cache_tickers_fetched_at(figi_cache_t *c, int64_t *t);
 /* Replace the whole ticker map in one transaction.  0 or -1 (logged). */
 int figi_cache_tickers_replace(figi_cache_t *c, const struct sec_ticker *items, size_t n,
                                int64_t now);
-/* The CIK of a ticker as SEC writes it: 1 and cik (11 bytes), 0 unknown,
- * -1 on error. */
-int figi_cache_cik_of(figi_cache_t *c, const char *ticker, char cik[11]);
+/*
+ * The CIK of a ticker as SEC writes it: 1 and cik (11 bytes), 0 unknown,
+ * -1 on error.  The answer, either way, is kept in memory until live_until
+ * (Unix s; the caller's expiry of the map it judged fresh at now; not kept
+ * when <= now) or until the map is replaced through this handle.
+ */
+int figi_cache_cik_of(figi_cache_t *c, const char *ticker, int64_t now, int64_t live_until,
+                      char cik[11]);
 
 /* Shares outstanding of a CIK: 1 with *shares (NAN: SEC has no figure), 0
- * when unknown or expired, -1 on error. */
+ * when unknown or expired (or the row holds no share count: see
+ * FIGI_CACHE_SHARES_MAX), -1 on error. */
 int figi_cache_shares_get(figi_cache_t *c, const char *cik, int64_t now, double *shares);
-/* Store shares (NAN: none) valid until now + ttl_s; as_of may be NULL. */
+/* Store shares (NAN: none) valid until now + ttl_s; as_of may be NULL.
+ * 0, or -1 (logged) on a database error or a value that is neither NAN nor
+ * a share count (<= 0, infinite, FIGI_CACHE_SHARES_MAX or more). */
 int figi_cache_shares_put(figi_cache_t *c, const char *cik, double shares, const char *as_of,
                           int64_t now, int64_t ttl_s);
 

@@ -16,7 +16,6 @@
 #define TICKERS_PATH  "/files/company_tickers.json"
 #define CONCEPT_FMT   "%s/api/xbrl/companyconcept/CIK%s/dei/EntityCommonStockSharesOutstanding.json"
 #define SEC_MAX_BYTES ((size_t)32 * 1024 * 1024)
-#define SHARES_MAX    1e13
 #define TICKERS_MAX   200000 /* entries read from the map (SEC has ~10k) */
 
 struct marketcap {
@@ -25,6 +24,8 @@ struct marketcap {
 	figi_cache_t *cache;      /* borrowed */
 	http_client_t *http;
 	int64_t down_until_ms; /* no request before this (monotonic ms) */
+	int64_t map_at;        /* the ticker map last judged fresh was fetched then */
+	int64_t map_until;     /* and is fresh until then (Unix s; 0: read sec_meta) */
 	unsigned long requests;
 	struct log_limit warn_limit;
 };
@@ -241,7 +242,7 @@ int marketcap_parse_concept(const char *body, size_t len, double *shares, char a
 		if (!json_is_number(val) || !s_is_date(end))
 			continue;
 		v = json_number_value(val);
-		if (!(v > 0 && v < SHARES_MAX))
+		if (!(v > 0 && v < FIGI_CACHE_SHARES_MAX))
 			continue;
 		if (!s_is_date(filed))
 			filed = NULL;
@@ -332,14 +333,19 @@ out:
 
 /*
  * The CIK for a trade.  1 and cik, 0 unknown, 2 a request is needed and
- * may_fetch is false.
+ * may_fetch is false.  The map's fetch time is read once per map, not per
+ * trade: while the map is fresh (fetched_at <= now < fetched_at +
+ * tickers_ttl_s) the time read is reused, and each answer of the map (a
+ * CIK or unknown) is memoised until then (figi_cache_cik_of), so a repeated
+ * ticker costs no SQLite read.  A stale map that still serves (SEC paused)
+ * is read every time.
  */
 static int s_cik_for(marketcap_t *m, const char *ticker, const char *issuer_cik, bool may_fetch,
                      int64_t now, int64_t now_ms, char cik[11])
 {
 	char sec[MARKETCAP_TICKER_MAX + 1];
 	int64_t at = 0;
-	bool known, fresh;
+	bool fresh;
 
 	if (issuer_cik != NULL && strlen(issuer_cik) == 10 &&
 	    strspn(issuer_cik, "0123456789") == 10 && strcmp(issuer_cik, "0000000000") != 0) {
@@ -348,15 +354,24 @@ static int s_cik_for(marketcap_t *m, const char *ticker, const char *issuer_cik,
 	}
 	if (marketcap_sec_ticker(ticker, sec, sizeof(sec)) != 0)
 		return 0;
-	known = figi_cache_tickers_fetched_at(m->cache, &at) == 1;
-	fresh = known && at <= now && now - at < m->o.tickers_ttl_s;
+	fresh = m->map_at <= now && now < m->map_until;
+	if (!fresh && figi_cache_tickers_fetched_at(m->cache, &at) == 1 && at <= now &&
+	    now - at < m->o.tickers_ttl_s) {
+		fresh = true;
+		m->map_at = at;
+		m->map_until = at + m->o.tickers_ttl_s;
+	}
 	if (!fresh && now_ms >= m->down_until_ms) {
 		if (!may_fetch)
 			return 2;
 		/* On failure an older map, if any, still serves. */
-		(void)s_fetch_tickers(m, now, now_ms);
+		if (s_fetch_tickers(m, now, now_ms) == 0 && m->o.tickers_ttl_s > 0) {
+			fresh = true;
+			m->map_at = now;
+			m->map_until = now + m->o.tickers_ttl_s;
+		}
 	}
-	return figi_cache_cik_of(m->cache, sec, cik) == 1 ? 1 : 0;
+	return figi_cache_cik_of(m->cache, sec, now, fresh ? m->map_until : 0, cik) == 1 ? 1 : 0;
 }
 
 int marketcap_shares(marketcap_t *m, const char *ticker, const char *issuer_cik, bool may_fetch,

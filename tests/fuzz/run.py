@@ -13,12 +13,14 @@ Prints one line per target (executions, corpus size) and a final
 """
 import argparse
 import glob
+import gzip
 import json
 import os
 import re
 import struct
 import subprocess
 import sys
+import zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIX = os.path.join(ROOT, "tests", "fixtures")
@@ -40,6 +42,7 @@ SEEDS = {
     "edgar_index": [os.path.join(FIX, "sources", "edgar", "Archives", "edgar", "data", "3333333",
                                  "000333333326000012")],
     "title": [os.path.join(FIX, "decider")],
+    "http_headers": [],         # written by http_seeds below
 }
 
 
@@ -83,6 +86,38 @@ def record_seeds(dest, kind):
     return dest
 
 
+def http_seeds(dest):
+    """Server answers as fuzz_http_headers reads them: a cap byte, a chunk
+    seed, then header lines, a blank line and the body."""
+    os.makedirs(dest, exist_ok=True)
+    ok = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+    seeds = {
+        "plain": b"\x05\x01" + ok + b"Content-Length: 11\r\n\r\n{\"a\": [1]}\n",
+        "redirects": b"\x04\x02HTTP/1.1 301 Moved\r\nLocation: /b\r\nX-A: 1\r\n\r\n"
+                     b"HTTP/1.1 302 Found\r\nLocation: /c\r\n\r\n"
+                     b"HTTP/1.1 100 Continue\r\n\r\n" + ok + b"ETag: \"v1\"\r\n\r\nbody",
+        "retry_after_delta": b"\x03\x03HTTP/1.1 429 Too Many\r\nRetry-After:  120 \r\n\r\n",
+        "retry_after_date": b"\x03\x04HTTP/1.1 503 Busy\r\n"
+                            b"Retry-After: Wed, 21 Oct 2015 07:28:00 GMT\r\n\r\n",
+        "retry_after_future": b"\x03\x05HTTP/2 503 \r\nretry-after: Fri, 01 Jan 2100 00:00:00 GMT\r\n\r\n",
+        "folded": b"\x03\x06" + ok + b"X-Long: a\r\n b\r\n\tc\r\nLast-Modified: Mon, 01 Jan 2024 "
+                  b"00:00:00 GMT\r\n\r\nx",
+        "many_headers": b"\x03\x07" + ok + b"".join(b"X-%d: %d\r\n" % (i, i) for i in range(510))
+                        + b"\r\n",
+        "gzip": b"\x03\x08" + ok + b"Content-Encoding: gzip\r\n\r\n"
+                + gzip.compress(b"[" + b"1," * 3000 + b"1]"),
+        "gzip_bomb": b"\x06\x09" + ok + b"Content-Encoding: gzip\r\n\r\n"
+                     + gzip.compress(b"\0" * (4 << 20)),
+        "deflate": b"\x02\x0a" + ok + b"Content-Encoding: deflate\r\n\r\n"
+                   + zlib.compress(b"hello, " * 40),
+        "over_cap": b"\x02\x0b" + ok + b"\r\n" + b"y" * 300,
+    }
+    for name, data in seeds.items():
+        with open(os.path.join(dest, name), "wb") as out:
+            out.write(data)
+    return dest
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default=os.path.join(ROOT, "build", "fuzz", "fuzz"))
@@ -108,6 +143,8 @@ def main():
             seeds.append(record_seeds(os.path.join(work, "seeds", t), "json"))
         if t == "record_msgpack":
             seeds.append(record_seeds(os.path.join(work, "seeds", t), "msgpack"))
+        if t == "http_headers":
+            seeds.append(http_seeds(os.path.join(work, "seeds", t)))
         ok = True
         regress = sorted(glob.glob(os.path.join(ROOT, "tests", "fuzz", "regressions", t, "*")))
         if regress:

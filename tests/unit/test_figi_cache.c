@@ -1,9 +1,10 @@
 /*
  * test_figi_cache.c - the mapper's SQLite cache: answers live exactly as
  * long as their TTL, survive a restart, and are shared between handles (two
- * mappers on one file); SEC's ticker map and share counts likewise.  Found
- * answers are served from memory until their row's expiry, never longer;
- * negative answers always come from the file.
+ * mappers on one file); SEC's ticker map and share counts likewise.
+ * Answers, found or negative, are served from memory until their row's
+ * expiry, never longer (SQLite's own count of reads shows none is made);
+ * misses always come from the file.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include "../../mapper/figi_cache.h"
+#include "log.h"
 #include "support/testutil.h"
 
 #define T0   1777000000LL /* an arbitrary "now" */
@@ -185,11 +187,11 @@ static void test_the_ticker_map_is_replaced_whole(void **state)
 	assert_int_equal(figi_cache_tickers_replace(c, first, 2, T0), 0);
 	assert_int_equal(figi_cache_tickers_fetched_at(c, &at), 1);
 	assert_int_equal(at, T0);
-	assert_int_equal(figi_cache_cik_of(c, "OLD", cik), 1);
+	assert_int_equal(figi_cache_cik_of(c, "OLD", T0, T0 + DAY, cik), 1);
 	assert_string_equal(cik, "0000000001");
 	assert_int_equal(figi_cache_tickers_replace(c, second, 2, T0 + DAY), 0);
-	assert_int_equal(figi_cache_cik_of(c, "OLD", cik), 0);
-	assert_int_equal(figi_cache_cik_of(c, "BRK-B", cik), 1);
+	assert_int_equal(figi_cache_cik_of(c, "OLD", T0 + DAY, T0 + 2 * DAY, cik), 0);
+	assert_int_equal(figi_cache_cik_of(c, "BRK-B", T0 + DAY, T0 + 2 * DAY, cik), 1);
 	assert_string_equal(cik, "0001067983");
 	assert_int_equal(figi_cache_tickers_fetched_at(c, &at), 1);
 	assert_int_equal(at, T0 + DAY);
@@ -279,20 +281,71 @@ static void test_a_null_field_stays_null_through_the_memo(void **state)
 	figi_cache_close(&c);
 }
 
-static void test_negative_answers_are_not_memoised(void **state)
+/* "Negative SEC share counts in the mapper's memo": a negative answer was
+ * a SQLite read on every trade of its ticker, for as long as it lived (a
+ * day by default).  Now it is memoised like a found one, until its row's
+ * expiry. */
+static void test_negative_answers_are_memoised_until_their_row_expires(void **state)
 {
 	figi_cache_t *a = s_open(state, T0), *b = s_open(state, T0);
 	struct figi_row ibm = s_ibm(), got;
 	char msg[64];
+	long reads;
 
 	assert_int_equal(
 	    figi_cache_put(a, JOB, FIGI_NOT_FOUND, NULL, "No identifier found.", T0, DAY), 0);
+	assert_int_equal(figi_cache_put(a, "TICKER|ERR|exch=US", FIGI_ERROR, NULL,
+	                                "Invalid idValue format.", T0, DAY),
+	                 0);
+	reads = figi_cache_reads(b);
 	assert_int_equal(figi_cache_get(b, JOB, T0, &got, msg, sizeof(msg)), FIGI_NOT_FOUND);
-	assert_int_equal(figi_cache_memo_count(b), 0);
-	/* Another mapper's newer answer is seen at once. */
-	assert_int_equal(figi_cache_put(a, JOB, FIGI_FOUND, &ibm, NULL, T0 + 1, WEEK), 0);
-	assert_int_equal(figi_cache_get(b, JOB, T0 + 2, &got, msg, sizeof(msg)), FIGI_FOUND);
+	assert_int_equal(figi_cache_get(b, "TICKER|ERR|exch=US", T0, &got, msg, sizeof(msg)),
+	                 FIGI_ERROR);
+	assert_int_equal(figi_cache_reads(b), reads + 2);
+	assert_int_equal(figi_cache_memo_count(b), 2);
+	/* Repeats: the same answers and texts, no read, even with the rows
+	 * gone from the file, until the rows' own expiry. */
+	s_behind(state, "DELETE FROM figi");
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(figi_cache_get(b, JOB, T0 + DAY - 1, &got, msg, sizeof(msg)),
+		                 FIGI_NOT_FOUND);
+		assert_string_equal(msg, "No identifier found.");
+		assert_null(got.figi);
+		assert_int_equal(
+		    figi_cache_get(b, "TICKER|ERR|exch=US", T0 + 1, &got, msg, sizeof(msg)),
+		    FIGI_ERROR);
+		assert_string_equal(msg, "Invalid idValue format.");
+	}
+	assert_int_equal(figi_cache_reads(b), reads + 2);
+	/* A text longer than the caller's buffer is cut, as from the file. */
+	assert_int_equal(figi_cache_get(b, JOB, T0 + 2, &got, msg, 3), FIGI_NOT_FOUND);
+	assert_string_equal(msg, "No");
+	/* Expired: a miss, read from the file, where another mapper's newer
+	 * answer is seen at once. */
+	assert_int_equal(figi_cache_put(a, JOB, FIGI_FOUND, &ibm, NULL, T0 + DAY, WEEK), 0);
+	assert_int_equal(figi_cache_get(b, JOB, T0 + DAY, &got, msg, sizeof(msg)), FIGI_FOUND);
+	assert_string_equal(got.figi, "BBG000BLNNH6");
 	figi_row_free(&got);
+	assert_int_equal(figi_cache_reads(b), reads + 3);
+	figi_cache_close(&a);
+	figi_cache_close(&b);
+}
+
+/* A miss is not remembered: another mapper's answer is seen at once. */
+static void test_a_miss_is_read_from_the_file_every_time(void **state)
+{
+	figi_cache_t *a = s_open(state, T0), *b = s_open(state, T0);
+	struct figi_row got;
+	char msg[64];
+	long reads = figi_cache_reads(b);
+
+	assert_int_equal(figi_cache_get(b, JOB, T0, &got, msg, sizeof(msg)), 0);
+	assert_int_equal(figi_cache_get(b, JOB, T0, &got, msg, sizeof(msg)), 0);
+	assert_int_equal(figi_cache_reads(b), reads + 2);
+	assert_int_equal(figi_cache_memo_count(b), 0);
+	assert_int_equal(
+	    figi_cache_put(a, JOB, FIGI_NOT_FOUND, NULL, "No identifier found.", T0, DAY), 0);
+	assert_int_equal(figi_cache_get(b, JOB, T0 + 1, &got, msg, sizeof(msg)), FIGI_NOT_FOUND);
 	figi_cache_close(&a);
 	figi_cache_close(&b);
 }
@@ -320,25 +373,103 @@ static void test_our_own_new_answer_replaces_the_memoised_one(void **state)
 	figi_cache_close(&c);
 }
 
-static void test_share_counts_are_memoised_and_no_figure_is_not(void **state)
+static void test_share_counts_and_no_figure_are_memoised(void **state)
+{
+	figi_cache_t *c = s_open(state, T0);
+	double v = 0;
+	long reads;
+
+	assert_int_equal(figi_cache_shares_put(c, "0000320193", 15e9, "2024-10-18", T0, WEEK), 0);
+	assert_int_equal(figi_cache_shares_put(c, "0000000007", NAN, NULL, T0, DAY), 0);
+	reads = figi_cache_reads(c);
+	assert_int_equal(figi_cache_shares_get(c, "0000320193", T0, &v), 1);
+	assert_int_equal(figi_cache_shares_get(c, "0000000007", T0, &v), 1);
+	assert_int_equal(figi_cache_memo_count(c), 2);
+	assert_int_equal(figi_cache_reads(c), reads + 2);
+	s_behind(state, "DELETE FROM sec_shares");
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(figi_cache_shares_get(c, "0000320193", T0 + WEEK - 1, &v), 1);
+		assert_true(v == 15e9);
+		assert_int_equal(figi_cache_shares_get(c, "0000000007", T0 + DAY - 1, &v), 1);
+		assert_true(isnan(v));
+	}
+	assert_int_equal(figi_cache_reads(c), reads + 2);
+	/* Never past the row's expiry. */
+	assert_int_equal(figi_cache_shares_get(c, "0000000007", T0 + DAY, &v), 0);
+	assert_int_equal(figi_cache_shares_get(c, "0000320193", T0 + WEEK, &v), 0);
+	assert_int_equal(figi_cache_reads(c), reads + 4);
+	/* Our own write replaces what the memo holds, a figure or none. */
+	assert_int_equal(figi_cache_shares_put(c, "0000320193", 16e9, NULL, T0, WEEK), 0);
+	assert_int_equal(figi_cache_shares_get(c, "0000320193", T0 + 1, &v), 1);
+	assert_true(v == 16e9);
+	assert_int_equal(figi_cache_shares_put(c, "0000320193", NAN, NULL, T0 + 2, DAY), 0);
+	assert_int_equal(figi_cache_shares_get(c, "0000320193", T0 + 3, &v), 1);
+	assert_true(isnan(v));
+	figi_cache_close(&c);
+}
+
+/* A share count <= 0, infinite or past the limit is not stored, and a row
+ * holding one (not written by us) is a miss, not a figure. */
+static void test_a_value_that_is_no_share_count_is_refused(void **state)
 {
 	figi_cache_t *c = s_open(state, T0);
 	double v = 0;
 
-	assert_int_equal(figi_cache_shares_put(c, "0000320193", 15e9, "2024-10-18", T0, WEEK), 0);
-	assert_int_equal(figi_cache_shares_put(c, "0000000007", NAN, NULL, T0, DAY), 0);
-	assert_int_equal(figi_cache_shares_get(c, "0000320193", T0, &v), 1);
-	assert_int_equal(figi_cache_shares_get(c, "0000000007", T0, &v), 1);
-	assert_int_equal(figi_cache_memo_count(c), 1);
-	s_behind(state, "DELETE FROM sec_shares");
-	assert_int_equal(figi_cache_shares_get(c, "0000320193", T0 + WEEK - 1, &v), 1);
-	assert_true(v == 15e9);
-	assert_int_equal(figi_cache_shares_get(c, "0000000007", T0 + 1, &v), 0);
-	assert_int_equal(figi_cache_shares_get(c, "0000320193", T0 + WEEK, &v), 0);
-	/* Our own write replaces what the memo holds. */
-	assert_int_equal(figi_cache_shares_put(c, "0000320193", 16e9, NULL, T0, WEEK), 0);
-	assert_int_equal(figi_cache_shares_get(c, "0000320193", T0 + 1, &v), 1);
-	assert_true(v == 16e9);
+	log_init("test_figi_cache", LOG_LVL_ERROR); /* the refusals warn */
+	assert_int_equal(figi_cache_shares_put(c, "0000000001", -5e6, NULL, T0, WEEK), -1);
+	assert_int_equal(figi_cache_shares_put(c, "0000000001", 0, NULL, T0, WEEK), -1);
+	assert_int_equal(figi_cache_shares_put(c, "0000000001", -INFINITY, NULL, T0, WEEK), -1);
+	assert_int_equal(figi_cache_shares_put(c, "0000000001", INFINITY, NULL, T0, WEEK), -1);
+	assert_int_equal(
+	    figi_cache_shares_put(c, "0000000001", FIGI_CACHE_SHARES_MAX, NULL, T0, WEEK), -1);
+	assert_int_equal(figi_cache_shares_get(c, "0000000001", T0, &v), 0);
+	s_behind(state, "INSERT INTO sec_shares (cik, shares, fetched_at, expires_at) VALUES"
+	                " ('0000000002', -100, 0, 9999999999),"
+	                " ('0000000003', 0, 0, 9999999999),"
+	                " ('0000000004', 'many', 0, 9999999999),"
+	                " ('0000000005', 2e13, 0, 9999999999),"
+	                " ('0000000006', 1000, 0, 9999999999)");
+	assert_int_equal(figi_cache_shares_get(c, "0000000002", T0, &v), 0);
+	assert_int_equal(figi_cache_shares_get(c, "0000000003", T0, &v), 0);
+	assert_int_equal(figi_cache_shares_get(c, "0000000004", T0, &v), 0);
+	assert_int_equal(figi_cache_shares_get(c, "0000000005", T0, &v), 0);
+	assert_int_equal(figi_cache_memo_count(c), 0);
+	assert_int_equal(figi_cache_shares_get(c, "0000000006", T0, &v), 1); /* an integer */
+	assert_true(v == 1000);
+	figi_cache_close(&c);
+}
+
+/* A ticker's CIK, known or not, is a SQLite read once per map. */
+static void test_cik_lookups_are_memoised_until_the_map_expires(void **state)
+{
+	figi_cache_t *c = s_open(state, T0);
+	const struct sec_ticker map[] = { { "AAPL", "0000320193" } };
+	const struct sec_ticker next[] = { { "ZZZZ", "0000000009" } };
+	char cik[11];
+	long reads;
+
+	assert_int_equal(figi_cache_tickers_replace(c, map, 1, T0), 0);
+	reads = figi_cache_reads(c);
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(figi_cache_cik_of(c, "AAPL", T0 + i, T0 + DAY, cik), 1);
+		assert_string_equal(cik, "0000320193");
+		assert_int_equal(figi_cache_cik_of(c, "ZZZZ", T0 + i, T0 + DAY, cik), 0);
+	}
+	assert_int_equal(figi_cache_reads(c), reads + 2);
+	/* Until the map's expiry as the caller gave it... */
+	assert_int_equal(figi_cache_cik_of(c, "ZZZZ", T0 + DAY, T0 + DAY, cik), 0);
+	assert_int_equal(figi_cache_reads(c), reads + 3);
+	/* ...or a new map through this handle. */
+	assert_int_equal(figi_cache_cik_of(c, "ZZZZ", T0, T0 + DAY, cik), 0);
+	assert_int_equal(figi_cache_tickers_replace(c, next, 1, T0 + 5), 0);
+	assert_int_equal(figi_cache_cik_of(c, "ZZZZ", T0 + 5, T0 + 5 + DAY, cik), 1);
+	assert_string_equal(cik, "0000000009");
+	assert_int_equal(figi_cache_cik_of(c, "AAPL", T0 + 5, T0 + 5 + DAY, cik), 0);
+	/* No expiry given (a stale map): nothing kept. */
+	reads = figi_cache_reads(c);
+	assert_int_equal(figi_cache_cik_of(c, "QQQ", T0 + 5, 0, cik), 0);
+	assert_int_equal(figi_cache_cik_of(c, "QQQ", T0 + 5, 0, cik), 0);
+	assert_int_equal(figi_cache_reads(c), reads + 2);
 	figi_cache_close(&c);
 }
 
@@ -377,11 +508,18 @@ int main(void)
 		    s_teardown),
 		cmocka_unit_test_setup_teardown(test_a_null_field_stays_null_through_the_memo,
 		                                s_setup, s_teardown),
-		cmocka_unit_test_setup_teardown(test_negative_answers_are_not_memoised, s_setup,
-		                                s_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_negative_answers_are_memoised_until_their_row_expires, s_setup,
+		    s_teardown),
+		cmocka_unit_test_setup_teardown(test_a_miss_is_read_from_the_file_every_time,
+		                                s_setup, s_teardown),
 		cmocka_unit_test_setup_teardown(test_our_own_new_answer_replaces_the_memoised_one,
 		                                s_setup, s_teardown),
-		cmocka_unit_test_setup_teardown(test_share_counts_are_memoised_and_no_figure_is_not,
+		cmocka_unit_test_setup_teardown(test_share_counts_and_no_figure_are_memoised,
+		                                s_setup, s_teardown),
+		cmocka_unit_test_setup_teardown(test_a_value_that_is_no_share_count_is_refused,
+		                                s_setup, s_teardown),
+		cmocka_unit_test_setup_teardown(test_cik_lookups_are_memoised_until_the_map_expires,
 		                                s_setup, s_teardown),
 		cmocka_unit_test(test_an_unwritable_state_dir_is_an_error_not_a_crash),
 	};

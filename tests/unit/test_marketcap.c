@@ -263,6 +263,91 @@ static void test_without_a_cik_the_ticker_map_is_fetched_once(void **state)
 	assert_int_equal(httpd_request_count(f->h), 3);
 }
 
+/* Repeated trades of tickers the caches answer (a figure, "SEC has none",
+ * a ticker SEC does not list, with or without the trade's CIK) cost no
+ * SQLite read and no request until their rows expire.  Before, each of
+ * them read SQLite every time: the share count when SEC had none, and the
+ * map's fetch time and the ticker's CIK for every trade without a CIK. */
+static void test_repeated_lookups_cost_no_sqlite_read_or_request(void **state)
+{
+	struct fx *f = *state;
+	size_t len, clen;
+	char *map = s_fixture("company_tickers.json", &len);
+	char *concept = s_fixture("companyconcept_CIK0000320193_shares.json", &clen);
+	long reads;
+	int requests;
+	double v;
+
+	httpd_push(f->h, &(struct httpd_response){ .body = map, .body_len = len });
+	httpd_push(f->h, &(struct httpd_response){ .body = concept, .body_len = clen });
+	httpd_push(f->h, &(struct httpd_response){ .status = 404 });
+	httpd_push(f->h, &(struct httpd_response){ .status = 404 });
+	free(map);
+	free(concept);
+	assert_int_equal(marketcap_shares(f->mc, "AAPL", NULL, true, T0, 0, &v), 1);
+	assert_int_equal(marketcap_shares(f->mc, "BRK.B", NULL, true, T0, 0, &v), 1);
+	assert_int_equal(marketcap_shares(f->mc, "FUND", "0000000007", true, T0, 0, &v), 1);
+	assert_int_equal(marketcap_shares(f->mc, "ZZZZ", NULL, true, T0, 0, &v), 1);
+	assert_int_equal(httpd_request_count(f->h), 4);
+	reads = figi_cache_reads(f->cache);
+	requests = httpd_request_count(f->h);
+	for (int i = 0; i < 100; i++) {
+		int64_t now = T0 + 60 + i;
+
+		/* The first round reads each share-count row once (a write
+		 * does not fill the memo); the map's answers are in memory. */
+		if (i == 1) {
+			assert_int_equal(figi_cache_reads(f->cache), reads + 3);
+			reads += 3;
+		}
+
+		assert_int_equal(marketcap_shares(f->mc, "AAPL", NULL, false, now, 1, &v), 1);
+		assert_true(v == 15115823000.0);
+		assert_int_equal(marketcap_shares(f->mc, "AAPL", "0000320193", false, now, 1, &v),
+		                 1);
+		assert_true(v == 15115823000.0);
+		assert_int_equal(marketcap_shares(f->mc, "BRK.B", NULL, false, now, 1, &v), 1);
+		assert_true(isnan(v));
+		assert_int_equal(marketcap_shares(f->mc, "FUND", "0000000007", false, now, 1, &v),
+		                 1);
+		assert_true(isnan(v));
+		assert_int_equal(marketcap_shares(f->mc, "ZZZZ", NULL, false, now, 1, &v), 1);
+		assert_true(isnan(v));
+	}
+	assert_int_equal(figi_cache_reads(f->cache), reads);
+	assert_int_equal(httpd_request_count(f->h), requests);
+	/* The map lives a day: then a trade without a CIK needs it again. */
+	assert_int_equal(marketcap_shares(f->mc, "ZZZZ", NULL, false, T0 + 86400, 1, &v), 0);
+	/* "SEC has none" lives none_ttl_s (a day): then it is asked again. */
+	assert_int_equal(marketcap_shares(f->mc, "FUND", "0000000007", false, T0 + 86400, 1, &v),
+	                 0);
+	assert_int_equal(marketcap_shares(f->mc, "AAPL", "0000320193", false, T0 + 86400, 1, &v),
+	                 1);
+	assert_true(v == 15115823000.0);
+	assert_int_equal(httpd_request_count(f->h), requests);
+}
+
+/* A company concept whose figures are all negative, zero or absurd has no
+ * figure: "SEC has none" is cached, never the value. */
+static void test_negative_or_absurd_figures_are_not_stored(void **state)
+{
+	struct fx *f = *state;
+	const char *body = "{\"cik\":1,\"units\":{\"shares\":["
+	                   "{\"end\":\"2024-06-30\",\"val\":-5000000,\"filed\":\"2024-07-01\"},"
+	                   "{\"end\":\"2024-03-31\",\"val\":0,\"filed\":\"2024-04-01\"},"
+	                   "{\"end\":\"2024-01-31\",\"val\":1e15,\"filed\":\"2024-02-01\"}]}}";
+	double v = 0;
+
+	httpd_push(f->h, &(struct httpd_response){ .body = body });
+	assert_int_equal(marketcap_shares(f->mc, "NEG", "0000000042", true, T0, 0, &v), 1);
+	assert_true(isnan(v));
+	assert_int_equal(figi_cache_shares_get(f->cache, "0000000042", T0 + 1, &v), 1);
+	assert_true(isnan(v));
+	assert_int_equal(marketcap_shares(f->mc, "NEG", "0000000042", false, T0 + 2, 0, &v), 1);
+	assert_true(isnan(v));
+	assert_int_equal(httpd_request_count(f->h), 1);
+}
+
 static void test_an_unreachable_sec_is_not_an_error(void **state)
 {
 	struct fx *f = *state;
@@ -309,6 +394,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sec_failing_pauses_requests_and_caches_nothing,
 		                                s_setup, s_teardown),
 		cmocka_unit_test_setup_teardown(test_without_a_cik_the_ticker_map_is_fetched_once,
+		                                s_setup, s_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_repeated_lookups_cost_no_sqlite_read_or_request, s_setup, s_teardown),
+		cmocka_unit_test_setup_teardown(test_negative_or_absurd_figures_are_not_stored,
 		                                s_setup, s_teardown),
 		cmocka_unit_test_setup_teardown(test_an_unreachable_sec_is_not_an_error, s_setup,
 		                                s_teardown),
