@@ -131,8 +131,9 @@ const struct conf_setting conf_settings_mapper[] = {
 	  .def = "8192",
 	  .min = 0,
 	  .max = 1000000,
-	  .doc = "found answers (FIGI rows, share counts) also kept in memory, each until its "
-	         "cached row expires, so a warm trade costs no SQLite read; 0: off" },
+	  .doc = "answers (FIGI rows, not-found and error answers, share counts or their "
+	         "absence, ticker-to-CIK lookups) also kept in memory, each until its cached row "
+	         "expires, so a repeated trade costs no SQLite read; 0: off" },
 	{ .path = "mapper.sec_data_url",
 	  .type = CONF_STRING,
 	  .def = "https://data.sec.gov",

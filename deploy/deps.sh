@@ -18,11 +18,12 @@ set -eu
 #   the -dev packages;
 #   systemd's notify protocol is spoken by common/sdnotify.c, no libsystemd)
 #   clang, libclang-rt-14-dev: libFuzzer for `make fuzz`
+#   zlib1g-dev: fuzz_http_headers inflates gzip bodies as libcurl would
 #   python3-bs4, python3-pandas: the original Python method `make bench` compares with
 #   supervisor: `make run` and its test
 PKGS="build-essential pkg-config libzmq3-dev libcurl4-openssl-dev libxml2-dev \
 libmsgpack-dev libconfig-dev libsqlite3-dev libjansson-dev libcmocka-dev \
-sqlite3 python3 procps clang libclang-rt-14-dev python3-bs4 python3-pandas supervisor"
+sqlite3 python3 procps clang libclang-rt-14-dev zlib1g-dev python3-bs4 python3-pandas supervisor"
 
 missing=""
 for p in $PKGS; do
