@@ -104,4 +104,54 @@ def test_every_declined_trade_has_its_reason_on_the_tap(env):
     assert de.wait(10 * SLOW) == 0
 
 
+def candidate(i, accession=None, amendment=False):
+    """An executive's sale of 2% of holdings, filed shortly before NOW, in a
+    filing of its own (the window's worst case: nothing shared)."""
+    return json.dumps({
+        "type": "trade", "v": 1, "key": "edgar:%s:1" % (accession or "0001209191-26-%06d" % i),
+        "source": "edgar", "accession": accession or "0001209191-26-%06d" % i, "url": None,
+        "filed_at": "2026-04-24T18:00:00Z", "trade_date": "2026-04-23",
+        "ticker": "T%04d" % (i % 5000), "issuer": "Issuer %d" % (i % 5000), "issuer_cik": None,
+        "owner": "Owner %d" % i, "owner_cik": "%010d" % (2000000 + i), "title": "CEO",
+        "roles": ["officer"], "code": "S", "shares": 1000 + i, "price": 12.5, "value": None,
+        "shares_after": 50000 + 50 * i, "direct": True, "planned": False,
+        "amendment": amendment, "instrument": None}) + "\n"
+
+
+@test
+def test_a_window_past_ten_thousand_trades_forgets_none(env):
+    # The window used to live in memory, bounded at 10,000 rows by
+    # default, past which the oldest were forgotten: the same transaction
+    # seen again through a source that shows no accession (a group of its
+    # own, so only the fingerprint ties it to the first) then made a second
+    # intent, a second order.  The window is read from decider.sqlite now,
+    # bounded at 100,000.  (On the old code this test fails: "window full",
+    # and without that check a new intent for trade 0.)
+    n = 10500
+    r = env.run("decider", "-c", env.conf, "--in", "-", "--out", "-", "--tap", "", "--now", NOW,
+                input="".join(candidate(i) for i in range(n)), timeout=300 * SLOW)
+    assert r.returncode == 0, r.stderr
+    first = [json.loads(line) for line in r.stdout.splitlines()]
+    assert len(first) == n and len({i["id"] for i in first}) == n, len(first)
+    assert "window full" not in r.stderr, r.stderr[-2000:]
+
+    def through_openinsider(i):
+        t = json.loads(candidate(i))
+        t.update(source="openinsider", accession=None, key="openinsider:row%d" % i,
+                 owner_cik=None)
+        return json.dumps(t) + "\n"
+
+    # after a restart: the first and the last trade again, through OpenInsider
+    r = env.run("decider", "-c", env.conf, "--in", "-", "--out", "-", "--tap", "", "--now", NOW,
+                "-v", input=through_openinsider(0) + through_openinsider(n - 1),
+                timeout=60 * SLOW)
+    assert r.returncode == 0, r.stderr
+    ids = {i["id"] for i in first}
+    for i in (json.loads(line) for line in r.stdout.splitlines()):
+        assert i["id"] in ids, "a second intent for one transaction: %s" % i
+    for i in (0, n - 1):
+        assert ("declined openinsider:row%d: same transaction already seen as edgar:"
+                "0001209191-26-%06d:1" % (i, i)) in r.stderr, r.stderr[-2000:]
+
+
 run_tests()
