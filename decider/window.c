@@ -2315,6 +2315,11 @@ int window_signal_exists(window_t *w, const char *id)
 	return 0;
 }
 
+const char *window_read_error(const window_t *w)
+{
+	return w->read_err[0] != '\0' ? w->read_err : NULL;
+}
+
 /* Forget the intents last sent again at least every_s seconds before
  * now (or after it: the clock went back): they are due again anyway. */
 static void s_resent_sweep(window_t *w, int64_t now, int every_s)
