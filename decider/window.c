@@ -568,6 +568,7 @@ struct window {
 	int64_t prune_time, prune_day; /* INT64_MIN: no prune */
 	char read_err[256];            /* a failed read of the file ("": none) */
 	bool reading;                  /* the batch's read transaction is open */
+	bool clusters_dirty;           /* a cluster put (its own dirty flag says which) */
 
 	/* kept across batches */
 	struct map resent; /* id -> struct win_resent: intents sent again lately */
@@ -1247,6 +1248,7 @@ static void s_forget_all(window_t *w)
 	}
 	w->prune_time = w->prune_day = INT64_MIN;
 	w->read_err[0] = '\0';
+	w->clusters_dirty = false;
 }
 
 /* The pooled copy of column i (NULL for NULL); *oom set when out of memory. */
@@ -1855,7 +1857,7 @@ int window_commit(window_t *w, char *err, size_t errlen)
 		goto fail;
 	}
 	if (w->dirty_rows.n == 0 && w->dirty_groups.n == 0 && w->fresh_signals.n == 0 &&
-	    w->outbox.n == 0 && w->prune_time == INT64_MIN) {
+	    w->outbox.n == 0 && !w->clusters_dirty && w->prune_time == INT64_MIN) {
 		/* nothing to write; still a new batch */
 		s_read_end(w);
 		s_forget_all(w);
@@ -1885,7 +1887,8 @@ void window_drop_reads(window_t *w)
 		if (r->pending)
 			return;
 	if (w->dirty_rows.n == 0 && w->dirty_groups.n == 0 && w->fresh_signals.n == 0 &&
-	    w->outbox.n == 0 && w->prune_time == INT64_MIN && w->read_err[0] == '\0') {
+	    w->outbox.n == 0 && !w->clusters_dirty && w->prune_time == INT64_MIN &&
+	    w->read_err[0] == '\0') {
 		s_read_end(w);
 		s_forget_all(w);
 	}
@@ -2497,7 +2500,7 @@ static int s_cluster_set(window_t *w, const struct win_cluster *c, bool from_fil
 		if (strcmp(x->c.id, c->id) == 0) {
 			if (!from_file) {
 				x->c = *c;
-				x->dirty = true;
+				x->dirty = w->clusters_dirty = true;
 			}
 			return 0;
 		}
@@ -2518,6 +2521,8 @@ static int s_cluster_set(window_t *w, const struct win_cluster *c, bool from_fil
 		free(x);
 		return -1;
 	}
+	if (!from_file)
+		w->clusters_dirty = true;
 	return 0;
 }
 

@@ -517,6 +517,33 @@ static void test_signals_clusters_and_pruning_persist(void **state)
 	free(dir);
 }
 
+/* A batch whose only change is a cluster still writes it, and a batch
+ * that changed one is not taken for one that only read. */
+static void test_a_cluster_alone_is_a_change(void **state)
+{
+	char *dir = test_tmpdir();
+	window_t *w = s_open(dir, 0);
+	struct win_cluster c = { .id = "id-1", .ticker = "ACME", .first_day = 95, .last_day = 99 },
+	                   *cl = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(window_cluster_put(w, &c), 0);
+	window_drop_reads(w);
+	assert_int_equal(window_clusters(w, "ACME", &cl, &n), 0);
+	assert_int_equal(n, 1);
+	free(cl);
+	s_commit(w);
+	window_close(&w);
+	w = s_open(dir, 0);
+	assert_int_equal(window_clusters(w, "ACME", &cl, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(cl[0].last_day, 99);
+	free(cl);
+	window_close(&w);
+	free(dir);
+}
+
 /* Beyond max_trades the oldest judged rows go from the file (a tenth more
  * than the excess, so the file is counted once per tenth). */
 static void test_eviction_keeps_the_file_bounded(void **state)
@@ -796,6 +823,7 @@ static void test_outbox_is_written_with_the_batch(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_a_cluster_alone_is_a_change),
 		cmocka_unit_test(test_open_creates_schema_and_refuses_a_newer_one),
 		cmocka_unit_test(test_upsert_keeps_use_and_first_batch_and_survives_reopen),
 		cmocka_unit_test(test_rollback_and_close_forget_the_uncommitted),
