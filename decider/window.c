@@ -1528,14 +1528,17 @@ static int64_t s_scalar(window_t *w, int which, bool live, char *err, size_t err
 }
 
 /* After opening or a rollback: the next batch's number (rows record the
- * first they were stored in) and the file's rows. */
+ * first they were stored in) and the file's rows.  When they cannot be
+ * read both stay as they were: the file is as the last commit left it, so
+ * file_rows is still at least its rows. */
 static int s_read_state(window_t *w, char *err, size_t errlen)
 {
 	int64_t last = s_scalar(w, ST_MAX_BATCH, false, err, errlen);
+	int64_t rows = s_scalar(w, ST_COUNT_TRADES, false, err, errlen);
 
-	w->file_rows = s_scalar(w, ST_COUNT_TRADES, false, err, errlen);
-	if (last < 0 || w->file_rows < 0)
+	if (last < 0 || rows < 0)
 		return -1;
+	w->file_rows = rows;
 	w->batch = last + 1;
 	return 0;
 }

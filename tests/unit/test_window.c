@@ -574,6 +574,39 @@ static void test_eviction_keeps_the_file_bounded(void **state)
 	free(dir);
 }
 
+/* A commit that fails while the file cannot be read (its count neither)
+ * leaves the file's row count an upper bound: once the file reads again,
+ * the next commit past max_trades evicts. */
+static void test_eviction_after_a_failed_commit(void **state)
+{
+	char *dir = test_tmpdir();
+	window_t *w = s_open(dir, 10);
+	char key[32], fp[32], path[1024];
+
+	(void)state;
+	for (int i = 0; i < 10; i++) {
+		snprintf(key, sizeof(key), "k%02d", i);
+		snprintf(fp, sizeof(fp), "fp%02d", i);
+		s_put_judged(w, s_row(key, "A-1", key, fp, false, 20000));
+	}
+	s_commit(w);
+	assert_int_equal(window_size(w), 10);
+	snprintf(path, sizeof(path), "%s/decider.sqlite", dir);
+	assert_int_equal(test_sql_exec(path, "ALTER TABLE trade RENAME TO trade_gone"), 0);
+	s_put_judged(w, s_row("x", "A-1", "x", "fp-x", false, 20000));
+	assert_int_equal(window_commit(w, err, sizeof(err)), -1);
+	assert_int_equal(test_sql_exec(path, "ALTER TABLE trade_gone RENAME TO trade"), 0);
+	for (int i = 10; i < 15; i++) {
+		snprintf(key, sizeof(key), "k%02d", i);
+		snprintf(fp, sizeof(fp), "fp%02d", i);
+		s_put_judged(w, s_row(key, "A-1", key, fp, false, 20000));
+	}
+	s_commit(w);
+	assert_true(window_size(w) <= 10);
+	window_close(&w);
+	free(dir);
+}
+
 /* Memory holds one batch: a commit forgets every row, and a later batch
  * reads back only the rows it asks for, whatever the file holds. */
 static void test_memory_holds_one_batch(void **state)
@@ -824,6 +857,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_a_cluster_alone_is_a_change),
+		cmocka_unit_test(test_eviction_after_a_failed_commit),
 		cmocka_unit_test(test_open_creates_schema_and_refuses_a_newer_one),
 		cmocka_unit_test(test_upsert_keeps_use_and_first_batch_and_survives_reopen),
 		cmocka_unit_test(test_rollback_and_close_forget_the_uncommitted),
