@@ -2455,13 +2455,15 @@ int window_cluster_candidates(window_t *w, const char *ticker, int64_t from_day,
                               struct win_trade ***rows, size_t *n)
 {
 	struct ptrs v = { 0 };
-	char what[128];
+	size_t len = strlen(ticker) + 48; /* and two numbers */
+	char *what = malloc(len);
 
 	*rows = NULL;
 	*n = 0;
-	snprintf(what, sizeof(what), "%s|%lld|%lld", ticker, (long long)from_day,
-	         (long long)to_day);
-	if (!s_read_before(w, 't', what)) {
+	if (what != NULL)
+		snprintf(what, len, "%s|%lld|%lld", ticker, (long long)from_day, (long long)to_day);
+	/* out of memory: read, not noted */
+	if (what == NULL || !s_read_before(w, 't', what)) {
 		sqlite3_stmt *st = s_st(w, ST_TRADES_BY_TICKER);
 
 		s_bind_text(st, 1, ticker);
@@ -2471,6 +2473,7 @@ int window_cluster_candidates(window_t *w, const char *ticker, int64_t from_day,
 		s_bind_live(w, st, 5, false);
 		s_fetch_rows(w, ST_TRADES_BY_TICKER);
 	}
+	free(what);
 	if (w->read_err[0] != '\0')
 		return -1;
 

@@ -517,6 +517,39 @@ static void test_signals_clusters_and_pruning_persist(void **state)
 	free(dir);
 }
 
+/* Two day ranges of one ticker are two reads, however long the ticker
+ * (the record format sets no bound on it). */
+static void test_cluster_candidates_of_a_long_ticker(void **state)
+{
+	char *dir = test_tmpdir();
+	window_t *w = s_open(dir, 0);
+	char ticker[200];
+	struct win_put t;
+	struct win_trade **rows = NULL;
+	size_t n = 0;
+
+	(void)state;
+	memset(ticker, 'X', sizeof(ticker) - 1);
+	ticker[sizeof(ticker) - 1] = '\0';
+	t = s_row("early", "A-1", "g1", "fp1", false, 10);
+	t.ticker = ticker;
+	s_put_judged(w, t);
+	t = s_row("late", "A-2", "g2", "fp2", false, 30);
+	t.ticker = ticker;
+	s_put_judged(w, t);
+	s_commit(w);
+	assert_int_equal(window_cluster_candidates(w, ticker, 0, 20, &rows, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0]->key, "early");
+	free(rows);
+	assert_int_equal(window_cluster_candidates(w, ticker, 25, 35, &rows, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0]->key, "late");
+	free(rows);
+	window_close(&w);
+	free(dir);
+}
+
 /* A batch whose only change is a cluster still writes it, and a batch
  * that changed one is not taken for one that only read. */
 static void test_a_cluster_alone_is_a_change(void **state)
@@ -857,6 +890,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_a_cluster_alone_is_a_change),
+		cmocka_unit_test(test_cluster_candidates_of_a_long_ticker),
 		cmocka_unit_test(test_eviction_after_a_failed_commit),
 		cmocka_unit_test(test_open_creates_schema_and_refuses_a_newer_one),
 		cmocka_unit_test(test_upsert_keeps_use_and_first_batch_and_survives_reopen),
