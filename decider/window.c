@@ -1,11 +1,14 @@
 /*
  * window.c - the decider's memory (see window.h).
  *
- * In memory: every row once, in hash tables by key, group, fingerprint,
- * ticker (purchases) and accession (registered groups), and on one list in
- * the order first seen (pruning and eviction walk it).  On disk: the same
- * rows, written behind at each commit.  A failed commit, or a rollback,
- * loads the file again, so memory never holds what the file does not.
+ * On disk: the window.  In memory: the rows, groups, signals and clusters
+ * this batch read from the file or changed, each once, in hash tables by
+ * key, group, fingerprint, ticker (purchases) and accession (registered
+ * groups), and on one list in the order read or put (pruning walks it).
+ * Each lookup reads the file's rows it needs once a batch (s_read_before),
+ * skipping keys memory holds (memory's copy is the batch's, newer); a
+ * commit writes the changes and forgets the batch, a failed commit or a
+ * rollback forgets it unwritten.
  */
 #include "window.h"
 
