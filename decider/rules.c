@@ -961,12 +961,20 @@ static int s_emit_intent(decider_t *d, const char *rule, int side, const char **
 {
 	char rule_buf[32], *reason_buf;
 	const struct win_detail *ld;
+	const char *unread;
 	intent_t in;
-	int rc = 0;
+	int rc = 0, known;
 
 	*emitted = false;
 	s_make_id(rule, side, keys, n, id);
-	if (window_signal_exists(d->w, id))
+	known = window_signal_exists(d->w, id);
+	/* A read of this batch failed: the rules judged without part of the
+	 * window, and an intent sent now would outlive the failed commit. */
+	if ((unread = window_read_error(d->w)) != NULL) {
+		snprintf(err, errlen, "%s", unread);
+		return -1;
+	}
+	if (known)
 		return 0;
 	if ((ld = window_detail(d->w, like, err, errlen)) == NULL)
 		return -1;

@@ -1,11 +1,14 @@
 /*
  * window.c - the decider's memory (see window.h).
  *
- * In memory: every row once, in hash tables by key, group, fingerprint,
- * ticker (purchases) and accession (registered groups), and on one list in
- * the order first seen (pruning and eviction walk it).  On disk: the same
- * rows, written behind at each commit.  A failed commit, or a rollback,
- * loads the file again, so memory never holds what the file does not.
+ * On disk: the window.  In memory: the rows, groups, signals and clusters
+ * this batch read from the file or changed, each once, in hash tables by
+ * key, group, fingerprint, ticker (purchases) and accession (registered
+ * groups), and on one list in the order read or put (pruning walks it).
+ * Each lookup reads the file's rows it needs once a batch (s_read_before),
+ * skipping keys memory holds (memory's copy is the batch's, newer); a
+ * commit writes the changes and forgets the batch, a failed commit or a
+ * rollback forgets it unwritten.
  */
 #include "window.h"
 
@@ -568,6 +571,7 @@ struct window {
 	int64_t prune_time, prune_day; /* INT64_MIN: no prune */
 	char read_err[256];            /* a failed read of the file ("": none) */
 	bool reading;                  /* the batch's read transaction is open */
+	bool clusters_dirty;           /* a cluster put (its own dirty flag says which) */
 
 	/* kept across batches */
 	struct map resent; /* id -> struct win_resent: intents sent again lately */
@@ -1247,6 +1251,7 @@ static void s_forget_all(window_t *w)
 	}
 	w->prune_time = w->prune_day = INT64_MIN;
 	w->read_err[0] = '\0';
+	w->clusters_dirty = false;
 }
 
 /* The pooled copy of column i (NULL for NULL); *oom set when out of memory. */
@@ -1526,14 +1531,17 @@ static int64_t s_scalar(window_t *w, int which, bool live, char *err, size_t err
 }
 
 /* After opening or a rollback: the next batch's number (rows record the
- * first they were stored in) and the file's rows. */
+ * first they were stored in) and the file's rows.  When they cannot be
+ * read both stay as they were: the file is as the last commit left it, so
+ * file_rows is still at least its rows. */
 static int s_read_state(window_t *w, char *err, size_t errlen)
 {
 	int64_t last = s_scalar(w, ST_MAX_BATCH, false, err, errlen);
+	int64_t rows = s_scalar(w, ST_COUNT_TRADES, false, err, errlen);
 
-	w->file_rows = s_scalar(w, ST_COUNT_TRADES, false, err, errlen);
-	if (last < 0 || w->file_rows < 0)
+	if (last < 0 || rows < 0)
 		return -1;
+	w->file_rows = rows;
 	w->batch = last + 1;
 	return 0;
 }
@@ -1855,7 +1863,7 @@ int window_commit(window_t *w, char *err, size_t errlen)
 		goto fail;
 	}
 	if (w->dirty_rows.n == 0 && w->dirty_groups.n == 0 && w->fresh_signals.n == 0 &&
-	    w->outbox.n == 0 && w->prune_time == INT64_MIN) {
+	    w->outbox.n == 0 && !w->clusters_dirty && w->prune_time == INT64_MIN) {
 		/* nothing to write; still a new batch */
 		s_read_end(w);
 		s_forget_all(w);
@@ -1885,7 +1893,8 @@ void window_drop_reads(window_t *w)
 		if (r->pending)
 			return;
 	if (w->dirty_rows.n == 0 && w->dirty_groups.n == 0 && w->fresh_signals.n == 0 &&
-	    w->outbox.n == 0 && w->prune_time == INT64_MIN && w->read_err[0] == '\0') {
+	    w->outbox.n == 0 && !w->clusters_dirty && w->prune_time == INT64_MIN &&
+	    w->read_err[0] == '\0') {
 		s_read_end(w);
 		s_forget_all(w);
 	}
@@ -2315,6 +2324,11 @@ int window_signal_exists(window_t *w, const char *id)
 	return 0;
 }
 
+const char *window_read_error(const window_t *w)
+{
+	return w->read_err[0] != '\0' ? w->read_err : NULL;
+}
+
 /* Forget the intents last sent again at least every_s seconds before
  * now (or after it: the clock went back): they are due again anyway. */
 static void s_resent_sweep(window_t *w, int64_t now, int every_s)
@@ -2444,13 +2458,15 @@ int window_cluster_candidates(window_t *w, const char *ticker, int64_t from_day,
                               struct win_trade ***rows, size_t *n)
 {
 	struct ptrs v = { 0 };
-	char what[128];
+	size_t len = strlen(ticker) + 48; /* and two numbers */
+	char *what = malloc(len);
 
 	*rows = NULL;
 	*n = 0;
-	snprintf(what, sizeof(what), "%s|%lld|%lld", ticker, (long long)from_day,
-	         (long long)to_day);
-	if (!s_read_before(w, 't', what)) {
+	if (what != NULL)
+		snprintf(what, len, "%s|%lld|%lld", ticker, (long long)from_day, (long long)to_day);
+	/* out of memory: read, not noted */
+	if (what == NULL || !s_read_before(w, 't', what)) {
 		sqlite3_stmt *st = s_st(w, ST_TRADES_BY_TICKER);
 
 		s_bind_text(st, 1, ticker);
@@ -2460,6 +2476,7 @@ int window_cluster_candidates(window_t *w, const char *ticker, int64_t from_day,
 		s_bind_live(w, st, 5, false);
 		s_fetch_rows(w, ST_TRADES_BY_TICKER);
 	}
+	free(what);
 	if (w->read_err[0] != '\0')
 		return -1;
 
@@ -2492,7 +2509,7 @@ static int s_cluster_set(window_t *w, const struct win_cluster *c, bool from_fil
 		if (strcmp(x->c.id, c->id) == 0) {
 			if (!from_file) {
 				x->c = *c;
-				x->dirty = true;
+				x->dirty = w->clusters_dirty = true;
 			}
 			return 0;
 		}
@@ -2513,6 +2530,8 @@ static int s_cluster_set(window_t *w, const struct win_cluster *c, bool from_fil
 		free(x);
 		return -1;
 	}
+	if (!from_file)
+		w->clusters_dirty = true;
 	return 0;
 }
 

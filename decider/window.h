@@ -279,6 +279,14 @@ int window_group_put(window_t *w, const char *grp, const char *source, const cha
 /* 1 when an intent with this id was emitted, 0 when not, -1 when the file
  * cannot be read (then the batch's commit fails). */
 int window_signal_exists(window_t *w, const char *id);
+/*
+ * Why a read of the file this batch made failed ("decider.sqlite: ...",
+ * the first one), or NULL when none did.  A lookup that could not read
+ * answers from memory alone, so what it did not find (a repeat, a copy, a
+ * signalled group) may still be in the file: nothing may be decided on
+ * it that leaves the process before the commit, which fails.
+ */
+const char *window_read_error(const window_t *w);
 /* true (and noted) when intent id, remembered, was not sent again within
  * the last every_s seconds of `now`; memory only. */
 bool window_resend_due(window_t *w, const char *id, int64_t now, int every_s);

@@ -100,13 +100,26 @@ def stream(seed, n):
     return [json.dumps(t) + "\n" for t in out]
 
 
-def run(bin_dir, work, parts, max_trades):
+def days_later(mmddrest, days):
+    """'MM-DDT...' of 2026 moved `days` later (April and May only)."""
+    m, d = int(mmddrest[:2]), int(mmddrest[3:5]) + days
+    if m == 4 and d > 30:
+        m, d = 5, d - 30
+    return "%02d-%02d%s" % (m, d, mmddrest[5:])
+
+
+def run(bin_dir, work, parts, max_trades, prune_days):
     os.makedirs(os.path.join(work, "run"))
     os.makedirs(os.path.join(work, "state"))
     conf = os.path.join(work, "c.conf")
+    # --prune-days: recency off (old trades are judged) and the shortest
+    # memory, so that a later part's first flush prunes what earlier parts
+    # (and its own batch) left
+    extra = " recency: { enabled = false; }; " if prune_days else " "
     with open(conf, "w") as f:
         f.write('state_dir = "%s/state";\nrun_dir = "%s/run";\nlog_level = "debug";\n'
-                'decider: { window: { batch_max = 7; max_trades = %d; }; };\n' % (work, work, max_trades))
+                'decider: {%swindow: { batch_max = 7; max_trades = %d; retention_days = %d; }; };\n'
+                % (work, work, extra, max_trades, 1 if prune_days else 14))
     os.chmod(conf, 0o600)
     res = []
     for n, p in enumerate(parts):
@@ -116,9 +129,12 @@ def run(bin_dir, work, parts, max_trades):
         path = os.path.join(work, "part%d.jsonl" % n)
         with open(path, "w") as f:
             f.write("".join(p))
+        now = NOW
+        if prune_days:
+            now = "2026-%s" % days_later(NOW[5:], n * prune_days)
         with open(path, "rb") as f:
             r = subprocess.run([os.path.join(bin_dir, "coattail-decider"), "-c", conf, "--now",
-                                NOW, "--in", "-", "--out", "-", "--tap", ""],
+                                now, "--in", "-", "--out", "-", "--tap", ""],
                                stdin=f, capture_output=True, timeout=600)
         if r.returncode != 0:
             sys.exit("%s: exit %d: %s" % (bin_dir, r.returncode, r.stderr[-500:]))
@@ -138,6 +154,10 @@ def main():
     ap.add_argument("--seeds", default="1,2,3")
     ap.add_argument("--trades", type=int, default=20000)
     ap.add_argument("--parts", type=int, default=5)
+    ap.add_argument("--prune-days", type=int, default=0,
+                    help="run part n at --now n times this many days later, recency off and"
+                         " retention at its floor, so that each part's first flush prunes"
+                         " (0: one --now, nothing pruned)")
     ap.add_argument("--max-trades", type=int, default=1000,
                     help="decider.window.max_trades (a build that forgets rows at other"
                          " moments than the base differs once the bound is reached)")
@@ -148,8 +168,8 @@ def main():
         k = -(-len(lines) // a.parts)
         parts = [lines[i:i + k] for i in range(0, len(lines), k)]
         with tempfile.TemporaryDirectory(prefix="decider-diff-") as tmp:
-            ra, ta = run(a.base, os.path.join(tmp, "a"), parts, a.max_trades)
-            rb, tb = run(a.new, os.path.join(tmp, "b"), parts, a.max_trades)
+            ra, ta = run(a.base, os.path.join(tmp, "a"), parts, a.max_trades, a.prune_days)
+            rb, tb = run(a.new, os.path.join(tmp, "b"), parts, a.max_trades, a.prune_days)
         same = ra == rb and ta == tb
         bad += not same
         print("seed %d: %d intents, %d decision lines, %s rows in the file: %s" % (

@@ -1483,6 +1483,43 @@ static void test_refused_intent_rolls_the_batch_back(void **state)
 	free((char *)o.state_dir);
 }
 
+/* A read of decider.sqlite that fails mid-batch is not "absent": the 4/A
+ * repeating an original already signalled must not become an intent of
+ * its own (sent before the batch's commit fails, it would be the same
+ * transaction bought twice).  The flush fails instead, and once the file
+ * reads again the 4/A is the repeat it is. */
+static void test_a_failed_read_makes_no_intent(void **state)
+{
+	struct decider_opts o = s_opts(test_tmpdir());
+	struct collect c = { 0 };
+	struct decision_sink sink = s_sink(&c);
+	decider_t *d = s_new(&o);
+	record_t orig = s_mk("orig", "0000000000-26-000001", "Doe John", "CEO", "ACME",
+	                     "2026-04-23", "P", 10000, 10, 510000);
+	record_t amend = s_mk("amend", "0000000000-26-000009", "Doe John", "CEO", "ACME",
+	                      "2026-04-23", "P", 10000, 10, 510000);
+	char path[1024];
+
+	(void)state;
+	amend.u.trade.amendment = true;
+	s_one(d, orig, NOW, &c);
+	assert_int_equal(c.ni, 1);
+	snprintf(path, sizeof(path), "%s/decider.sqlite", o.state_dir);
+	assert_int_equal(test_sql_exec(path, "ALTER TABLE trade RENAME TO trade_gone"), 0);
+	assert_int_equal(decider_handle_trade(d, &amend.u.trade, NOW, &sink), 0);
+	assert_int_equal(decider_flush(d, NOW, &sink), -1);
+	assert_int_equal(c.ni, 1);
+	assert_int_equal(test_sql_exec(path, "ALTER TABLE trade_gone RENAME TO trade"), 0);
+	s_feed(d, &amend, NOW, &c);
+	s_flush(d, NOW, &c);
+	assert_int_equal(c.ni, 1);
+	s_expect_drop(&c, "amend", "4/A repeats a transaction already seen");
+	record_free(&amend);
+	s_collect_reset(&c);
+	decider_free(&d);
+	free((char *)o.state_dir);
+}
+
 static void test_options_are_checked(void **state)
 {
 	struct decider_opts o = s_opts("/tmp/unused");
@@ -1544,6 +1581,7 @@ int main(void)
 		cmocka_unit_test(test_trade_without_accession_is_deduplicated_by_content),
 		cmocka_unit_test(test_batch_flushes_itself_at_batch_max),
 		cmocka_unit_test(test_refused_intent_rolls_the_batch_back),
+		cmocka_unit_test(test_a_failed_read_makes_no_intent),
 		cmocka_unit_test(test_options_are_checked),
 	};
 

@@ -517,6 +517,143 @@ static void test_signals_clusters_and_pruning_persist(void **state)
 	free(dir);
 }
 
+/* Two day ranges of one ticker are two reads, however long the ticker
+ * (the record format sets no bound on it). */
+static void test_cluster_candidates_of_a_long_ticker(void **state)
+{
+	char *dir = test_tmpdir();
+	window_t *w = s_open(dir, 0);
+	char ticker[200];
+	struct win_put t;
+	struct win_trade **rows = NULL;
+	size_t n = 0;
+
+	(void)state;
+	memset(ticker, 'X', sizeof(ticker) - 1);
+	ticker[sizeof(ticker) - 1] = '\0';
+	t = s_row("early", "A-1", "g1", "fp1", false, 10);
+	t.ticker = ticker;
+	s_put_judged(w, t);
+	t = s_row("late", "A-2", "g2", "fp2", false, 30);
+	t.ticker = ticker;
+	s_put_judged(w, t);
+	s_commit(w);
+	assert_int_equal(window_cluster_candidates(w, ticker, 0, 20, &rows, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0]->key, "early");
+	free(rows);
+	assert_int_equal(window_cluster_candidates(w, ticker, 25, 35, &rows, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0]->key, "late");
+	free(rows);
+	window_close(&w);
+	free(dir);
+}
+
+/* Reads made after window_prune in the same batch, of every kind, do not
+ * see what the prune deletes at the commit; a rollback ends the batch's
+ * read transaction, and the next batch reads and writes as before. */
+static void test_reads_after_a_prune_and_a_rollback(void **state)
+{
+	char *dir = test_tmpdir();
+	window_t *w = s_open(dir, 0);
+	char *ev[] = { "old" };
+	intent_t in = { .id = "id-old",
+		        .rule = "executive_trade",
+		        .side = SIDE_BUY,
+		        .ticker = "ACME",
+		        .evidence = ev,
+		        .n_evidence = 1,
+		        .reason = "r",
+		        .created_at = 80 * 86400,
+		        .expires_at = 82 * 86400 };
+	struct win_cluster c = { .id = "cl-old",
+		                 .ticker = "ACME",
+		                 .first_day = 78,
+		                 .last_day = 80 },
+	                   *cl = NULL;
+	struct win_trade **rows = NULL, *late;
+	size_t n = 0;
+
+	(void)state;
+	s_put_judged(w, s_row("old", "A-1", "g-old", "same", false, 80));
+	s_put_judged(w, s_row("new", "A-2", "g-new", "other", false, 99));
+	assert_int_equal(window_group_put(w, "g-old", "edgar", "A-1", SIDE_BUY, NULL, "doe john",
+	                                  "id-old", 80 * 86400),
+	                 0);
+	assert_int_equal(window_signal_put(w, &in), 0);
+	assert_int_equal(window_cluster_put(w, &c), 0);
+	s_commit(w);
+
+	/* a batch that reads the old rows before the prune, and after it */
+	late = s_put(w, s_row("late", "A-5", "g-late", "same", true, 80));
+	late->ref_time = 99 * 86400;
+	assert_non_null(window_find_repeat(w, late));
+	assert_int_equal(window_prune(w, 90 * 86400, 90, err, sizeof(err)), 0);
+	assert_null(window_find_repeat(w, late));
+	assert_null(window_lookup(w, "old"));
+	assert_int_equal(window_group_rows(w, "g-old", &rows, &n), 0);
+	assert_int_equal(n, 0);
+	free(rows);
+	assert_null(window_group_get(w, "g-old"));
+	assert_null(window_group_copy(w, "oi|A-1", "A-1", SIDE_BUY, NULL, "doe john"));
+	assert_int_equal(window_cluster_candidates(w, "ACME", 0, 100, &rows, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0]->key, "new");
+	free(rows);
+	assert_int_equal(window_signal_exists(w, "id-old"), 0);
+	assert_int_equal(window_clusters(w, "ACME", &cl, &n), 0);
+	assert_int_equal(n, 0);
+	free(cl);
+
+	/* rolled back: the file still holds them all */
+	assert_int_equal(window_rollback(w, err, sizeof(err)), 0);
+	assert_non_null(window_lookup(w, "old"));
+	assert_non_null(window_group_get(w, "g-old"));
+	assert_int_equal(window_signal_exists(w, "id-old"), 1);
+	late = s_put_judged(w, s_row("late", "A-5", "g-late", "same", true, 80));
+	assert_string_equal(window_find_repeat(w, late)->key, "old");
+	s_commit(w);
+	assert_int_equal(window_size(w), 3);
+
+	/* pruned and committed: gone from the file */
+	assert_int_equal(window_prune(w, 90 * 86400, 90, err, sizeof(err)), 0);
+	s_commit(w);
+	assert_null(window_lookup(w, "old"));
+	assert_null(window_group_get(w, "g-old"));
+	assert_int_equal(window_signal_exists(w, "id-old"), 0);
+	assert_int_equal(window_size(w), 1);
+	window_close(&w);
+	free(dir);
+}
+
+/* A batch whose only change is a cluster still writes it, and a batch
+ * that changed one is not taken for one that only read. */
+static void test_a_cluster_alone_is_a_change(void **state)
+{
+	char *dir = test_tmpdir();
+	window_t *w = s_open(dir, 0);
+	struct win_cluster c = { .id = "id-1", .ticker = "ACME", .first_day = 95, .last_day = 99 },
+	                   *cl = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(window_cluster_put(w, &c), 0);
+	window_drop_reads(w);
+	assert_int_equal(window_clusters(w, "ACME", &cl, &n), 0);
+	assert_int_equal(n, 1);
+	free(cl);
+	s_commit(w);
+	window_close(&w);
+	w = s_open(dir, 0);
+	assert_int_equal(window_clusters(w, "ACME", &cl, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(cl[0].last_day, 99);
+	free(cl);
+	window_close(&w);
+	free(dir);
+}
+
 /* Beyond max_trades the oldest judged rows go from the file (a tenth more
  * than the excess, so the file is counted once per tenth). */
 static void test_eviction_keeps_the_file_bounded(void **state)
@@ -543,6 +680,39 @@ static void test_eviction_keeps_the_file_bounded(void **state)
 	assert_true(window_size(w) <= 1000);
 	assert_null(window_lookup(w, "k0000"));
 	assert_non_null(window_lookup(w, "k1499"));
+	window_close(&w);
+	free(dir);
+}
+
+/* A commit that fails while the file cannot be read (its count neither)
+ * leaves the file's row count an upper bound: once the file reads again,
+ * the next commit past max_trades evicts. */
+static void test_eviction_after_a_failed_commit(void **state)
+{
+	char *dir = test_tmpdir();
+	window_t *w = s_open(dir, 10);
+	char key[32], fp[32], path[1024];
+
+	(void)state;
+	for (int i = 0; i < 10; i++) {
+		snprintf(key, sizeof(key), "k%02d", i);
+		snprintf(fp, sizeof(fp), "fp%02d", i);
+		s_put_judged(w, s_row(key, "A-1", key, fp, false, 20000));
+	}
+	s_commit(w);
+	assert_int_equal(window_size(w), 10);
+	snprintf(path, sizeof(path), "%s/decider.sqlite", dir);
+	assert_int_equal(test_sql_exec(path, "ALTER TABLE trade RENAME TO trade_gone"), 0);
+	s_put_judged(w, s_row("x", "A-1", "x", "fp-x", false, 20000));
+	assert_int_equal(window_commit(w, err, sizeof(err)), -1);
+	assert_int_equal(test_sql_exec(path, "ALTER TABLE trade_gone RENAME TO trade"), 0);
+	for (int i = 10; i < 15; i++) {
+		snprintf(key, sizeof(key), "k%02d", i);
+		snprintf(fp, sizeof(fp), "fp%02d", i);
+		s_put_judged(w, s_row(key, "A-1", key, fp, false, 20000));
+	}
+	s_commit(w);
+	assert_true(window_size(w) <= 10);
 	window_close(&w);
 	free(dir);
 }
@@ -796,6 +966,10 @@ static void test_outbox_is_written_with_the_batch(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reads_after_a_prune_and_a_rollback),
+		cmocka_unit_test(test_a_cluster_alone_is_a_change),
+		cmocka_unit_test(test_cluster_candidates_of_a_long_ticker),
+		cmocka_unit_test(test_eviction_after_a_failed_commit),
 		cmocka_unit_test(test_open_creates_schema_and_refuses_a_newer_one),
 		cmocka_unit_test(test_upsert_keeps_use_and_first_batch_and_survives_reopen),
 		cmocka_unit_test(test_rollback_and_close_forget_the_uncommitted),
