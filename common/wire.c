@@ -38,7 +38,7 @@ struct wire {
 	bool in_unread;         /* in may hold messages its ZMQ_FD will not announce */
 	bool tap_unread;        /* the tap may hold subscriptions its ZMQ_FD will not announce */
 	int tap_topics;         /* subscriptions the tap holds: 0 means nobody listens */
-	int64_t tap_checked_ms; /* when s_tap_listened last read subscriptions */
+	int64_t tap_checked_ms; /* when subscriptions were last known (s_tap_listened) */
 	bool in_stdin, out_stdout;
 	FILE *stdout_f;
 	int lock_fds[MAX_LOCKS];
@@ -407,20 +407,21 @@ void wire_free(wire_t **wp)
 
 static void s_tap_read(wire_t *w);
 
-/* Whether anyone subscribes to the tap.  Subscriptions are read in the
- * loop's poll, and here too at most every TAP_CHECK_MS, so a tap that
+/* Whether anyone subscribes to the tap.  Subscriptions are read when the
+ * loop's poll finds the tap readable, and here too once a turn has gone on
+ * for TAP_CHECK_MS since the poll or the last read, so a tap that
  * connects while a stage is busy in one long turn (a scraper cycle) starts
- * receiving within milliseconds, as with a plain PUB. */
+ * receiving within milliseconds, as with a plain PUB.  A shorter turn (a
+ * pipeline stage's record) reads nothing here: a record that comes after a
+ * quiet spell, as every intent does, does not pay two system calls for it
+ * on its way. */
 static bool s_tap_listened(wire_t *w)
 {
 	if (w->tap == NULL)
 		return false;
 	if (w->tap_topics == 0) {
-		int64_t now = time_mono_ms();
-		if (now - w->tap_checked_ms >= TAP_CHECK_MS) {
-			w->tap_checked_ms = now;
+		if (time_mono_ms() - w->tap_checked_ms >= TAP_CHECK_MS)
 			s_tap_read(w);
-		}
 	}
 	return w->tap_topics > 0;
 }
@@ -454,6 +455,7 @@ static void s_tap_read(wire_t *w)
 			w->tap_topics--;
 	}
 	w->tap_unread = errno != EAGAIN;
+	w->tap_checked_ms = time_mono_ms();
 }
 
 /*
@@ -914,8 +916,12 @@ int wire_run(wire_t *w, const struct stage_ops *ops, void *ctx)
 		}
 		if (s_stop)
 			break;
+		/* The subscriptions are known as of now: read below if the tap is
+		 * readable, else none arrived (tap_unread was cleared above). */
 		if (idx_tap >= 0 && (pfd[idx_tap].revents & POLLIN))
 			s_tap_read(w);
+		else if (idx_tap >= 0 && !w->tap_unread)
+			w->tap_checked_ms = time_mono_ms();
 		/* A closed pipe on stdin polls as POLLHUP alone. */
 		if (idx_in >= 0 &&
 		    (in_now || (pfd[idx_in].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))) {
