@@ -1,6 +1,6 @@
 /*
- * wire.c - sockets, the signal self-pipe and the zmq_poll loop of a stage
- * (a poll(2) loop when it has no socket; wire.h).
+ * wire.c - sockets, the signal self-pipe and the poll(2) loop of a stage
+ * (wire.h).
  */
 #include "wire.h"
 
@@ -34,8 +34,11 @@ struct wire {
 	void *in;               /* PULL, or NULL */
 	void *out;              /* PUSH, or NULL */
 	void *tap;              /* XPUB, or NULL */
+	int in_fd, tap_fd;      /* their ZMQ_FD (s_wait), or -1 */
+	bool in_unread;         /* in may hold messages its ZMQ_FD will not announce */
+	bool tap_unread;        /* the tap may hold subscriptions its ZMQ_FD will not announce */
 	int tap_topics;         /* subscriptions the tap holds: 0 means nobody listens */
-	int64_t tap_checked_ms; /* when s_tap_listened last read subscriptions */
+	int64_t tap_checked_ms; /* when subscriptions were last known (s_tap_listened) */
 	bool in_stdin, out_stdout;
 	FILE *stdout_f;
 	int lock_fds[MAX_LOCKS];
@@ -238,39 +241,37 @@ static bool s_needs_zmq(const struct wire_opts *o)
 	return o->tap != NULL && o->tap[0] != '\0';
 }
 
-/*
- * zmq_poll, or poll(2) when the wire has no context: every item is then a
- * file descriptor (the signal pipe, stdin), and revents are set as zmq_poll
- * sets them for one (ZMQ_POLLERR for POLLHUP, POLLERR, POLLNVAL).
- */
-static int s_poll(const wire_t *w, zmq_pollitem_t *items, int n, long timeout)
+/* A socket's ZMQ_FD, or -1. */
+static int s_zmq_fd(void *sock)
 {
-	struct pollfd pfd[4];
-	int rc;
+	int fd = -1;
+	size_t len = sizeof(fd);
 
-	if (w->ctx != NULL)
-		return zmq_poll(items, n, timeout);
-	if (n > (int)(sizeof(pfd) / sizeof(pfd[0]))) {
-		errno = EINVAL;
+	if (sock == NULL || zmq_getsockopt(sock, ZMQ_FD, &fd, &len) != 0)
 		return -1;
-	}
-	for (int i = 0; i < n; i++) {
-		pfd[i].fd = items[i].fd;
-		pfd[i].events = (short)(((items[i].events & ZMQ_POLLIN) ? POLLIN : 0) |
-		                        ((items[i].events & ZMQ_POLLOUT) ? POLLOUT : 0));
-		pfd[i].revents = 0;
-	}
-	rc = poll(pfd, (nfds_t)n, timeout < 0 ? -1 : timeout > INT_MAX ? INT_MAX : (int)timeout);
-	if (rc < 0)
-		return -1;
-	for (int i = 0; i < n; i++) {
-		short r = pfd[i].revents;
+	return fd;
+}
 
-		items[i].revents =
-		    (short)(((r & POLLIN) ? ZMQ_POLLIN : 0) | ((r & POLLOUT) ? ZMQ_POLLOUT : 0) |
-		            ((r & ~(POLLIN | POLLOUT | POLLPRI)) ? ZMQ_POLLERR : 0));
-	}
-	return rc;
+/*
+ * The loop's one wait: poll(2) over file descriptors, the sockets among
+ * them by their ZMQ_FD, rather than zmq_poll.  zmq_poll looks at every
+ * socket's ZMQ_EVENTS with a poll() of no timeout before it sleeps and
+ * again after, each look a getpid() and a poll() of the socket's mailbox:
+ * about eight system calls a loop turn, paid on every record's way through
+ * every stage (~1.2 us each on the bench machine; BENCHMARKS.md, finding
+ * 20).  A ZMQ_FD only becomes readable when commands reach the socket's
+ * mailbox, so it says nothing of messages already queued: the loop reads
+ * the input until EAGAIN (which processes every command and leaves the
+ * descriptor to announce the next message), and while it has stopped
+ * short of that (in_unread: a full batch, input_ready() false, EINTR) it
+ * reads again without sleeping.  The tap likewise: a send on it may take
+ * the command that announced a subscription, so its subscriptions are
+ * read once more before the next sleep (tap_unread).  Returns poll's
+ * result.
+ */
+static int s_wait(struct pollfd *pfd, int n, int64_t timeout)
+{
+	return poll(pfd, (nfds_t)n, timeout < 0 ? -1 : timeout > INT_MAX ? INT_MAX : (int)timeout);
 }
 
 wire_t *wire_new(const struct wire_opts *o, char *err, size_t errlen)
@@ -282,6 +283,7 @@ wire_t *wire_new(const struct wire_opts *o, char *err, size_t errlen)
 		return NULL;
 	}
 	w->o = *o;
+	w->in_fd = w->tap_fd = -1;
 	w->drop_limit = (struct log_limit)LOG_LIMIT_INIT(10, 10);
 	w->send_limit = (struct log_limit)LOG_LIMIT_INIT(10, 5);
 	if (s_install_signals(err, errlen) != 0)
@@ -314,6 +316,12 @@ wire_t *wire_new(const struct wire_opts *o, char *err, size_t errlen)
 		w->in = s_socket(w, ZMQ_PULL, o->hwm, err, errlen);
 		if (w->in == NULL || s_bind(w, w->in, o->in, err, errlen) != 0)
 			goto fail;
+		w->in_fd = s_zmq_fd(w->in);
+		w->in_unread = true;
+		if (w->in_fd < 0) {
+			snprintf(err, errlen, "ZMQ_FD: %s", zmq_strerror(errno));
+			goto fail;
+		}
 	}
 	if (o->n_out == 1 && strcmp(o->out[0], "-") == 0) {
 		w->out_stdout = true;
@@ -345,6 +353,12 @@ wire_t *wire_new(const struct wire_opts *o, char *err, size_t errlen)
 		if (w->tap == NULL || s_bind(w, w->tap, o->tap, err, errlen) != 0)
 			goto fail;
 		s_setopt_int(w->tap, ZMQ_LINGER, 0);
+		w->tap_fd = s_zmq_fd(w->tap);
+		w->tap_unread = true;
+		if (w->tap_fd < 0) {
+			snprintf(err, errlen, "ZMQ_FD: %s", zmq_strerror(errno));
+			goto fail;
+		}
 	}
 	return w;
 fail:
@@ -393,28 +407,33 @@ void wire_free(wire_t **wp)
 
 static void s_tap_read(wire_t *w);
 
-/* Whether anyone subscribes to the tap.  Subscriptions are read in the
- * loop's poll, and here too at most every TAP_CHECK_MS, so a tap that
+/* Whether anyone subscribes to the tap.  Subscriptions are read when the
+ * loop's poll finds the tap readable, and here too once a turn has gone on
+ * for TAP_CHECK_MS since the poll or the last read, so a tap that
  * connects while a stage is busy in one long turn (a scraper cycle) starts
- * receiving within milliseconds, as with a plain PUB. */
+ * receiving within milliseconds, as with a plain PUB.  A shorter turn (a
+ * pipeline stage's record) reads nothing here: a record that comes after a
+ * quiet spell, as every intent does, does not pay two system calls for it
+ * on its way. */
 static bool s_tap_listened(wire_t *w)
 {
 	if (w->tap == NULL)
 		return false;
 	if (w->tap_topics == 0) {
-		int64_t now = time_mono_ms();
-		if (now - w->tap_checked_ms >= TAP_CHECK_MS) {
-			w->tap_checked_ms = now;
+		if (time_mono_ms() - w->tap_checked_ms >= TAP_CHECK_MS)
 			s_tap_read(w);
-		}
 	}
 	return w->tap_topics > 0;
 }
 
 static void s_publish(wire_t *w, const void *buf, size_t len)
 {
-	if (s_tap_listened(w))
+	if (s_tap_listened(w)) {
 		(void)zmq_send(w->tap, buf, len, ZMQ_DONTWAIT);
+		/* the send may have taken the commands that announced a
+		 * subscription (s_wait) */
+		w->tap_unread = true;
+	}
 }
 
 /*
@@ -435,6 +454,8 @@ static void s_tap_read(wire_t *w)
 		else if (n >= 1 && b[0] == 0 && w->tap_topics > 0)
 			w->tap_topics--;
 	}
+	w->tap_unread = errno != EAGAIN;
+	w->tap_checked_ms = time_mono_ms();
 }
 
 /*
@@ -638,11 +659,13 @@ static void s_deliver(wire_t *w, const struct stage_ops *ops, void *ctx, record_
 	record_free(r);
 }
 
-/* Take up to RECV_BATCH messages from the PULL socket; returns how many. */
+/* Take up to RECV_BATCH messages from the PULL socket; returns how many.
+ * Only a read that ends in EAGAIN clears in_unread (s_wait). */
 static int s_read_socket(wire_t *w, const struct stage_ops *ops, void *ctx)
 {
 	int n = 0;
 
+	w->in_unread = true;
 	while (n < RECV_BATCH && !s_stop) {
 		char err[256];
 		zmq_msg_t msg;
@@ -651,6 +674,7 @@ static int s_read_socket(wire_t *w, const struct stage_ops *ops, void *ctx)
 
 		zmq_msg_init(&msg);
 		if (zmq_msg_recv(&msg, w->in, ZMQ_DONTWAIT) < 0) {
+			w->in_unread = errno != EAGAIN;
 			zmq_msg_close(&msg);
 			break;
 		}
@@ -830,8 +854,9 @@ int wire_run(wire_t *w, const struct stage_ops *ops, void *ctx)
 	if (sdnotify_send("READY=1") < 0)
 		log_warn("systemd: cannot send READY=1 to $NOTIFY_SOCKET");
 	while (!s_stop && !w->finish && !w->out_broken) {
-		zmq_pollitem_t items[3];
+		struct pollfd pfd[3];
 		int n = 0, idx_in = -1, idx_tap = -1;
+		bool in_now = false; /* read the input without waiting for it */
 		int64_t now = time_mono_ms(), wait = w->o.stats_interval_ms, tick = -1;
 		bool ready;
 
@@ -851,34 +876,36 @@ int wire_run(wire_t *w, const struct stage_ops *ops, void *ctx)
 		if (wait < 0)
 			wait = 0;
 
-		items[n++] = (zmq_pollitem_t){ NULL, s_sigpipe[0], ZMQ_POLLIN, 0 };
+		if (w->tap_unread)
+			s_tap_read(w);
+		pfd[n++] = (struct pollfd){ s_sigpipe[0], POLLIN, 0 };
 		if (ready && w->in != NULL) {
 			idx_in = n;
-			items[n++] = (zmq_pollitem_t){ w->in, 0, ZMQ_POLLIN, 0 };
+			pfd[n++] = (struct pollfd){ w->in_fd, POLLIN, 0 };
+			in_now = w->in_unread;
 		} else if (ready && w->in_stdin && !w->eof) {
 			idx_in = n;
-			items[n++] = (zmq_pollitem_t){ NULL, STDIN_FILENO, ZMQ_POLLIN, 0 };
+			pfd[n++] = (struct pollfd){ STDIN_FILENO, POLLIN, 0 };
 		}
 		if (w->tap != NULL) {
 			idx_tap = n;
-			items[n++] = (zmq_pollitem_t){ w->tap, 0, ZMQ_POLLIN, 0 };
+			pfd[n++] = (struct pollfd){ w->tap_fd, POLLIN, 0 };
 		}
+		if (in_now)
+			wait = 0;
 		if (w->stdout_f != NULL && fflush(w->stdout_f) != 0) {
 			log_warn("stdout");
 			w->out_broken = true;
 			break;
 		}
-		if (s_poll(w, items, n, (long)wait) < 0) {
+		if (s_wait(pfd, n, wait) < 0) {
 			if (errno == EINTR)
 				continue;
-			if (w->ctx != NULL)
-				log_warnx("zmq_poll: %s", zmq_strerror(errno));
-			else
-				log_warn("poll");
+			log_warn("poll");
 			rc = 1;
 			break;
 		}
-		if (items[0].revents & ZMQ_POLLIN) {
+		if (pfd[0].revents & POLLIN) {
 			unsigned char b[16];
 			ssize_t k;
 			while ((k = read(s_sigpipe[0], b, sizeof(b))) > 0)
@@ -889,10 +916,15 @@ int wire_run(wire_t *w, const struct stage_ops *ops, void *ctx)
 		}
 		if (s_stop)
 			break;
-		if (idx_tap >= 0 && (items[idx_tap].revents & ZMQ_POLLIN))
+		/* The subscriptions are known as of now: read below if the tap is
+		 * readable, else none arrived (tap_unread was cleared above). */
+		if (idx_tap >= 0 && (pfd[idx_tap].revents & POLLIN))
 			s_tap_read(w);
-		/* A closed pipe on stdin polls as POLLHUP (ZMQ_POLLERR) alone. */
-		if (idx_in >= 0 && (items[idx_in].revents & (ZMQ_POLLIN | ZMQ_POLLERR))) {
+		else if (idx_tap >= 0 && !w->tap_unread)
+			w->tap_checked_ms = time_mono_ms();
+		/* A closed pipe on stdin polls as POLLHUP alone. */
+		if (idx_in >= 0 &&
+		    (in_now || (pfd[idx_in].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))) {
 			int got =
 			    w->in != NULL ? s_read_socket(w, ops, ctx) : s_read_stdin(w, ops, ctx);
 			if (got < RECV_BATCH && ops->on_idle != NULL)

@@ -14,15 +14,16 @@
  * on "<path>.lock", so a second instance fails loudly instead of silently
  * stealing the socket file.
  *
- * wire_run() is the stage's only loop: one zmq_poll over a self-pipe that
- * the signal handlers write to, the input, and the stage's timer.  SIGTERM
- * and SIGINT stop reading, give queued output up to wire.drain_ms to leave,
- * and return 0.  EOF on stdin lets the stage finish its work first.
+ * wire_run() is the stage's only loop: one poll(2) over a self-pipe that
+ * the signal handlers write to, the input (a socket by its ZMQ_FD), the
+ * tap, and the stage's timer.  SIGTERM and SIGINT stop reading, give
+ * queued output up to wire.drain_ms to leave, and return 0.  EOF on stdin
+ * lets the stage finish its work first.
  *
  * libzmq is not linked (zmq_load.h): wire_new loads it when the wire has a
  * socket (any endpoint for --in, --out or --tap), before it makes its
- * context.  A wire on stdin and/or stdout with no tap makes no context,
- * loads nothing, and its loop polls with poll(2) instead.
+ * context.  A wire on stdin and/or stdout with no tap makes no context and
+ * loads nothing.
  */
 #ifndef COATTAIL_WIRE_H
 #define COATTAIL_WIRE_H

@@ -141,6 +141,68 @@ static void test_rfc3339_format_writes_utc_with_z(void **state)
 	assert_string_equal(time_format_rfc3339(1641503131, small, sizeof(small)), "2022-01-06");
 }
 
+/* The formatter writes, for every time and every buffer length, exactly
+ * what snprintf with its old format wrote (the fields of the clamped time
+ * computed here independently, with date_of_utc and floor division). */
+static void test_rfc3339_format_is_byte_identical_to_snprintf(void **state)
+{
+	static const int64_t edges[] = {
+		INT64_MIN,
+		-62135596801LL,
+		-62135596800LL,
+		-86401,
+		-86400,
+		-1,
+		0,
+		59,
+		3599,
+		86399,
+		86400,
+		951782400,
+		1641503131,
+		4102444800LL,
+		253402300799LL,
+		253402300800LL,
+		INT64_MAX,
+	};
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	(void)state;
+
+	for (int i = 0; i < 200000; i++) {
+		int64_t t, c, sod;
+		char want[64], got[64];
+		civil_date_t d;
+		size_t len;
+
+		if (i < (int)(sizeof(edges) / sizeof(edges[0]))) {
+			t = edges[i];
+		} else {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			/* mostly 0001-9999, some far outside */
+			t = (int64_t)(x % 320000000000ULL) - 62200000000LL;
+			if (i % 97 == 0)
+				t = (int64_t)x;
+		}
+		c = t < -62135596800LL ? -62135596800LL : t > 253402300799LL ? 253402300799LL : t;
+		d = date_of_utc(c);
+		sod = c % 86400;
+		if (sod < 0)
+			sod += 86400;
+		for (len = 1; len <= TIME_RFC3339_LEN + 2; len++) {
+			memset(want, 'x', sizeof(want));
+			memset(got, 'x', sizeof(got));
+			snprintf(want, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", d.year, d.month,
+			         d.day, (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60));
+			time_format_rfc3339(t, got, len);
+			if (memcmp(want, got, sizeof(want)) != 0)
+				fail_msg("time %lld, len %zu: \"%s\", want \"%s\"", (long long)t,
+				         len, got, want);
+		}
+	}
+}
+
 static void test_rfc3339_round_trips(void **state)
 {
 	static const char *const texts[] = {
@@ -1081,6 +1143,7 @@ int main(void)
 		cmocka_unit_test(test_rfc3339_applies_eastern_offsets),
 		cmocka_unit_test(test_rfc3339_accepts_lowercase_t_z_and_space_separator),
 		cmocka_unit_test(test_rfc3339_format_writes_utc_with_z),
+		cmocka_unit_test(test_rfc3339_format_is_byte_identical_to_snprintf),
 		cmocka_unit_test(test_rfc3339_round_trips),
 		cmocka_unit_test(test_rfc3339_rejects_bad_month_and_day),
 		cmocka_unit_test(test_rfc3339_rejects_feb_29_in_non_leap_years),
