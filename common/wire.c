@@ -259,7 +259,7 @@ static int s_zmq_fd(void *sock)
  * again after, each look a getpid() and a poll() of the socket's mailbox:
  * about eight system calls a loop turn, paid on every record's way through
  * every stage (~1.2 us each on the bench machine; BENCHMARKS.md, finding
- * 20).  A ZMQ_FD only becomes readable when commands reach the socket's
+ * 22).  A ZMQ_FD only becomes readable when commands reach the socket's
  * mailbox, so it says nothing of messages already queued: the loop reads
  * the input until EAGAIN (which processes every command and leaves the
  * descriptor to announce the next message), and while it has stopped
