@@ -1889,6 +1889,9 @@ fail:
 
 void window_drop_reads(window_t *w)
 {
+	if (w->nrows == 0 && w->read.n == 0 && w->groups.n == 0 && w->signals.n == 0 &&
+	    w->clusters.n == 0 && !w->reading)
+		return; /* nothing held: the idle loop's usual case */
 	for (const struct win_trade *r = w->oldest; r != NULL; r = r->anext)
 		if (r->pending)
 			return;
