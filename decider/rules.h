@@ -5,9 +5,10 @@
  * decider_handle_trade() and calls decider_flush() whenever its input is
  * idle (and at EOF, and before exit).  Per-trade filters (code, recency,
  * 10b5-1 plan, market cap, executive title) answer at once, and so does a
- * repeat of a trade already judged (from memory, no write).  The trades
- * that pass wait in the window (window.h: in memory, written behind to
- * state_dir/decider.sqlite) and are judged together at the next flush,
+ * repeat of a trade already judged (one indexed read of the window, no
+ * write).  The trades that pass wait in the window (window.h:
+ * state_dir/decider.sqlite, memory holding one batch of it) and are
+ * judged together at the next flush,
  * because the rows of one filing arrive together and make one signal; the
  * flush writes everything in one SQLite transaction.  A batch that reaches
  * batch_max flushes by itself.
