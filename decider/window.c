@@ -1497,19 +1497,35 @@ static void s_fetch_groups(window_t *w, int which)
 	sqlite3_reset(st);
 }
 
+/*
+ * Once a batch per (kind, s): bring the rows (or, for the statements of
+ * filing_owner, the groups) that the one-string statement `which` finds
+ * for s into memory.  A failure is noted (s_read_failed).
+ */
+static void s_read_once(window_t *w, char kind, int which, const char *s)
+{
+	sqlite3_stmt *st;
+
+	if (s_read_before(w, kind, s))
+		return;
+	st = s_st(w, which);
+	s_bind_text(st, 1, s);
+	s_bind_live(w, st, 2, false);
+	if (which == ST_GET_GROUP || which == ST_GROUPS_BY_ACC)
+		s_fetch_groups(w, which);
+	else
+		s_fetch_rows(w, which);
+}
+
 /* The group grp in memory, read from the file when this batch has not
  * read it yet; NULL when neither has it. */
 static struct win_group *s_group_fetch(window_t *w, const char *grp)
 {
 	struct win_group *g = s_map_get(&w->groups, grp);
-	sqlite3_stmt *st;
 
-	if (g != NULL || s_read_before(w, 'G', grp))
+	if (g != NULL)
 		return g;
-	st = s_st(w, ST_GET_GROUP);
-	s_bind_text(st, 1, grp);
-	s_bind_live(w, st, 2, false);
-	s_fetch_groups(w, ST_GET_GROUP);
+	s_read_once(w, 'G', ST_GET_GROUP, grp);
 	return s_map_get(&w->groups, grp);
 }
 
@@ -1908,14 +1924,10 @@ void window_drop_reads(window_t *w)
 struct win_trade *window_lookup(window_t *w, const char *key)
 {
 	struct win_trade *r = s_map_get(&w->keys, key);
-	sqlite3_stmt *st;
 
-	if (r != NULL || s_read_before(w, 'k', key))
+	if (r != NULL)
 		return r;
-	st = s_st(w, ST_GET_TRADE);
-	s_bind_text(st, 1, key);
-	s_bind_live(w, st, 2, false);
-	s_fetch_rows(w, ST_GET_TRADE);
+	s_read_once(w, 'k', ST_GET_TRADE, key);
 	return s_map_get(&w->keys, key);
 }
 
@@ -2044,13 +2056,7 @@ int window_group_rows(window_t *w, const char *grp, struct win_trade ***rows, si
 
 	*rows = NULL;
 	*n = 0;
-	if (!s_read_before(w, 'g', grp)) {
-		sqlite3_stmt *st = s_st(w, ST_TRADES_BY_GRP);
-
-		s_bind_text(st, 1, grp);
-		s_bind_live(w, st, 2, false);
-		s_fetch_rows(w, ST_TRADES_BY_GRP);
-	}
+	s_read_once(w, 'g', ST_TRADES_BY_GRP, grp);
 	g = s_map_get(&w->groups, grp);
 	if (g == NULL || g->nrows == 0)
 		return 0;
@@ -2108,7 +2114,6 @@ static int s_cmp_order(const struct win_trade *a, const struct win_trade *b)
 static void s_fetch_fp(window_t *w, const struct win_trade *r)
 {
 	char buf[1024], *fp = buf;
-	sqlite3_stmt *st;
 
 	if (r->det != NULL && s_detail_fp(r->det) != NULL) {
 		fp = (char *)s_detail_fp(r->det);
@@ -2123,12 +2128,7 @@ static void s_fetch_fp(window_t *w, const struct win_trade *r)
 			window_fp(r, fp, n + 1);
 		}
 	}
-	if (!s_read_before(w, 'f', fp)) {
-		st = s_st(w, ST_TRADES_BY_FP);
-		s_bind_text(st, 1, fp);
-		s_bind_live(w, st, 2, false);
-		s_fetch_rows(w, ST_TRADES_BY_FP);
-	}
+	s_read_once(w, 'f', ST_TRADES_BY_FP, fp);
 	if (fp != buf && (r->det == NULL || fp != s_detail_fp(r->det)))
 		free(fp);
 }
@@ -2167,13 +2167,7 @@ struct win_group *window_group_copy(window_t *w, const char *grp, const char *ac
 {
 	struct win_group *best = NULL;
 
-	if (!s_read_before(w, 'a', accession)) {
-		sqlite3_stmt *st = s_st(w, ST_GROUPS_BY_ACC);
-
-		s_bind_text(st, 1, accession);
-		s_bind_live(w, st, 2, false);
-		s_fetch_groups(w, ST_GROUPS_BY_ACC);
-	}
+	s_read_once(w, 'a', ST_GROUPS_BY_ACC, accession);
 	for (struct win_group *g = s_map_get(&w->accs, accession); g != NULL; g = g->acc_next) {
 		bool same;
 

@@ -27,24 +27,6 @@ static double s_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int s_setup(void **state)
-{
-	struct httpd *h = httpd_start();
-
-	if (h == NULL)
-		return -1;
-	*state = h;
-	return 0;
-}
-
-static int s_teardown(void **state)
-{
-	struct httpd *h = *state;
-
-	httpd_stop(&h);
-	return 0;
-}
-
 /* A client with short backoffs so that retry tests run fast. */
 static http_client_t *s_client(void)
 {
@@ -803,7 +785,7 @@ static void test_stopped_client_sends_nothing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, s_setup, s_teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, httpd_setup, httpd_teardown)
 		T(test_get_200_returns_the_body),
 		T(test_empty_body_is_an_empty_string),
 		T(test_404_is_a_response_and_not_retried),

@@ -373,31 +373,13 @@ static void test_retry_after_that_is_neither_is_ignored(void **state)
 	assert_int_equal(http_retry_after_ms("+5"), -1);
 }
 
-static int s_setup(void **state)
-{
-	struct httpd *h = httpd_start();
-
-	if (h == NULL)
-		return -1;
-	*state = h;
-	return 0;
-}
-
-static int s_teardown(void **state)
-{
-	struct httpd *h = *state;
-
-	httpd_stop(&h);
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_headers_are_kept_trimmed_and_found_in_any_case),
 		cmocka_unit_test(test_a_cr_lf_or_nul_inside_a_header_becomes_a_space),
-		cmocka_unit_test_setup_teardown(test_a_cleaned_etag_works_as_if_none_match, s_setup,
-		                                s_teardown),
+		cmocka_unit_test_setup_teardown(test_a_cleaned_etag_works_as_if_none_match,
+		                                httpd_setup, httpd_teardown),
 		cmocka_unit_test(test_redirects_leave_the_last_response_s_headers),
 		cmocka_unit_test(test_a_header_starting_with_http_is_not_a_status_line),
 		cmocka_unit_test(test_lines_without_a_name_are_ignored),

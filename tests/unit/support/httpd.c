@@ -817,3 +817,21 @@ void httpd_clear(struct httpd *h)
 	h->qtail = NULL;
 	pthread_mutex_unlock(&h->mu);
 }
+
+int httpd_setup(void **state)
+{
+	struct httpd *h = httpd_start();
+
+	if (h == NULL)
+		return -1;
+	*state = h;
+	return 0;
+}
+
+int httpd_teardown(void **state)
+{
+	struct httpd *h = *state;
+
+	httpd_stop(&h);
+	return 0;
+}

@@ -75,6 +75,10 @@ struct httpd *httpd_start(void);
 /* Stop it: ends pending delays, closes every connection, joins the threads,
  * frees everything; *h becomes NULL.  Safe on NULL. */
 void httpd_stop(struct httpd **h);
+/* cmocka setup and teardown of a test whose state is one server:
+ * *state = httpd_start() (-1 when it fails), and httpd_stop of it. */
+int httpd_setup(void **state);
+int httpd_teardown(void **state);
 
 int httpd_port(const struct httpd *h);
 
