@@ -520,13 +520,11 @@ struct win_signal_row {
 	int64_t expires_at;
 };
 
-/* A remembered intent.  After its commit only what "never twice" and the
- * resend need stay in memory: the id and two times. */
+/* An intent this batch emitted, until the commit writes it. */
 struct win_signal {
 	const char *id; /* interned */
 	int64_t created_at;
-	int64_t resent_at;          /* `now` of the last copy sent again (0: none) */
-	struct win_signal_row *row; /* not written yet: the row; NULL once written */
+	struct win_signal_row *row;
 };
 
 /* An outbox row waiting for the commit. */
@@ -565,7 +563,7 @@ struct window {
 	size_t nrows;
 
 	/* since the last commit */
-	struct ptrs dirty_rows, dirty_groups, fresh_signals, graveyard, dead_groups;
+	struct ptrs dirty_rows, dirty_groups, graveyard, dead_groups;
 	struct ptrs outbox;            /* struct win_out: outbox rows written at the commit */
 	struct ptrs det_rows;          /* rows holding their words (NULL: freed with it) */
 	int64_t prune_time, prune_day; /* INT64_MIN: no prune */
@@ -1243,8 +1241,7 @@ static void s_forget_all(window_t *w)
 	s_pool_free(&w->pool);
 	{
 		struct ptrs *lists[] = { &w->dirty_rows, &w->graveyard,    &w->dead_groups,
-			                 &w->outbox,     &w->dirty_groups, &w->fresh_signals,
-			                 &w->det_rows };
+			                 &w->outbox,     &w->dirty_groups, &w->det_rows };
 
 		for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
 			s_ptrs_reset(lists[i]);
@@ -1357,35 +1354,40 @@ static void s_read_end(window_t *w)
  * now) and false is returned.  Out of memory it is not noted: the read is
  * made again later, which is only slower (memory's copies are kept).
  */
+static bool s_was_read(const window_t *w, char kind, const char *s);
+
 static bool s_read_before(window_t *w, char kind, const char *s)
 {
 	size_t n = strlen(s);
-	char *k = malloc(n + 2);
+	char *k;
 
-	if (k == NULL)
+	if (s_was_read(w, kind, s))
+		return true;
+	if ((k = malloc(n + 2)) == NULL)
 		return false;
 	k[0] = kind;
 	memcpy(k + 1, s, n + 1);
-	if (s_map_get(&w->read, k) != NULL) {
-		free(k);
-		return true;
-	}
 	if (s_map_set(&w->read, k, k) < 0)
 		free(k);
 	return false;
 }
 
-/* Whether s_read_before(w, kind, s) noted a read, without noting one. */
+/* Whether s_read_before(w, kind, s) noted a read, without noting one (and
+ * without an allocation for s of usual length). */
 static bool s_was_read(const window_t *w, char kind, const char *s)
 {
-	char buf[128];
+	char buf[256], *k = buf;
 	size_t n = strlen(s);
+	bool got;
 
-	if (n + 2 > sizeof(buf))
-		return false; /* no valid intent id is this long: read again */
-	buf[0] = kind;
-	memcpy(buf + 1, s, n + 1);
-	return s_map_get(&w->read, buf) != NULL;
+	if (n + 2 > sizeof(buf) && (k = malloc(n + 2)) == NULL)
+		return false; /* read again: only slower */
+	k[0] = kind;
+	memcpy(k + 1, s, n + 1);
+	got = s_map_get(&w->read, k) != NULL;
+	if (k != buf)
+		free(k);
+	return got;
 }
 
 /* The prune bound of reads: what a window_prune of this batch deletes at
@@ -1613,7 +1615,6 @@ void window_close(window_t **wp)
 	s_forget_all(w);
 	free(w->dirty_rows.v);
 	free(w->dirty_groups.v);
-	free(w->fresh_signals.v);
 	free(w->outbox.v);
 	free(w->det_rows.v);
 	free(w->graveyard.v);
@@ -1851,8 +1852,8 @@ static int s_write_all(window_t *w, int64_t *rows, char *err, size_t errlen)
 		if (g->registered && s_write_group(w, g, err, errlen) < 0)
 			return -1;
 	}
-	for (size_t i = 0; i < w->fresh_signals.n; i++)
-		if (s_write_signal(w, w->fresh_signals.v[i], err, errlen) < 0)
+	for (size_t i = 0; i < w->signals.nb; i++)
+		if (w->signals.b[i] != NULL && s_write_signal(w, w->signals.b[i], err, errlen) < 0)
 			return -1;
 	for (size_t i = 0; i < w->outbox.n; i++) {
 		const struct win_out *o = w->outbox.v[i];
@@ -1878,7 +1879,7 @@ int window_commit(window_t *w, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", w->read_err);
 		goto fail;
 	}
-	if (w->dirty_rows.n == 0 && w->dirty_groups.n == 0 && w->fresh_signals.n == 0 &&
+	if (w->dirty_rows.n == 0 && w->dirty_groups.n == 0 && w->signals.n == 0 &&
 	    w->outbox.n == 0 && !w->clusters_dirty && w->prune_time == INT64_MIN) {
 		/* nothing to write; still a new batch */
 		s_read_end(w);
@@ -1911,7 +1912,7 @@ void window_drop_reads(window_t *w)
 	for (const struct win_trade *r = w->oldest; r != NULL; r = r->anext)
 		if (r->pending)
 			return;
-	if (w->dirty_rows.n == 0 && w->dirty_groups.n == 0 && w->fresh_signals.n == 0 &&
+	if (w->dirty_rows.n == 0 && w->dirty_groups.n == 0 && w->signals.n == 0 &&
 	    w->outbox.n == 0 && !w->clusters_dirty && w->prune_time == INT64_MIN &&
 	    w->read_err[0] == '\0') {
 		s_read_end(w);
@@ -2412,12 +2413,8 @@ int window_signal_put(window_t *w, const intent_t *in)
 	s->row = row;
 	s->created_at = in->created_at;
 	s->id = s_intern(&w->pool, in->id);
-	if (s->id == NULL || s_ptrs_push(&w->fresh_signals, s) < 0)
+	if (s->id == NULL || s_map_set(&w->signals, s->id, s) < 0)
 		goto oom;
-	if (s_map_set(&w->signals, s->id, s) < 0) {
-		w->fresh_signals.n--;
-		goto oom;
-	}
 	return 0;
 oom:
 	if (s != NULL)
@@ -2436,7 +2433,7 @@ long window_signal_count(window_t *w)
 		log_warnx("%s", err);
 		return -1;
 	}
-	return (long)n + (long)w->fresh_signals.n;
+	return (long)n + (long)w->signals.n;
 }
 
 /* ---- clusters ----------------------------------------------------------- */

@@ -419,19 +419,9 @@ static void test_the_file_is_wal_and_readable_by_its_owner_only(void **state)
 static int64_t s_committed(const char *dir)
 {
 	char path[4200];
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	int64_t n = -1;
 
 	snprintf(path, sizeof(path), "%s/executor.sqlite", dir);
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM intents", -1, &st, NULL),
-	                 SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return n;
+	return test_sql_int(path, "SELECT COUNT(*) FROM intents");
 }
 
 static void test_a_batch_is_seen_by_others_only_once_it_commits(void **state)
@@ -802,22 +792,10 @@ static void s_usage_sql(const char *dir, const char *day, const char *except, in
 static int64_t s_open_sql(const char *dir)
 {
 	char path[1024];
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	int64_t n;
 
 	snprintf(path, sizeof(path), "%s/executor.sqlite", dir);
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db,
-	                                    "SELECT COUNT(*) FROM intents WHERE state IN "
-	                                    "('pending', 'held')",
-	                                    -1, &st, NULL),
-	                 SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return n;
+	return test_sql_int(path,
+	                    "SELECT COUNT(*) FROM intents WHERE state IN ('pending', 'held')");
 }
 
 static uint32_t s_rand(uint32_t *x)

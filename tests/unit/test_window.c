@@ -98,20 +98,13 @@ static void test_open_creates_schema_and_refuses_a_newer_one(void **state)
 	char *dir = test_tmpdir();
 	window_t *w = s_open(dir, 0);
 	char path[1024];
-	sqlite3 *db;
-	sqlite3_stmt *st;
 
 	(void)state;
 	window_close(&w);
 	assert_null(w);
 	snprintf(path, sizeof(path), "%s/decider.sqlite", dir);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 3);
-	sqlite3_finalize(st);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 9", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	assert_int_equal(test_sql_int(path, "PRAGMA user_version"), 3);
+	assert_int_equal(test_sql_exec(path, "PRAGMA user_version = 9"), SQLITE_OK);
 	assert_null(window_open(dir, 0, err, sizeof(err)));
 	assert_non_null(strstr(err, "newer"));
 	window_close(&w); /* safe on NULL */
@@ -771,8 +764,6 @@ static void test_schema_2_file_gets_its_indexes(void **state)
 	char *dir = test_tmpdir();
 	window_t *w = s_open(dir, 0);
 	char path[1024];
-	sqlite3 *db;
-	sqlite3_stmt *st;
 
 	(void)state;
 	s_put_judged(w, s_row("k1", "A-1", "g1", "fp1", false, 20000));
@@ -788,17 +779,10 @@ static void test_schema_2_file_gets_its_indexes(void **state)
 	w = s_open(dir, 0);
 	assert_non_null(window_lookup(w, "k1"));
 	window_close(&w);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(
-	    sqlite3_prepare_v2(db,
-	                       "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
-	                       " AND name LIKE '%\\_by\\_%' ESCAPE '\\'",
-	                       -1, &st, NULL),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 6);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	assert_int_equal(test_sql_int(path,
+	                              "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+	                              " AND name LIKE '%\\_by\\_%' ESCAPE '\\'"),
+	                 6);
 	free(dir);
 }
 

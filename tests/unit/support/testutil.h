@@ -5,6 +5,7 @@
 #define COATTAIL_TESTUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Directory of the shared, read-only fixtures (../shared/fixtures beside the
@@ -27,5 +28,10 @@ char *test_tmpdir(void);
  * connection of its own, as a hand edit of the file would: SQLITE_OK, or
  * SQLite's code with the message printed. */
 int test_sql_exec(const char *path, const char *sql);
+
+/* The integer in the first column of the first row sql yields on the
+ * SQLite file at path (a read-only connection of its own); -1 with a
+ * message printed when it yields none or fails. */
+int64_t test_sql_int(const char *path, const char *sql);
 
 #endif
