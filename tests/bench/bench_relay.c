@@ -13,7 +13,8 @@
  *       until the empty one, which is forwarded too.
  *   bench_relay sink IN [COUNT [INTENT]]
  *       PULL (bind) IN until the empty message, COUNT messages (0: no
- *       limit) or an order event for intent id INTENT; prints "msgs N first
+ *       limit) or an order event for intent id INTENT (or that intent
+ *       itself, when the sink stands in for the executor); prints "msgs N first
  *       T last T" (CLOCK_MONOTONIC seconds).
  *   bench_relay latency OUT IN FILE.bin RATE [EXPECT]
  *       PUSH (connect) OUT the trades of FILE.bin, message i at t0 + i/RATE,
@@ -192,7 +193,8 @@ static int s_relay(const char *in, const char *out)
 	return 0;
 }
 
-/* Whether msg is an order event for the intent id want. */
+/* Whether msg is an order event for the intent id want, or that intent
+ * itself (a sink in the executor's place). */
 static int s_is_order_for(const zmq_msg_t *msg, const char *want)
 {
 	char err[256];
@@ -202,8 +204,8 @@ static int s_is_order_for(const zmq_msg_t *msg, const char *want)
 	if (record_from_msgpack(zmq_msg_data((zmq_msg_t *)msg), zmq_msg_size(msg), &r, err,
 	                        sizeof(err)) != 0)
 		return 0;
-	hit =
-	    r.type == REC_ORDER && r.u.order.intent != NULL && strcmp(r.u.order.intent, want) == 0;
+	hit = (r.type == REC_ORDER && r.u.order.intent != NULL && strcmp(r.u.order.intent, want) == 0) ||
+	      (r.type == REC_INTENT && strcmp(r.u.intent.id, want) == 0);
 	record_free(&r);
 	return hit;
 }
