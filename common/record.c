@@ -14,51 +14,92 @@
 
 #include "timeutil.h"
 
+/*
+ * Freeing what a record owns.  A decoded record's strings and instrument
+ * lie in its block (record.h); anything else was allocated on its own.  A
+ * pointer is freed unless it lies in [block, block + block_len): with no
+ * block (NULL, 0) every pointer is freed, NULL included, which free()
+ * ignores.
+ */
+static inline bool s_outside(const record_t *r, const void *p)
+{
+	return (uintptr_t)p - (uintptr_t)r->block >= r->block_len;
+}
+
+static inline void s_release(const record_t *r, void *p)
+{
+	if (s_outside(r, p))
+		free(p);
+}
+
+/* The instrument's strings, each unless it lies in r's block (r NULL: no
+ * block). */
+static void s_instrument_strings_free(const record_t *r, instrument_t *ins)
+{
+	static const record_t none;
+
+	if (r == NULL)
+		r = &none;
+	s_release(r, ins->figi);
+	s_release(r, ins->composite_figi);
+	s_release(r, ins->share_class_figi);
+	s_release(r, ins->ticker);
+	s_release(r, ins->exch_code);
+	s_release(r, ins->name);
+	s_release(r, ins->security_type);
+	s_release(r, ins->market_sector);
+	s_release(r, ins->isin);
+}
+
 void instrument_free(instrument_t *ins)
 {
 	if (ins == NULL)
 		return;
-	free(ins->figi);
-	free(ins->composite_figi);
-	free(ins->share_class_figi);
-	free(ins->ticker);
-	free(ins->exch_code);
-	free(ins->name);
-	free(ins->security_type);
-	free(ins->market_sector);
-	free(ins->isin);
+	s_instrument_strings_free(NULL, ins);
 	memset(ins, 0, sizeof(*ins));
 }
 
-static void s_trade_free(trade_t *t)
+void record_clear_instrument(record_t *r)
 {
-	free(t->key);
-	free(t->source);
-	free(t->accession);
-	free(t->url);
-	free(t->ticker);
-	free(t->issuer);
-	free(t->issuer_cik);
-	free(t->owner);
-	free(t->owner_cik);
-	free(t->title);
-	if (t->instrument != NULL) {
-		instrument_free(t->instrument);
-		free(t->instrument);
-	}
+	instrument_t *ins;
+
+	if (r == NULL || r->type != REC_TRADE || (ins = r->u.trade.instrument) == NULL)
+		return;
+	s_instrument_strings_free(r, ins);
+	s_release(r, ins);
+	r->u.trade.instrument = NULL;
 }
 
-static void s_intent_free(intent_t *in)
+static void s_trade_free(record_t *r)
 {
-	free(in->id);
-	free(in->rule);
-	free(in->ticker);
-	free(in->figi);
-	free(in->isin);
+	trade_t *t = &r->u.trade;
+
+	s_release(r, t->key);
+	s_release(r, t->source);
+	s_release(r, t->accession);
+	s_release(r, t->url);
+	s_release(r, t->ticker);
+	s_release(r, t->issuer);
+	s_release(r, t->issuer_cik);
+	s_release(r, t->owner);
+	s_release(r, t->owner_cik);
+	s_release(r, t->title);
+	record_clear_instrument(r);
+}
+
+static void s_intent_free(record_t *r)
+{
+	intent_t *in = &r->u.intent;
+
+	s_release(r, in->id);
+	s_release(r, in->rule);
+	s_release(r, in->ticker);
+	s_release(r, in->figi);
+	s_release(r, in->isin);
 	for (size_t i = 0; i < in->n_evidence; i++)
-		free(in->evidence[i]);
-	free(in->evidence);
-	free(in->reason);
+		s_release(r, in->evidence[i]);
+	s_release(r, in->evidence);
+	s_release(r, in->reason);
 }
 
 void record_free(record_t *r)
@@ -67,28 +108,29 @@ void record_free(record_t *r)
 		return;
 	switch (r->type) {
 	case REC_TRADE:
-		s_trade_free(&r->u.trade);
+		s_trade_free(r);
 		break;
 	case REC_INTENT:
-		s_intent_free(&r->u.intent);
+		s_intent_free(r);
 		break;
 	case REC_ORDER:
-		free(r->u.order.intent);
-		free(r->u.order.broker);
-		free(r->u.order.broker_order_id);
-		free(r->u.order.reason);
+		s_release(r, r->u.order.intent);
+		s_release(r, r->u.order.broker);
+		s_release(r, r->u.order.broker_order_id);
+		s_release(r, r->u.order.reason);
 		break;
 	case REC_DROP:
-		free(r->u.drop.stage);
-		free(r->u.drop.key);
-		free(r->u.drop.reason);
+		s_release(r, r->u.drop.stage);
+		s_release(r, r->u.drop.key);
+		s_release(r, r->u.drop.reason);
 		break;
 	case REC_STATS:
-		free(r->u.stats.stage);
+		s_release(r, r->u.stats.stage);
 		break;
 	case REC_NONE:
 		break;
 	}
+	free(r->block);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -110,6 +152,8 @@ int record_copy(record_t *dst, const record_t *src)
 	int failed = 0;
 
 	*dst = *src;
+	dst->block = NULL; /* every string of the copy is its own */
+	dst->block_len = 0;
 	switch (src->type) {
 	case REC_TRADE: {
 		const trade_t *s = &src->u.trade;

@@ -2,8 +2,12 @@
  * record.h - the records that flow between the stages (DESIGN.md "Records").
  *
  * One C struct per record type.  Conventions, used by every codec:
- *   - strings are heap-allocated, NUL-terminated, owned by the record;
- *     NULL means null/absent;
+ *   - strings are NUL-terminated and owned by the record; NULL means
+ *     null/absent.  A record built field by field holds each string in an
+ *     allocation of its own; a decoded one holds its strings (and its
+ *     instrument) in one block (record_t.block), so that code which
+ *     replaces a field of a record it did not build must release the old
+ *     value through record_free or record_clear_instrument, never free();
  *   - numbers are doubles; NAN means null (use REC_NULL_NUM / rec_num_is_null);
  *   - times are seconds since the epoch (UTC); REC_NULL_TIME means null.
  *     On the wire they are RFC 3339 strings ("2022-01-06T21:05:31Z");
@@ -160,6 +164,12 @@ typedef struct record {
 		drop_t drop;
 		stats_t stats;
 	} u;
+	/* The decoders' one allocation for the record's strings and its
+	 * instrument, block_len bytes, or NULL.  record_free frees it, and
+	 * frees each field that lies outside it as before.  Moving a record by
+	 * value moves the block with it. */
+	char *block;
+	size_t block_len;
 } record_t;
 
 /* Zero a record of that type and set its nullable fields to null (NAN
@@ -173,7 +183,13 @@ bool record_utf8_valid(const char *s, size_t n);
 
 /* Release what the record owns and zero it.  Safe on a zeroed record. */
 void record_free(record_t *r);
+/* Release what a standalone instrument owns (not one inside a decoded
+ * record's block: see record_clear_instrument). */
 void instrument_free(instrument_t *ins);
+/* Release a trade's instrument, wherever it lives (its own allocations or
+ * the record's block), and set it NULL: how a stage replaces the instrument
+ * of a trade it decoded. */
+void record_clear_instrument(record_t *r);
 /* Deep copy; returns 0, or -1 when out of memory (dst is then zeroed). */
 int record_copy(record_t *dst, const record_t *src);
 

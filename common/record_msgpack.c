@@ -700,10 +700,52 @@ static bool s_key_is(const msgpack_object *k, const char *name)
 	       memcmp(k->via.str.ptr, name, n) == 0;
 }
 
+/* Whether any byte of w has its high bit set or is zero (the classic
+ * haszero test): the word is not eight ASCII characters other than NUL. */
+static inline uint64_t s_not_plain(uint64_t w)
+{
+	return (w & 0x8080808080808080ull) |
+	       ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull);
+}
+
+/*
+ * Whether s[0..n) is all ASCII without NUL, as nearly every string of a
+ * record is, word by word: the last word overlaps the one before it
+ * instead of a byte loop for the tail, and strings of 4 to 7 bytes are two
+ * overlapping 4-byte loads.  Reads nothing outside s[0..n).
+ */
+static inline bool s_plain_ascii(const unsigned char *s, size_t n)
+{
+	uint64_t w, bad = 0;
+	uint32_t lo, hi;
+
+	if (n >= 8) {
+		size_t i = 0;
+		for (; n - i > 8; i += 8) {
+			memcpy(&w, s + i, 8);
+			bad |= s_not_plain(w);
+		}
+		memcpy(&w, s + n - 8, 8);
+		return (bad | s_not_plain(w)) == 0;
+	}
+	if (n >= 4) {
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + n - 4, 4);
+		return s_not_plain((uint64_t)lo | (uint64_t)hi << 32) == 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == 0 || s[i] >= 0x80)
+			return false;
+	return true;
+}
+
 /* Valid UTF-8 (no overlongs, no surrogates), no NUL. */
 static bool s_utf8_ok(const unsigned char *s, size_t n)
 {
 	size_t i = 0;
+
+	if (s_plain_ascii(s, n))
+		return true;
 
 	while (i < n) {
 		unsigned char c = s[i];
@@ -758,8 +800,80 @@ bool record_utf8_valid(const char *s, size_t n)
 	return s_utf8_ok((const unsigned char *)s, n);
 }
 
-static int s_get_str(const msgpack_object *o, const char *name, char **out, char *err,
-                     size_t errlen)
+/*
+ * Where a decoder puts one record's strings and its instrument: the
+ * record's block (record.h), one allocation of len + sizeof(instrument_t)
+ * + 8 bytes for a message of len bytes.  That always suffices: every
+ * string copied comes from its own msgpack string of at least 1 + n bytes
+ * of the message and takes n + 1, and a record holds at most one
+ * instrument (aligned: at most 7 bytes of padding).  Past the end anyway,
+ * s_take falls back to malloc, which record_free handles as well.
+ */
+struct arena {
+	char *p;
+	size_t used, cap;
+};
+
+/* The bound above, for a message of len bytes. */
+static size_t s_arena_size(size_t len)
+{
+	return len + sizeof(instrument_t) + 8;
+}
+
+/* Give r the block of a (the decoders call it once the record exists, so
+ * that record_free releases the block whatever happens next). */
+static void s_arena_attach(struct arena *a, record_t *r, size_t len)
+{
+	a->cap = s_arena_size(len);
+	a->used = 0;
+	a->p = malloc(a->cap);
+	if (a->p == NULL)
+		a->cap = 0;
+	r->block = a->p;
+	r->block_len = a->cap;
+}
+
+/* n bytes aligned to align (a power of two) from a, or from malloc when a
+ * is NULL or full; NULL when out of memory. */
+static void *s_take(struct arena *a, size_t n, size_t align)
+{
+	if (a != NULL) {
+		size_t at = (a->used + align - 1) & ~(align - 1);
+		if (at <= a->cap && a->cap - at >= n) {
+			a->used = at + n;
+			return a->p + at;
+		}
+	}
+	return malloc(n);
+}
+
+/* memcpy(d, s, n) for the short strings of records without a call: two
+ * overlapping loads and stores up to 16 bytes. */
+static inline void s_copy(char *d, const char *s, size_t n)
+{
+	uint64_t x, y;
+	uint32_t u, v;
+
+	if (n > 16) {
+		memcpy(d, s, n);
+	} else if (n >= 8) {
+		memcpy(&x, s, 8);
+		memcpy(&y, s + n - 8, 8);
+		memcpy(d, &x, 8);
+		memcpy(d + n - 8, &y, 8);
+	} else if (n >= 4) {
+		memcpy(&u, s, 4);
+		memcpy(&v, s + n - 4, 4);
+		memcpy(d, &u, 4);
+		memcpy(d + n - 4, &v, 4);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			d[i] = s[i];
+	}
+}
+
+static int s_get_str(struct arena *a, const msgpack_object *o, const char *name, char **out,
+                     char *err, size_t errlen)
 {
 	if (o->type != MSGPACK_OBJECT_STR) {
 		snprintf(err, errlen, "%s: expected a string", name);
@@ -775,12 +889,12 @@ static int s_get_str(const msgpack_object *o, const char *name, char **out, char
 		return -1;
 	}
 	/* s_utf8_ok refused NULs, so a plain copy is the whole string */
-	*out = malloc((size_t)o->via.str.size + 1);
+	*out = s_take(a, (size_t)o->via.str.size + 1, 1);
 	if (*out == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	memcpy(*out, o->via.str.ptr, o->via.str.size);
+	s_copy(*out, o->via.str.ptr, o->via.str.size);
 	(*out)[o->via.str.size] = '\0';
 	return 0;
 }
@@ -802,8 +916,9 @@ static int s_get_small(const msgpack_object *o, const char *name, char *buf, siz
 	return 0;
 }
 
-static int s_decode_fields(const msgpack_object *map, void *base, const struct field *fs,
-                           const char *what, bool skip_type_v, char *err, size_t errlen);
+static int s_decode_fields(struct arena *a, const msgpack_object *map, void *base,
+                           const struct field *fs, const char *what, bool skip_type_v, char *err,
+                           size_t errlen);
 
 /*
  * The last time string parsed, per thread, and its value: the trades of
@@ -815,8 +930,8 @@ static _Thread_local char s_parsed_s[64];
 static _Thread_local size_t s_parsed_len; /* 0: none yet */
 static _Thread_local int64_t s_parsed_t;
 
-static int s_decode_field(const msgpack_object *v, void *base, const struct field *f, char *err,
-                          size_t errlen)
+static int s_decode_field(struct arena *a, const msgpack_object *v, void *base,
+                          const struct field *f, char *err, size_t errlen)
 {
 	char small[64];
 	bool is_nil = v->type == MSGPACK_OBJECT_NIL;
@@ -825,7 +940,7 @@ static int s_decode_field(const msgpack_object *v, void *base, const struct fiel
 	case F_STR:
 		if (is_nil)
 			return 0;
-		return s_get_str(v, f->name, AT(base, f->off, char *), err, errlen);
+		return s_get_str(a, v, f->name, AT(base, f->off, char *), err, errlen);
 	case F_NUM:
 		if (is_nil)
 			return 0;
@@ -920,8 +1035,8 @@ static int s_decode_field(const msgpack_object *v, void *base, const struct fiel
 			return -1;
 		}
 		for (uint32_t i = 0; i < v->via.array.size; i++) {
-			if (s_get_str(&v->via.array.ptr[i], f->name, &(*items)[i], err, errlen) !=
-			    0)
+			if (s_get_str(a, &v->via.array.ptr[i], f->name, &(*items)[i], err,
+			              errlen) != 0)
 				return -1;
 			(*count)++;
 		}
@@ -953,14 +1068,14 @@ static int s_decode_field(const msgpack_object *v, void *base, const struct fiel
 			return 0;
 		if (v->type != MSGPACK_OBJECT_MAP)
 			goto wrong;
-		ins = calloc(1, sizeof(*ins));
+		ins = s_take(a, sizeof(*ins), _Alignof(instrument_t));
 		if (ins == NULL) {
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
 		instrument_init(ins);
 		*AT(base, f->off, instrument_t *) = ins; /* owned by the record from here */
-		return s_decode_fields(v, ins, s_instrument_fields, "instrument", false, err,
+		return s_decode_fields(a, v, ins, s_instrument_fields, "instrument", false, err,
 		                       errlen);
 	}
 	}
@@ -1001,8 +1116,9 @@ static const struct field *s_find_field(const struct field *fs, const struct fie
  * of the table and appear at most once; "type" and "v" are skipped at the top
  * level (checked by the caller).
  */
-static int s_decode_fields(const msgpack_object *map, void *base, const struct field *fs,
-                           const char *what, bool skip_type_v, char *err, size_t errlen)
+static int s_decode_fields(struct arena *a, const msgpack_object *map, void *base,
+                           const struct field *fs, const char *what, bool skip_type_v, char *err,
+                           size_t errlen)
 {
 	const struct field *next = fs;
 	uint64_t seen = 0;
@@ -1037,7 +1153,7 @@ static int s_decode_fields(const msgpack_object *map, void *base, const struct f
 		}
 		seen |= 1ull << idx;
 		next = f + 1;
-		if (s_decode_field(v, base, f, sub, sizeof(sub)) != 0) {
+		if (s_decode_field(a, v, base, f, sub, sizeof(sub)) != 0) {
 			snprintf(err, errlen, "%s.%s", what, sub);
 			return -1;
 		}
@@ -1061,6 +1177,7 @@ int record_mp_decode_tree(const void *buf, size_t len, record_t *r, char *err, s
 	msgpack_object root_obj, *root = &root_obj;
 	const msgpack_object *tv = NULL, *vv = NULL;
 	enum record_type type = REC_NONE;
+	struct arena arena;
 	size_t nobj;
 	char tname[16];
 	int rc = -1;
@@ -1119,8 +1236,9 @@ int record_mp_decode_tree(const void *buf, size_t len, record_t *r, char *err, s
 		goto out;
 	}
 	record_init(r, type);
-	if (s_decode_fields(root, &r->u, s_fields_of(type), record_type_name(type), true, err,
-	                    errlen) != 0)
+	s_arena_attach(&arena, r, len);
+	if (s_decode_fields(&arena, root, &r->u, s_fields_of(type), record_type_name(type), true,
+	                    err, errlen) != 0)
 		goto out;
 	if (record_validate(r, err, errlen) != 0)
 		goto out;
@@ -1162,6 +1280,7 @@ struct mprd {
 	const unsigned char *p;   /* the next byte */
 	const unsigned char *end; /* one past the message */
 	bool canon;               /* all read so far is written as record_to_msgpack would */
+	struct arena *arena;      /* where the record's strings go */
 };
 
 /* Bytes of payload msgpack-c writes after the first byte for unsigned v
@@ -1196,6 +1315,10 @@ static int s_rd(struct mprd *rd, msgpack_object *o)
 		return -1;
 	b = *rd->p++;
 	left--;
+	if ((b & 0xe0) == 0xa0) { /* a fixstr: most values of a record */
+		n = b & 0x1f;
+		goto str;
+	}
 	if (b <= 0x7f) {
 		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
 		o->via.u64 = b;
@@ -1361,6 +1484,7 @@ static int s_rd_roles(struct mprd *rd, const msgpack_object *v, unsigned *out)
  * F_STRARR). */
 static int s_rd_strarr(struct mprd *rd, const msgpack_object *v, void *base, const struct field *f)
 {
+	struct arena *a = rd->arena;
 	char ***items = AT(base, f->off, char **);
 	size_t *count = AT(base, f->count_off, size_t);
 	char sub[256];
@@ -1376,7 +1500,7 @@ static int s_rd_strarr(struct mprd *rd, const msgpack_object *v, void *base, con
 		msgpack_object it;
 
 		if (s_rd(rd, &it) != 0 ||
-		    s_get_str(&it, f->name, &(*items)[i], sub, sizeof(sub)) != 0)
+		    s_get_str(a, &it, f->name, &(*items)[i], sub, sizeof(sub)) != 0)
 			return -1;
 		(*count)++;
 	}
@@ -1476,6 +1600,16 @@ static int s_rd_fields(struct mprd *rd, uint32_t n, void *base, const struct fie
 		if (s_rd(rd, &v) != 0)
 			return -1;
 		switch (f->kind) {
+		case F_STR:
+			/* s_decode_field's case, without its call */
+			if (v.type == MSGPACK_OBJECT_STR) {
+				if (s_get_str(rd->arena, &v, f->name, AT(base, f->off, char *), sub,
+				              sizeof(sub)) != 0)
+					return -1;
+			} else if (v.type != MSGPACK_OBJECT_NIL) {
+				return -1;
+			}
+			break;
 		case F_ROLES:
 			if (s_rd_roles(rd, &v, AT(base, f->off, unsigned)) != 0)
 				return -1;
@@ -1486,7 +1620,8 @@ static int s_rd_fields(struct mprd *rd, uint32_t n, void *base, const struct fie
 			break;
 		case F_INSTR:
 			if (v.type == MSGPACK_OBJECT_MAP) {
-				instrument_t *ins = calloc(1, sizeof(*ins));
+				instrument_t *ins =
+				    s_take(rd->arena, sizeof(*ins), _Alignof(instrument_t));
 				if (ins == NULL)
 					return -1;
 				instrument_init(ins);
@@ -1505,7 +1640,7 @@ static int s_rd_fields(struct mprd *rd, uint32_t n, void *base, const struct fie
 			break;
 		default:
 			if (v.type == MSGPACK_OBJECT_MAP || v.type == MSGPACK_OBJECT_ARRAY ||
-			    s_decode_field(&v, base, f, sub, sizeof(sub)) != 0)
+			    s_decode_field(rd->arena, &v, base, f, sub, sizeof(sub)) != 0)
 				return -1;
 			if (f->kind == F_NUM && ((v.type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
 			                          v.via.u64 >= (1ull << 53)) ||
@@ -1528,7 +1663,8 @@ static int s_rd_fields(struct mprd *rd, uint32_t n, void *base, const struct fie
  * zeroed). */
 static int s_rd_record(const void *buf, size_t len, record_t *r, struct record_mp_info *info)
 {
-	struct mprd rd = { buf, buf, (const unsigned char *)buf + len, true };
+	struct arena arena;
+	struct mprd rd = { buf, buf, (const unsigned char *)buf + len, true, &arena };
 	enum record_type type = REC_NONE;
 	const struct field *fs;
 	msgpack_object root, k, v;
@@ -1550,6 +1686,7 @@ static int s_rd_record(const void *buf, size_t len, record_t *r, struct record_m
 	    v.type != MSGPACK_OBJECT_POSITIVE_INTEGER || v.via.u64 != RECORD_VERSION)
 		return -1;
 	record_init(r, type);
+	s_arena_attach(&arena, r, len);
 	fs = s_fields_of(type);
 	if (s_rd_fields(&rd, root.via.map.size - 2, &r->u, fs, s_count_fields(fs), info) != 0 ||
 	    rd.p != rd.end || record_validate(r, NULL, 0) != 0) {

@@ -250,10 +250,7 @@ static void s_emit(struct mapper *m, struct pend *p, double shares)
 		if (!rec_num_is_null(t->price) && t->price > 0)
 			ins.market_cap = shares * t->price;
 	}
-	if (t->instrument != NULL) {
-		instrument_free(t->instrument);
-		free(t->instrument);
-	}
+	record_clear_instrument(&p->rec); /* one the trade came with */
 	s_send(m, p, &ins);
 	s_pend_free(m, p);
 }

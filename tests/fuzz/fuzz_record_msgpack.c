@@ -55,10 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sp = NULL;
 		if (record_trade_msgpack_with_instrument(data, size, &info, &ins, &sp, &spcap,
 		                                         &splen, err, sizeof(err)) == 0) {
-			if (r.u.trade.instrument != NULL) {
-				instrument_free(r.u.trade.instrument);
-				free(r.u.trade.instrument);
-			}
+			record_clear_instrument(&r);
 			r.u.trade.instrument = &ins;
 			if (record_to_msgpack(&r, &mp, &len, err, sizeof(err)) != 0 ||
 			    len != splen || memcmp(mp, sp, len) != 0)

@@ -111,6 +111,56 @@ static void test_trade_round_trips_through_msgpack_and_json(void **state)
 	record_free(&r);
 }
 
+/* A decoded record keeps its strings and instrument in one block: a deep
+ * copy outlives it, its instrument can be replaced through
+ * record_clear_instrument, and a field set afterwards on its own is still
+ * freed by record_free (the sanitizer build checks every free). */
+static void test_a_decoded_record_owns_one_block(void **state)
+{
+	char err[256], *mp;
+	size_t len;
+	record_t r, back, copy;
+	instrument_t *ins;
+	(void)state;
+
+	s_make_trade(&r);
+	r.u.trade.instrument = calloc(1, sizeof(instrument_t));
+	instrument_init(r.u.trade.instrument);
+	r.u.trade.instrument->figi = s_strdup("BBG000BLNNH6");
+	r.u.trade.instrument->name = s_strdup("ACME CORP");
+	assert_int_equal(record_to_msgpack(&r, &mp, &len, err, sizeof(err)), 0);
+	assert_int_equal(record_from_msgpack(mp, len, &back, err, sizeof(err)), 0);
+	assert_non_null(back.block);
+	assert_true(back.u.trade.key >= back.block &&
+	            back.u.trade.key < back.block + back.block_len);
+	assert_true((char *)back.u.trade.instrument >= back.block &&
+	            (char *)back.u.trade.instrument < back.block + back.block_len);
+
+	assert_int_equal(record_copy(&copy, &back), 0);
+	assert_null(copy.block);
+	record_free(&back);
+	assert_string_equal(copy.u.trade.owner, "Roe Jane \"JR\"");
+	assert_string_equal(copy.u.trade.instrument->name, "ACME CORP");
+	record_free(&copy);
+
+	assert_int_equal(record_from_msgpack(mp, len, &back, err, sizeof(err)), 0);
+	record_clear_instrument(&back);
+	assert_null(back.u.trade.instrument);
+	ins = calloc(1, sizeof(*ins));
+	assert_non_null(ins);
+	instrument_init(ins);
+	ins->figi = s_strdup("BBG000B9XRY4");
+	back.u.trade.instrument = ins;
+	back.u.trade.title = s_strdup("Chief Executive Officer");
+	record_free(&back);
+	assert_null(back.block);
+
+	record_clear_instrument(&r); /* a built record's instrument too */
+	assert_null(r.u.trade.instrument);
+	record_free(&r);
+	free(mp);
+}
+
 static void test_intent_order_drop_stats_round_trip(void **state)
 {
 	record_t r;
@@ -330,6 +380,69 @@ static void test_invalid_utf8_and_oversized_strings_are_refused(void **state)
 	msgpack_pack_str_body(&pk, big, sizeof(big));
 	s_expect_reject(sb.data, sb.size, "more than");
 	msgpack_sbuffer_destroy(&sb);
+}
+
+/* The check goes word by word with overlapping loads: a bad byte at any
+ * position of any length is found, and nothing outside the string (here
+ * bytes that would be bad, in an allocation of exactly n) is looked at. */
+static void test_utf8_check_finds_a_bad_byte_at_every_position(void **state)
+{
+	static const unsigned char bad[] = { 0x00, 0x80, 0xc0, 0xff };
+	(void)state;
+
+	for (size_t n = 0; n <= 40; n++) {
+		unsigned char *s = malloc(n + 1), *exact = malloc(n ? n : 1);
+
+		assert_non_null(s);
+		assert_non_null(exact);
+		memset(s, 'a', n);
+		s[n] = 0xff; /* past the end: never read */
+		assert_true(record_utf8_valid((const char *)s, n));
+		memcpy(exact, s, n);
+		assert_true(record_utf8_valid((const char *)exact, n));
+		for (size_t pos = 0; pos < n; pos++) {
+			for (size_t k = 0; k < sizeof(bad); k++) {
+				s[pos] = bad[k];
+				if (record_utf8_valid((const char *)s, n))
+					fail_msg("byte 0x%02x at %zu of %zu taken", bad[k], pos, n);
+				s[pos] = 'a';
+			}
+			if (pos + 1 < n) { /* a valid two-byte character there */
+				s[pos] = 0xc3;
+				s[pos + 1] = 0xa9;
+				assert_true(record_utf8_valid((const char *)s, n));
+				s[pos] = s[pos + 1] = 'a';
+			}
+		}
+		free(s);
+		free(exact);
+	}
+}
+
+/* Strings of every short length come back whole from the decoder (which
+ * copies them with overlapping loads and stores). */
+static void test_strings_of_every_short_length_round_trip(void **state)
+{
+	char text[48], err[256], *mp;
+	size_t len;
+	record_t r, back;
+	(void)state;
+
+	for (size_t n = 0; n < sizeof(text); n++) {
+		for (size_t i = 0; i < n; i++)
+			text[i] = (char)('A' + (i * 7 + n) % 26);
+		text[n] = '\0';
+		record_init(&r, REC_DROP);
+		r.u.drop.stage = "mapper";
+		r.u.drop.key = text;
+		r.u.drop.reason = "why";
+		assert_int_equal(record_to_msgpack(&r, &mp, &len, err, sizeof(err)), 0);
+		assert_int_equal(record_from_msgpack(mp, len, &back, err, sizeof(err)), 0);
+		assert_string_equal(back.u.drop.key, text);
+		assert_string_equal(back.u.drop.stage, "mapper");
+		record_free(&back);
+		free(mp);
+	}
 }
 
 static void test_oversized_message_is_refused(void **state)
@@ -923,6 +1036,9 @@ int main(void)
 		cmocka_unit_test(test_truncation_and_trailing_bytes_are_refused),
 		cmocka_unit_test(test_wrong_types_unknown_version_and_keys_are_refused),
 		cmocka_unit_test(test_invalid_utf8_and_oversized_strings_are_refused),
+		cmocka_unit_test(test_utf8_check_finds_a_bad_byte_at_every_position),
+		cmocka_unit_test(test_a_decoded_record_owns_one_block),
+		cmocka_unit_test(test_strings_of_every_short_length_round_trip),
 		cmocka_unit_test(test_oversized_message_is_refused),
 		cmocka_unit_test(test_encoding_an_invalid_record_fails_with_reason),
 		cmocka_unit_test(test_record_copy_is_deep),

@@ -473,10 +473,7 @@ static void test_instrument_splice_is_the_encoding_of_the_whole_trade(void **sta
 		                     mp, len, &info, ins, &got, &gcap, &glen, err, sizeof(err)),
 		                 0);
 		assert_true(glen <= gcap);
-		if (back.u.trade.instrument != NULL) {
-			instrument_free(back.u.trade.instrument);
-			free(back.u.trade.instrument);
-		}
+		record_clear_instrument(&back);
 		back.u.trade.instrument = ins;
 		assert_int_equal(record_to_msgpack(&back, &want, &wlen, err, sizeof(err)), 0);
 		assert_int_equal(glen, wlen);
@@ -511,10 +508,7 @@ static void test_instrument_splice_refuses_what_encoding_refuses(void **state)
 	                 -1);
 	assert_int_equal(olen, 0);
 	free(out);
-	if (back.u.trade.instrument != NULL) {
-		instrument_free(back.u.trade.instrument);
-		free(back.u.trade.instrument);
-	}
+	record_clear_instrument(&back);
 	back.u.trade.instrument = &ins;
 	assert_int_equal(record_to_msgpack(&back, &out, &olen, err2, sizeof(err2)), -1);
 	assert_string_equal(err, err2);
