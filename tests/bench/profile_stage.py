@@ -17,7 +17,7 @@ trade, and the callgrind file, which `callgrind_annotate` reads.  Several
 --bin directories (a build of another commit, say) are measured on the
 same input in turn: an A/B in instructions, which another process on the
 machine does not disturb.  --no-valgrind runs the stage bare and prints its
-CPU seconds instead.
+CPU seconds instead (user and kernel, its ZeroMQ threads included).
 """
 import argparse
 import os
@@ -113,13 +113,14 @@ def measure(work, stage, bindir, binp, n, count, valgrind, tag):
     with open("/proc/%d/stat" % p.pid) as f:
         st = f.read().rsplit(")", 1)[1].split()
     res_cpu = (int(st[11]) + int(st[12])) / bench.CLK
+    res_sys = int(st[12]) / bench.CLK
     p.send_signal(signal.SIGTERM)
     p.wait(600)
     sink.kill()
     sink.wait()
     text = open(logp, errors="replace").read()
     tot = re.search(r"totals: in (\d+), out (\d+), dropped (\d+), errors (\d+)", text)
-    res = {"bin": bindir, "totals": tot.group(0) if tot else "(no totals line)", "cpu_s": res_cpu}
+    res = {"bin": bindir, "totals": tot.group(0) if tot else "(no totals line)", "cpu_s": res_cpu, "sys_s": res_sys}
     if valgrind:
         with open(cg) as f:
             for line in f:
@@ -151,8 +152,8 @@ def main():
             r = measure(work, a.stage, os.path.abspath(b), binp, a.trades, count, not a.no_valgrind, "b%d" % i)
             ins = r.get("instructions")
             if a.no_valgrind:
-                print("%s: %.2f CPU s, %.2f us per trade; %s" % (b, r["cpu_s"], r["cpu_s"] * 1e6 / a.trades,
-                                                               r["totals"]), flush=True)
+                print("%s: %.2f CPU s (%.2f of it in the kernel), %.2f us per trade; %s" % (
+                    b, r["cpu_s"], r["sys_s"], r["cpu_s"] * 1e6 / a.trades, r["totals"]), flush=True)
                 continue
             print("%s: %s instructions, %s per trade; %s" % (
                 b, "{:,}".format(ins) if ins else "?", "{:,.0f}".format(ins / a.trades) if ins else "?",
