@@ -37,10 +37,26 @@
  * string a record keeps is checked by the record decoder, and every other
  * one is compared with a fixed ASCII name.  No tree, no allocation per
  * value: one output buffer per line.
+ *
+ * The output is written through a bare pointer, with no bounds check per
+ * byte.  The room it needs is known: the msgpack of every value but a real
+ * is no longer than its text (a string's header is no longer than its two
+ * quotes below 64 KiB, an integer's bytes no more than its digits, a
+ * container's header no longer than its brackets, and separators and
+ * blanks write nothing), so room for the rest of the line plus JSON_SLACK
+ * is reserved at the start (s_jroom) and again before each real (9 bytes
+ * from as few as 3 characters) is written.  JSON_SLACK covers what runs
+ * ahead of the text consumed: 4 bytes for each open container (5 reserved
+ * for its header against its 1 bracket; 4 levels at most), 3 for the one
+ * string a line can hold of 64 KiB or more (a 5-byte header), and
+ * transiently 16 for the vector store of a short string (s_jstring) or 5
+ * for the header room of one with escapes: 16 + 3 + 16 < 64.
  */
+#define JSON_SLACK 64
+
 struct jreader {
 	const unsigned char *s, *p, *end;
-	struct mpbuf *out;
+	unsigned char *o0, *o, *oend; /* the output: its start, next byte, end of room */
 	char *err;
 	size_t errlen;
 	int failed;
@@ -55,10 +71,60 @@ static int s_jfail(struct jreader *j, const char *what)
 	return -1;
 }
 
-static void s_jws(struct jreader *j)
+/*
+ * The output buffer is kept per thread and reused from line to line (a
+ * replay decodes millions); one that grew past 64 KiB for a large line is
+ * given back rather than kept.
+ */
+static _Thread_local struct mpbuf s_jbuf;
+
+/* Room for need more bytes at j->o; -1 when memory runs out. */
+static int s_jroom(struct jreader *j, size_t need)
 {
-	while (j->p < j->end && (*j->p == ' ' || *j->p == '\n' || *j->p == '\r' || *j->p == '\t'))
-		j->p++;
+	size_t used, cap;
+	unsigned char *np;
+
+	if (j->o0 == NULL) {
+		used = 0;
+	} else {
+		if ((size_t)(j->oend - j->o) >= need)
+			return 0;
+		used = (size_t)(j->o - j->o0);
+	}
+#ifdef COATTAIL_FUZZ
+	/* exactly the room promised, so that a write past it is caught */
+	cap = used + need;
+#else
+	cap = s_jbuf.cap ? s_jbuf.cap : 256;
+	while (cap - used < need)
+		cap *= 2;
+#endif
+	np = realloc(s_jbuf.p, cap);
+	if (np == NULL)
+		return -1;
+	s_jbuf.p = np;
+	s_jbuf.cap = cap;
+	j->o0 = np;
+	j->o = np + used;
+	j->oend = np + cap;
+	return 0;
+}
+
+static inline bool s_jblank(unsigned char c)
+{
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+static inline void s_jws(struct jreader *j)
+{
+	const unsigned char *p = j->p;
+
+	/* most places have no blank: one test, then the loop */
+	if (p < j->end && *p <= ' ') {
+		while (p < j->end && s_jblank(*p))
+			p++;
+		j->p = p;
+	}
 }
 
 static int s_jhex4(struct jreader *j, uint32_t *cp)
@@ -109,6 +175,19 @@ static size_t s_utf8_put(unsigned char *d, uint32_t cp)
 	return 4;
 }
 
+#ifdef __SSE2__
+/* Of the sixteen bytes w, those that end a string's plain run: a quote, a
+ * backslash or a control character (bit i for byte i). */
+static inline unsigned s_jstops16(__m128i w)
+{
+	__m128i q = _mm_cmpeq_epi8(w, _mm_set1_epi8('"'));
+	__m128i b = _mm_cmpeq_epi8(w, _mm_set1_epi8('\\'));
+	__m128i c = _mm_cmpeq_epi8(_mm_and_si128(w, _mm_set1_epi8((char)0xe0)),
+	                           _mm_setzero_si128()); /* < 0x20 */
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c));
+}
+#endif
+
 /*
  * The first byte in [p, end) that is a quote, a backslash or a control
  * character, or end.  Then eight bytes at a time: for each of the three tests
@@ -124,14 +203,9 @@ static const unsigned char *s_jscan(const unsigned char *p, const unsigned char 
 	/* Sixteen bytes at a time where SSE2 is there (every x86-64): most
 	 * strings of a record end within the first sixteen. */
 	while (end - p >= 16) {
-		__m128i w = _mm_loadu_si128((const __m128i *)(const void *)p);
-		__m128i q = _mm_cmpeq_epi8(w, _mm_set1_epi8('"'));
-		__m128i b = _mm_cmpeq_epi8(w, _mm_set1_epi8('\\'));
-		__m128i c = _mm_cmpeq_epi8(_mm_and_si128(w, _mm_set1_epi8((char)0xe0)),
-		                           _mm_setzero_si128()); /* < 0x20 */
-		int m = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c));
+		unsigned m = s_jstops16(_mm_loadu_si128((const __m128i *)(const void *)p));
 		if (m != 0)
-			return p + __builtin_ctz((unsigned)m);
+			return p + __builtin_ctz(m);
 		p += 16;
 	}
 #endif
@@ -156,22 +230,26 @@ static const unsigned char *s_jscan(const unsigned char *p, const unsigned char 
 }
 
 /*
- * A string at j->p (its opening quote), written as a msgpack str.  The
- * body is written after room for the largest header (5 bytes) and moved
- * back once its length, hence its header's, is known.  The decoded body is
- * never longer than the escaped text, so one reservation holds it.
+ * A string with escapes, or one that s_jstring's vector look did not end:
+ * j->p is past its opening quote.  The body is written after room for the
+ * largest header (5 bytes) and moved back once its length, hence its
+ * header's, is known.  The decoded body is never longer than the escaped
+ * text.
  */
-static int s_jstring(struct jreader *j)
+static int s_jstring_slow(struct jreader *j)
 {
 	const unsigned char *q;
 	unsigned char *d, *d0;
-	size_t start = j->out->len, n, h;
+	size_t n, h;
 
-	j->p++; /* the opening quote */
 	/* Most strings have no escapes: find the quote, copy once. */
 	q = s_jscan(j->p, j->end);
 	if (q < j->end && *q == '"') {
-		mp_put_str(j->out, (const char *)j->p, (size_t)(q - j->p));
+		n = (size_t)(q - j->p);
+		h = mp_str_hdr_len(n);
+		mp_str_hdr_at(j->o, n);
+		memcpy(j->o + h, j->p, n);
+		j->o += h + n;
 		j->p = q + 1;
 		return 0;
 	}
@@ -180,9 +258,7 @@ static int s_jstring(struct jreader *j)
 			break;
 	if (q >= j->end)
 		return s_jfail(j, "unterminated string");
-	d0 = mpbuf_room(j->out, 5 + (size_t)(q - j->p));
-	if (d0 == NULL)
-		return s_jfail(j, "out of memory");
+	d0 = j->o;
 	d = d0 + 5;
 	while (j->p < q) {
 		const unsigned char *r = j->p;
@@ -228,7 +304,7 @@ static int s_jstring(struct jreader *j)
 				return s_jfail(j, "invalid Unicode escape (lone low surrogate)");
 			if (cp >= 0xd800 && cp <= 0xdbff) {
 				/* a surrogate pair: "\ud83d\ude00" is 12 bytes of text for 4 of
-				 * UTF-8, so it fits in the room reserved */
+				 * UTF-8 */
 				if (q - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u')
 					return s_jfail(
 					    j, "invalid Unicode escape (lone high surrogate)");
@@ -252,13 +328,112 @@ static int s_jstring(struct jreader *j)
 	h = mp_str_hdr_len(n);
 	memmove(d0 + h, d0 + 5, n);
 	mp_str_hdr_at(d0, n);
-	j->out->len = start + h + n;
+	j->o = d0 + h + n;
 	return 0;
+}
+
+/*
+ * A string at j->p (its opening quote), written as a msgpack str.  Most
+ * strings of a record are plain and shorter than 32 bytes: their body is
+ * found and copied with one or two 16-byte loads and stores (the stores may
+ * run past the body, into room that is there: JSON_SLACK); the rest go to
+ * s_jstring_slow.
+ */
+static inline int s_jstring(struct jreader *j)
+{
+	const unsigned char *p = j->p + 1;
+
+#ifdef __SSE2__
+	if (j->end - p >= 16) {
+		__m128i w = _mm_loadu_si128((const __m128i *)(const void *)p), w2;
+		unsigned m = s_jstops16(w), n;
+		unsigned char *o = j->o;
+
+		if (m != 0) {
+			n = (unsigned)__builtin_ctz(m);
+			if (p[n] != '"')
+				goto slow;
+			_mm_storeu_si128((__m128i *)(void *)(o + 1), w);
+		} else {
+			if (j->end - p < 32)
+				goto slow;
+			w2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+			m = s_jstops16(w2);
+			if (m == 0)
+				goto slow;
+			n = 16 + (unsigned)__builtin_ctz(m);
+			if (p[n] != '"')
+				goto slow;
+			_mm_storeu_si128((__m128i *)(void *)(o + 1), w);
+			_mm_storeu_si128((__m128i *)(void *)(o + 17), w2);
+		}
+		o[0] = (unsigned char)(0xa0 | n);
+		j->o = o + 1 + n;
+		j->p = p + n + 1;
+		return 0;
+	}
+slow:
+#endif
+	j->p = p;
+	return s_jstring_slow(j);
 }
 
 static const double s_pow10[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
 	                          1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
 	                          1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+
+/* msgpack_pack_int64's bytes for v at o (the smallest form; non-negative
+ * values unsigned); returns their count. */
+static inline size_t s_jint_at(unsigned char *o, int64_t v)
+{
+	if (v >= 0) {
+		uint64_t u = (uint64_t)v;
+		if (u < 0x80) {
+			o[0] = (unsigned char)u;
+			return 1;
+		}
+		if (u < 0x100) {
+			o[0] = 0xcc;
+			o[1] = (unsigned char)u;
+			return 2;
+		}
+		if (u < 0x10000) {
+			o[0] = 0xcd;
+			mp_be16(o + 1, (uint16_t)u);
+			return 3;
+		}
+		if (u < 0x100000000ull) {
+			o[0] = 0xce;
+			mp_be32(o + 1, (uint32_t)u);
+			return 5;
+		}
+		o[0] = 0xcf;
+		mp_be64(o + 1, u);
+		return 9;
+	}
+	if (v >= -(1LL << 5)) {
+		o[0] = (unsigned char)(int8_t)v;
+		return 1;
+	}
+	if (v >= -(1LL << 7)) {
+		o[0] = 0xd0;
+		o[1] = (unsigned char)(int8_t)v;
+		return 2;
+	}
+	if (v >= -(1LL << 15)) {
+		o[0] = 0xd1;
+		mp_be16(o + 1, (uint16_t)(int16_t)v);
+		return 3;
+	}
+	if (v >= -(1LL << 31)) {
+		o[0] = 0xd2;
+		mp_be32(o + 1, (uint32_t)(int32_t)v);
+		return 5;
+	}
+	o[0] = 0xd3;
+	mp_be64(o + 1, (uint64_t)v);
+	return 9;
+}
 
 /*
  * A number at j->p.  The grammar is RFC 8259's (no leading zeros, no
@@ -271,39 +446,38 @@ static const double s_pow10[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
  */
 static int s_jnumber(struct jreader *j)
 {
-	const unsigned char *t = j->p;
+	const unsigned char *t = j->p, *end = j->end;
 	bool neg = false, is_real = false, exact = true;
 	uint64_t m = 0;
 	int digits = 0, frac = 0;
 	long ex = 0;
 
-	if (t < j->end && *t == '-') {
+	if (t < end && *t == '-') {
 		neg = true;
 		t++;
 	}
-	if (t >= j->end || *t < '0' || *t > '9')
+	if (t >= end || *t < '0' || *t > '9')
 		return s_jfail(j, "invalid number");
 	if (*t == '0') {
 		t++;
-		if (t < j->end && *t >= '0' && *t <= '9')
+		if (t < end && *t >= '0' && *t <= '9')
 			return s_jfail(j, "invalid number (leading zero)");
 	} else {
-		for (; t < j->end && *t >= '0' && *t <= '9'; t++) {
-			if (digits < 19) {
-				m = m * 10 + (uint64_t)(*t - '0');
-				if (m != 0)
-					digits++;
-			} else {
-				exact = false;
-			}
-		}
+		/* the first digit is not 0: each one read counts, up to 19 */
+		const unsigned char *t0 = t, *lim = end - t > 19 ? t + 19 : end;
+
+		for (; t < lim && (unsigned)(*t - '0') < 10; t++)
+			m = m * 10 + (uint64_t)(*t - '0');
+		digits = (int)(t - t0);
+		for (; t < end && (unsigned)(*t - '0') < 10; t++)
+			exact = false;
 	}
-	if (t < j->end && *t == '.') {
+	if (t < end && *t == '.') {
 		is_real = true;
 		t++;
-		if (t >= j->end || *t < '0' || *t > '9')
+		if (t >= end || *t < '0' || *t > '9')
 			return s_jfail(j, "invalid number (no digits after '.')");
-		for (; t < j->end && *t >= '0' && *t <= '9'; t++) {
+		for (; t < end && *t >= '0' && *t <= '9'; t++) {
 			if (digits < 19) {
 				m = m * 10 + (uint64_t)(*t - '0');
 				if (m != 0)
@@ -314,15 +488,15 @@ static int s_jnumber(struct jreader *j)
 			}
 		}
 	}
-	if (t < j->end && (*t == 'e' || *t == 'E')) {
+	if (t < end && (*t == 'e' || *t == 'E')) {
 		bool eneg = false;
 		is_real = true;
 		t++;
-		if (t < j->end && (*t == '+' || *t == '-'))
+		if (t < end && (*t == '+' || *t == '-'))
 			eneg = *t++ == '-';
-		if (t >= j->end || *t < '0' || *t > '9')
+		if (t >= end || *t < '0' || *t > '9')
 			return s_jfail(j, "invalid number (no exponent digits)");
-		for (; t < j->end && *t >= '0' && *t <= '9'; t++)
+		for (; t < end && *t >= '0' && *t <= '9'; t++)
 			if (ex < 100000)
 				ex = ex * 10 + (*t - '0');
 		if (eneg)
@@ -333,9 +507,10 @@ static int s_jnumber(struct jreader *j)
 		if (!exact || (!neg && m > (uint64_t)INT64_MAX) ||
 		    (neg && m > (uint64_t)INT64_MAX + 1))
 			return s_jfail(j, "too big integer");
-		mp_put_int64(j->out, neg ? (int64_t)(0 - m) : (int64_t)m);
+		j->o += s_jint_at(j->o, neg ? (int64_t)(0 - m) : (int64_t)m);
 	} else {
 		long e10 = ex - frac;
+		uint64_t bits;
 		double x;
 
 		if (exact && m <= (1ull << 53) && e10 >= -22 && e10 <= 22) {
@@ -361,60 +536,119 @@ static int s_jnumber(struct jreader *j)
 			if (isinf(x))
 				return s_jfail(j, "real number overflow");
 		}
-		mp_put_double(j->out, x);
+		/* 9 bytes from as few as 3 characters: room checked (JSON_SLACK) */
+		if (s_jroom(j, 9 + (size_t)(end - t) + JSON_SLACK) != 0)
+			return s_jfail(j, "out of memory");
+		memcpy(&bits, &x, sizeof(bits));
+		j->o[0] = 0xcb;
+		mp_be64(j->o + 1, bits);
+		j->o += 9;
 	}
 	j->p = t;
 	return 0;
 }
 
-static int s_jvalue(struct jreader *j, int depth);
+static int s_jobject(struct jreader *j, int depth);
+static int s_jarray(struct jreader *j, int depth);
 
-/* The value of a container: its header's room reserved, patched at the
- * end (the bytes after it moved back when the header is short). */
-static void s_jclose(struct jreader *j, size_t start, size_t n, bool map)
+/* The room of a container's header: 5 bytes, patched by s_jclose. */
+static inline size_t s_jopen(struct jreader *j)
 {
-	size_t h = mp_cont_hdr_len(n);
+	size_t start = (size_t)(j->o - j->o0);
 
-	if (j->out->oom)
-		return;
-	memmove(j->out->p + start + h, j->out->p + start + 5, j->out->len - start - 5);
-	mp_cont_hdr_at(j->out->p + start, n, map);
-	j->out->len -= 5 - h;
+	j->o += 5;
+	return start;
 }
 
-static int s_jreserve(struct jreader *j, size_t *start)
+/* The value of a container: its header written at start, and the bytes
+ * after the room reserved for it moved back when it is short. */
+static void s_jclose(struct jreader *j, size_t start, size_t n, bool map)
 {
-	*start = j->out->len;
-	if (mpbuf_room(j->out, 5) == NULL)
-		return s_jfail(j, "out of memory");
-	j->out->len += 5;
+	unsigned char *at = j->o0 + start;
+	size_t h = mp_cont_hdr_len(n);
+
+	if (h < 5) {
+		memmove(at + h, at + 5, (size_t)(j->o - at) - 5);
+		j->o -= 5 - h;
+	}
+	mp_cont_hdr_at(at, n, map);
+}
+
+static inline int s_jliteral(struct jreader *j, const char *word, size_t n, unsigned char mp)
+{
+	if ((size_t)(j->end - j->p) < n || memcmp(j->p, word, n) != 0)
+		return s_jfail(j, "invalid token");
+	j->p += n;
+	*j->o++ = mp;
 	return 0;
+}
+
+/* A value at j->p, but for the depth check (s_jvalue's). */
+static inline int s_jvalue_at(struct jreader *j, int depth)
+{
+	if (j->p >= j->end)
+		return s_jfail(j, "value expected");
+	switch (*j->p) {
+	case '"':
+		return s_jstring(j);
+	case '{':
+		return s_jobject(j, depth);
+	case '[':
+		return s_jarray(j, depth);
+	case 't':
+		return s_jliteral(j, "true", 4, 0xc3);
+	case 'f':
+		return s_jliteral(j, "false", 5, 0xc2);
+	case 'n':
+		return s_jliteral(j, "null", 4, 0xc0);
+	default:
+		if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'))
+			return s_jnumber(j);
+		return s_jfail(j, "invalid token");
+	}
+}
+
+static inline int s_jvalue(struct jreader *j, int depth)
+{
+	if (depth > JSON_MAX_DEPTH) {
+		if (!j->failed)
+			snprintf(j->err, j->errlen, "json: nested deeper than %d", JSON_MAX_DEPTH);
+		j->failed = 1;
+		return -1;
+	}
+	return s_jvalue_at(j, depth);
+}
+
+/* Whether the next byte but blanks is c (the blanks are skipped; c is
+ * not).  Most often it is the very next: one test. */
+static inline bool s_jis(struct jreader *j, unsigned char c)
+{
+	if (j->p < j->end && *j->p == c)
+		return true;
+	s_jws(j);
+	return j->p < j->end && *j->p == c;
 }
 
 static int s_jobject(struct jreader *j, int depth)
 {
-	size_t start, n = 0;
+	size_t start = s_jopen(j), n = 0;
 	bool seen_type = false, seen_v = false;
 
-	if (s_jreserve(j, &start) != 0)
-		return -1;
 	j->p++; /* '{' */
-	s_jws(j);
-	if (j->p < j->end && *j->p == '}') {
+	if (s_jis(j, '}')) {
 		j->p++;
 		s_jclose(j, start, 0, true);
 		return 0;
 	}
 	for (;;) {
-		size_t kpos = j->out->len;
+		const unsigned char *k = j->o;
 
-		if (j->p >= j->end || *j->p != '"')
+		if (!s_jis(j, '"'))
 			return s_jfail(j, "string or '}' expected");
 		if (s_jstring(j) != 0)
 			return -1;
-		if (depth == 1 && !j->out->oom) {
-			/* the body of a fixstr key starts one byte after kpos */
-			const unsigned char *k = j->out->p + kpos;
+		if (depth == 1) {
+			/* the body of a fixstr key starts one byte after k */
 			bool is_type = k[0] == 0xa4 && memcmp(k + 1, "type", 4) == 0;
 			bool is_v = k[0] == 0xa1 && k[1] == 'v';
 			if ((is_type && seen_type) || (is_v && seen_v))
@@ -422,18 +656,15 @@ static int s_jobject(struct jreader *j, int depth)
 			seen_type |= is_type;
 			seen_v |= is_v;
 		}
-		s_jws(j);
-		if (j->p >= j->end || *j->p != ':')
+		if (!s_jis(j, ':'))
 			return s_jfail(j, "':' expected");
 		j->p++;
 		s_jws(j);
 		if (s_jvalue(j, depth + 1) != 0)
 			return -1;
 		n++;
-		s_jws(j);
-		if (j->p < j->end && *j->p == ',') {
+		if (s_jis(j, ',')) {
 			j->p++;
-			s_jws(j);
 			continue;
 		}
 		if (j->p < j->end && *j->p == '}') {
@@ -448,13 +679,10 @@ static int s_jobject(struct jreader *j, int depth)
 
 static int s_jarray(struct jreader *j, int depth)
 {
-	size_t start, n = 0;
+	size_t start = s_jopen(j), n = 0;
 
-	if (s_jreserve(j, &start) != 0)
-		return -1;
 	j->p++; /* '[' */
-	s_jws(j);
-	if (j->p < j->end && *j->p == ']') {
+	if (s_jis(j, ']')) {
 		j->p++;
 		s_jclose(j, start, 0, false);
 		return 0;
@@ -463,8 +691,7 @@ static int s_jarray(struct jreader *j, int depth)
 		if (s_jvalue(j, depth + 1) != 0)
 			return -1;
 		n++;
-		s_jws(j);
-		if (j->p < j->end && *j->p == ',') {
+		if (s_jis(j, ',')) {
 			j->p++;
 			s_jws(j);
 			continue;
@@ -478,60 +705,6 @@ static int s_jarray(struct jreader *j, int depth)
 	s_jclose(j, start, n, false);
 	return 0;
 }
-
-static int s_jliteral(struct jreader *j, const char *word, size_t n)
-{
-	if ((size_t)(j->end - j->p) < n || memcmp(j->p, word, n) != 0)
-		return s_jfail(j, "invalid token");
-	j->p += n;
-	return 0;
-}
-
-static int s_jvalue(struct jreader *j, int depth)
-{
-	if (depth > JSON_MAX_DEPTH) {
-		if (!j->failed)
-			snprintf(j->err, j->errlen, "json: nested deeper than %d", JSON_MAX_DEPTH);
-		j->failed = 1;
-		return -1;
-	}
-	if (j->p >= j->end)
-		return s_jfail(j, "value expected");
-	switch (*j->p) {
-	case '{':
-		return s_jobject(j, depth);
-	case '[':
-		return s_jarray(j, depth);
-	case '"':
-		return s_jstring(j);
-	case 't':
-		if (s_jliteral(j, "true", 4) != 0)
-			return -1;
-		mp_put_bool(j->out, true);
-		return 0;
-	case 'f':
-		if (s_jliteral(j, "false", 5) != 0)
-			return -1;
-		mp_put_bool(j->out, false);
-		return 0;
-	case 'n':
-		if (s_jliteral(j, "null", 4) != 0)
-			return -1;
-		mp_put_nil(j->out);
-		return 0;
-	default:
-		if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'))
-			return s_jnumber(j);
-		return s_jfail(j, "invalid token");
-	}
-}
-
-/*
- * The output buffer is kept per thread and reused from line to line (a
- * replay decodes millions); one that grew past 64 KiB for a large line is
- * given back rather than kept.
- */
-static _Thread_local struct mpbuf s_jbuf;
 
 int record_from_json(const char *buf, size_t len, record_t *r, char *err, size_t errlen)
 {
@@ -549,7 +722,6 @@ int record_from_json_info(const char *buf, size_t len, record_t *r, struct recor
 		.s = (const unsigned char *)buf,
 		.p = (const unsigned char *)buf,
 		.end = (const unsigned char *)buf + len,
-		.out = &s_jbuf,
 		.err = err,
 		.errlen = errlen,
 	};
@@ -563,8 +735,15 @@ int record_from_json_info(const char *buf, size_t len, record_t *r, struct recor
 		snprintf(err, errlen, "json: line of %zu bytes, more than %d", len, JSON_MAX_BYTES);
 		return -1;
 	}
-	s_jbuf.len = 0;
-	s_jbuf.oom = false;
+#ifdef COATTAIL_FUZZ
+	/* a buffer of exactly the room promised each time (s_jroom) */
+	free(s_jbuf.p);
+	memset(&s_jbuf, 0, sizeof(s_jbuf));
+#endif
+	if (s_jbuf.p != NULL) {
+		j.o0 = j.o = s_jbuf.p;
+		j.oend = s_jbuf.p + s_jbuf.cap;
+	}
 	s_jws(&j);
 	if (j.p < j.end && *j.p == '[') {
 		snprintf(err, errlen, "json: record is not an object");
@@ -574,6 +753,11 @@ int record_from_json_info(const char *buf, size_t len, record_t *r, struct recor
 		s_jfail(&j, "'{' expected");
 		goto out;
 	}
+	/* the room for the whole line: see JSON_SLACK */
+	if (s_jroom(&j, len + JSON_SLACK) != 0) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
 	if (s_jobject(&j, 1) != 0)
 		goto out;
 	s_jws(&j);
@@ -581,10 +765,7 @@ int record_from_json_info(const char *buf, size_t len, record_t *r, struct recor
 		s_jfail(&j, "end of line expected after the object");
 		goto out;
 	}
-	if (s_jbuf.oom) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
+	s_jbuf.len = (size_t)(j.o - j.o0);
 	rc = record_from_msgpack_info(s_jbuf.p, s_jbuf.len, r, info, err, errlen);
 out:
 	if (s_jbuf.cap > 65536) {

@@ -28,11 +28,15 @@
  */
 #include "scraper.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <libxml/xmlerror.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "docbuf.h"
 #include "fetch_cache.h"
@@ -95,51 +99,121 @@ static int64_t s_now(const struct scraper *s)
 
 /* ---- --file ---- */
 
+/* --file reads JSON lines in blocks of this size (a line longer than a
+ * block grows the buffer to hold it). */
+#define JSONL_BLOCK ((size_t)256 * 1024)
+
+/* A mapping of n bytes, or old (of len bytes) grown to n; NULL when out of
+ * memory (old is then untouched). */
+static char *s_map(char *old, size_t len, size_t n)
+{
+	void *p = old == NULL
+	              ? mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+	              : mremap(old, len, n, MREMAP_MAYMOVE);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* One JSON line: its record emitted when it is a trade (as the bytes the
+ * JSON reader built when they are already in the canonical form
+ * record_to_msgpack writes, not encoded again), or dropped with the reason. */
+static void s_replay_line(wire_t *w, const char *path, long lineno, const char *line, size_t n)
+{
+	char err[256];
+	record_t r;
+	struct record_mp_info info;
+	const void *mp;
+	size_t mplen;
+
+	if (record_from_json_info(line, n, &r, &info, &mp, &mplen, err, sizeof(err)) != 0) {
+		wire_drop(w, NULL, "%s:%ld: %s", path, lineno, err);
+		return;
+	}
+	if (r.type != REC_TRADE)
+		wire_drop(w, record_key(&r), "%s:%ld: a %s record, not a trade", path, lineno,
+		          record_type_name(r.type));
+	else if (info.canonical)
+		wire_emit_encoded(w, &r, mp, mplen);
+	else
+		wire_emit(w, &r);
+	record_free(&r);
+}
+
 /*
- * Emit every trade of a JSON-lines file; a bad line costs that line.  A line
- * whose msgpack (as the JSON reader built it) is already in the canonical
- * form record_to_msgpack writes is sent as those bytes, not encoded again.
+ * Emit every trade of a JSON-lines file; a bad line costs that line, and a
+ * blank one nothing (the newline and any carriage returns before it are
+ * not the line's).  The file is read in blocks and its lines are handled
+ * where they lie, found by memchr: no copy of each line, as getline made.
  */
 static int s_replay_jsonl(wire_t *w, const char *path)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	size_t cap = JSONL_BLOCK, beg = 0, end = 0;
 	long lineno = 0;
-	FILE *f = fopen(path, "r");
+	bool eof = false;
+	char *buf;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (f == NULL) {
+	if (fd < 0) {
 		log_warn("%s", path);
 		return -1;
 	}
-	while ((n = getline(&line, &cap, f)) >= 0 && !wire_stopping(w)) {
-		char err[256];
-		record_t r;
-		struct record_mp_info info;
-		const void *mp;
-		size_t mplen;
+	/* Mapped, not from malloc's heap: a 256 KiB chunk there moved where
+	 * the record decoder's small strings land, and made malloc and free
+	 * dearer by ~200 instructions a record (callgrind). */
+	if ((buf = s_map(NULL, 0, cap)) == NULL) {
+		log_warnx("%s: out of memory", path);
+		close(fd);
+		return -1;
+	}
+	while (!wire_stopping(w)) {
+		char *line = buf + beg, *nl = memchr(line, '\n', end - beg);
+		size_t n;
 
-		lineno++;
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		if (n == 0)
-			continue;
-		if (record_from_json_info(line, (size_t)n, &r, &info, &mp, &mplen, err,
-		                          sizeof(err)) != 0) {
-			wire_drop(w, NULL, "%s:%ld: %s", path, lineno, err);
+		if (nl == NULL && !eof) {
+			/* the partial line to the front, then more of the file */
+			ssize_t got;
+
+			if (beg > 0) {
+				memmove(buf, line, end - beg);
+				end -= beg;
+				beg = 0;
+			}
+			if (end == cap) {
+				char *t = s_map(buf, cap, cap * 2);
+				if (t == NULL) {
+					log_warnx("%s: out of memory for a line of over %zu bytes",
+					          path, cap);
+					break;
+				}
+				buf = t;
+				cap *= 2;
+			}
+			got = read(fd, buf + end, cap - end);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got < 0)
+				log_warn("%s", path);
+			if (got <= 0)
+				eof = true;
+			else
+				end += (size_t)got;
 			continue;
 		}
-		if (r.type != REC_TRADE)
-			wire_drop(w, record_key(&r), "%s:%ld: a %s record, not a trade", path,
-			          lineno, record_type_name(r.type));
-		else if (info.canonical)
-			wire_emit_encoded(w, &r, mp, mplen);
-		else
-			wire_emit(w, &r);
-		record_free(&r);
+		if (nl == NULL) {
+			if (beg == end)
+				break;
+			nl = buf + end; /* the last line has no newline */
+		}
+		n = (size_t)(nl - line);
+		beg = nl < buf + end ? (size_t)(nl - buf) + 1 : end;
+		lineno++;
+		while (n > 0 && line[n - 1] == '\r')
+			n--;
+		if (n > 0)
+			s_replay_line(w, path, lineno, line, n);
 	}
-	free(line);
-	fclose(f);
+	munmap(buf, cap);
+	close(fd);
 	return 0;
 }
 

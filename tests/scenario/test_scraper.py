@@ -13,7 +13,7 @@ import sys
 import time
 from urllib.parse import parse_qs, urlsplit
 
-from harness import ROOT, SLOW, Skip, run_tests, test
+from harness import ROOT, SLOW, Skip, dumps, run_tests, test, trade
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "fakes"))
 from fakeserver import FakeServer  # noqa: E402
@@ -466,6 +466,33 @@ def test_own_fixtures_through_file_give_the_same_trades_as_fetched(env):
         if t["source"] == "edgar":
             w["url"] = None
         assert t == w, (t, w)
+
+
+@test
+def test_a_json_lines_file_replays_its_trades_and_drops_its_bad_lines(env):
+    # Lines across the reader's 256 KiB blocks, one longer than a block, a
+    # CRLF, blank lines, a last line without its newline; a bad line costs
+    # that line alone, and the log says which and why.
+    bulk = [trade(i) for i in range(10, 2010)]
+    reordered = dict(reversed(list(trade(4).items())))  # not canonical: encoded again
+    lines = [dumps(trade(1)), "", dumps(trade(2)) + "\r", "\r\r", '{"type":"trade","v":1,',
+             dumps({"type": "stats", "v": 1, "stage": "x", "in": 1, "out": 1, "dropped": 0,
+                    "errors": 0}),
+             " " * 300000 + dumps(trade(3)), dumps(reordered), '{"type":"trade"\x00}']
+    lines += [dumps(t) for t in bulk] + [dumps(trade(99))]
+    path = env.path("replay.jsonl")
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+    r, recs = run_file(env, path)
+    assert r.returncode == 0, r.stderr
+    want = [trade(1), trade(2), trade(4)] + bulk + [trade(99)]
+    assert recs == [json.loads(dumps(t)) for t in want]
+    assert r.stdout.count("\n") == len(want)
+    for frag in ("replay.jsonl:5: json: ", "replay.jsonl:6: a stats record, not a trade",
+                 "replay.jsonl:7: json: line of %d bytes, more than 131072" % len(lines[6].encode()),
+                 "replay.jsonl:9: json: "):
+        assert frag in r.stderr, (frag, r.stderr)
+    assert r.stderr.count("dropped") == 4, r.stderr
 
 
 if __name__ == "__main__":

@@ -704,6 +704,60 @@ static void test_json_reader_agrees_with_jansson(void **state)
 		s_expect_same_as_jansson(lines[i], strlen(lines[i]));
 }
 
+/*
+ * Strings of every length from 0 to 40 ending every distance from 0 to 40
+ * bytes before the end of the line (the reader copies short strings with
+ * 16-byte loads where the line holds them), plain, with an escape and
+ * unterminated; then lines whose msgpack outgrows their text (reals: 9
+ * bytes from 3 characters), which the reader makes room for as it goes.
+ */
+static void test_json_reader_strings_at_the_line_end_and_reals_that_outgrow_it(void **state)
+{
+	char line[512];
+	char *big;
+	size_t n;
+	(void)state;
+	for (int len = 0; len <= 40; len++) {
+		for (int tail = 0; tail <= 40; tail++) {
+			for (int kind = 0; kind < 3; kind++) {
+				n = (size_t)snprintf(line, sizeof(line),
+				                     TRADE_HEAD "\"shares\":1,\"title\":\"");
+				for (int i = 0; i < len; i++)
+					line[n++] = (char)('a' + i % 26);
+				if (kind == 1 && len > 0)
+					line[n - 1] = '\\', line[n++] = 'n';
+				if (kind != 2)
+					line[n++] = '"';
+				line[n++] = '}';
+				for (int i = 0; i < tail; i++)
+					line[n++] = ' ';
+				s_expect_same_as_jansson(line, n);
+			}
+		}
+	}
+	/* 40,000 reals of 3 characters and their commas: 160 KB of text, over
+	 * the line limit; 30,000: 120 KB of text for 270 KB of msgpack */
+	big = malloc(200000);
+	assert_non_null(big);
+	for (int count = 30000; count <= 40000; count += 10000) {
+		n = (size_t)snprintf(big, 200000, "{\"type\":\"stats\",\"v\":1,\"x\":[");
+		for (int i = 0; i < count; i++) {
+			memcpy(big + n, i ? ",1.5" : "1.5", i ? 4 : 3);
+			n += i ? 4 : 3;
+		}
+		memcpy(big + n, "]}", 2);
+		n += 2;
+		s_expect_same_as_jansson(big, n);
+	}
+	/* and a valid trade with every number a real, the room grown before each */
+	n = (size_t)snprintf(line, sizeof(line),
+	                     TRADE_HEAD "\"shares\":1e3,\"price\":2.5,\"value\":3e3,"
+	                                "\"shares_after\":4e3,\"instrument\":{\"figi\":\"F\","
+	                                "\"market_cap\":5e9,\"shares_outstanding\":6e6}}");
+	s_expect_same_as_jansson(line, n);
+	free(big);
+}
+
 /* A valid trade line with bytes changed, removed and inserted at random:
  * both readers must accept and refuse the same lines, with the same bytes. */
 static void test_json_reader_agrees_with_jansson_on_mutated_lines(void **state)
@@ -1045,6 +1099,8 @@ int main(void)
 		cmocka_unit_test(test_random_bytes_never_crash_the_decoder),
 		cmocka_unit_test(test_json_reader_agrees_with_jansson),
 		cmocka_unit_test(test_json_reader_agrees_with_jansson_on_mutated_lines),
+		cmocka_unit_test(
+		    test_json_reader_strings_at_the_line_end_and_reals_that_outgrow_it),
 		cmocka_unit_test(test_json_reals_read_as_strtod_reads_them),
 		cmocka_unit_test(test_msgpack_to_json_prints_as_msgpack_c_did),
 		cmocka_unit_test(test_msgpack_encoding_is_msgpack_c_s),
