@@ -157,6 +157,33 @@ static int s_setopt_int(void *sock, int opt, int val)
 	return zmq_setsockopt(sock, opt, &val, sizeof(val));
 }
 
+/*
+ * A socket with ZMQ_LINGER, the HWMs and ZMQ_MAXMSGSIZE set explicitly
+ * (DESIGN.md "Sockets"), and nothing else.  Against the CPU of the ZeroMQ
+ * I/O threads (2.3-3.2 CPU-seconds per 1M trades in the pipeline bench,
+ * 60% of it in the kernel), the rest was measured and left out
+ * (BENCHMARKS.md, "Findings"):
+ *  - The I/O threads already write and read full batches: 85-98% of their
+ *    sendto/recvfrom calls move exactly 8192 bytes, libzmq's out and in
+ *    batch size (per 1M trades ~46,000 reads in the mapper, trades of ~360
+ *    bytes, and ~73,000 writes out of it, ~590 bytes with the instrument).
+ *    ZMQ_OUT_BATCH_SIZE and ZMQ_IN_BATCH_SIZE, which would raise that, are
+ *    draft options, and Debian's libzmq 4.3.4 is built without the draft
+ *    API: zmq_setsockopt refuses them (EINVAL).
+ *  - ZMQ_SNDBUF/ZMQ_RCVBUF (32 KiB, 1 MiB): the writes stay 8 KiB; no
+ *    change beyond noise, on the relay or the pipeline.
+ *  - ZMQ_THREAD_SCHED_POLICY SCHED_BATCH for the I/O thread: the same
+ *    writes, no less CPU.  ZMQ_IO_THREADS 2: no less CPU.
+ *    ZMQ_THREAD_PRIORITY renices the I/O thread to -20, which an
+ *    unprivileged process may not: libzmq aborts ("Operation not
+ *    permitted", thread.cpp).
+ *  - Holding a turn's output to send it in one burst: 72,600 writes per 1M
+ *    trades out of the mapper instead of 74,100.
+ *  - Sending from a pool of buffers (zmq_msg_init_data), so that the I/O
+ *    thread does not free into the main thread's malloc arena: the
+ *    mapper's futex calls fell from 50,000-70,000 to ~450 per 1M trades,
+ *    its CPU not measurably.
+ */
 static void *s_socket(wire_t *w, int type, int hwm, char *err, size_t errlen)
 {
 	void *s = zmq_socket(w->ctx, type);

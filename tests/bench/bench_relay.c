@@ -28,7 +28,16 @@
  *       received back (through bare relays: the latency floor) is matched
  *       by the id its key would get.
  *
- * Both sockets use the pipeline's high-water mark (wire.hwm, 10000).
+ * Every socket gets what common/wire.c's s_socket gives a stage's pipeline
+ * socket under the default settings the bench runs the stages with, read
+ * from the same table (conf_settings_common), so that the floor is the same
+ * messages through the same sockets: ZMQ_SNDHWM and ZMQ_RCVHWM wire.hwm
+ * (1000; this helper used 10,000 before), ZMQ_MAXMSGSIZE
+ * wire.max_msg_bytes, ZMQ_LINGER wire.linger_ms, and a PUSH socket is
+ * closed with wire.drain_ms of linger, as wire_free closes a stage's
+ * output.  Nothing else, as in the stages: no ZMQ_SNDBUF/ZMQ_RCVBUF,
+ * scheduling or I/O-thread options, never ZMQ_IMMEDIATE (wire.c, s_socket,
+ * says what those were measured to do).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -40,10 +49,9 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "conf.h"
 #include "record.h"
 #include "sha256.h"
-
-#define HWM 10000
 
 struct msgs {
 	char **buf;
@@ -65,19 +73,47 @@ static void s_die(const char *what)
 	exit(1);
 }
 
+/* The default of a wire.* setting, as a stage without a configuration has
+ * it. */
+static int s_default(const char *path)
+{
+	for (const struct conf_setting *c = conf_settings_common; c->type != CONF_END; c++)
+		if (strcmp(c->path, path) == 0 && c->def != NULL)
+			return atoi(c->def);
+	fprintf(stderr, "bench_relay: no default for %s\n", path);
+	exit(1);
+}
+
+static void s_setopt_int(void *s, int opt, int val)
+{
+	if (zmq_setsockopt(s, opt, &val, sizeof(val)) != 0)
+		s_die("zmq_setsockopt");
+}
+
+/* A pipeline socket as common/wire.c's s_socket makes it. */
 static void *s_socket(void *ctx, int type, const char *ep, int bind)
 {
 	void *s = zmq_socket(ctx, type);
-	int hwm = HWM, linger = 5000;
+	int hwm = s_default("wire.hwm");
+	int64_t maxmsg = s_default("wire.max_msg_bytes");
 
 	if (s == NULL)
 		s_die("zmq_socket");
-	zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm));
-	zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof(hwm));
-	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	s_setopt_int(s, ZMQ_LINGER, s_default("wire.linger_ms"));
+	s_setopt_int(s, ZMQ_SNDHWM, hwm);
+	s_setopt_int(s, ZMQ_RCVHWM, hwm);
+	if (zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0)
+		s_die("zmq_setsockopt");
 	if ((bind ? zmq_bind(s, ep) : zmq_connect(s, ep)) != 0)
 		s_die(ep);
 	return s;
+}
+
+/* Close an output as wire_free does: queued messages get wire.drain_ms. */
+static void s_close_push(void *s)
+{
+	s_setopt_int(s, ZMQ_LINGER, s_default("wire.drain_ms"));
+	zmq_close(s);
 }
 
 /* Load a file written by "encode". */
@@ -159,7 +195,7 @@ static int s_source(const char *ep, const char *path)
 		if (zmq_send(s, m.buf[i], m.len[i], 0) < 0)
 			s_die("send");
 	zmq_send(s, "", 0, 0);
-	zmq_close(s);
+	s_close_push(s);
 	zmq_ctx_term(ctx);
 	s_msgs_free(&m);
 	return 0;
@@ -188,7 +224,7 @@ static int s_relay(const char *in, const char *out)
 	}
 	zmq_msg_close(&msg);
 	zmq_close(pull);
-	zmq_close(push);
+	s_close_push(push);
 	zmq_ctx_term(ctx);
 	return 0;
 }
@@ -204,7 +240,8 @@ static int s_is_order_for(const zmq_msg_t *msg, const char *want)
 	if (record_from_msgpack(zmq_msg_data((zmq_msg_t *)msg), zmq_msg_size(msg), &r, err,
 	                        sizeof(err)) != 0)
 		return 0;
-	hit = (r.type == REC_ORDER && r.u.order.intent != NULL && strcmp(r.u.order.intent, want) == 0) ||
+	hit = (r.type == REC_ORDER && r.u.order.intent != NULL &&
+	       strcmp(r.u.order.intent, want) == 0) ||
 	      (r.type == REC_INTENT && strcmp(r.u.intent.id, want) == 0);
 	record_free(&r);
 	return hit;
@@ -385,7 +422,7 @@ static int s_latency(const char *out, const char *in, const char *path, double r
 	for (size_t i = 0; i < matched; i++)
 		printf("%.1f\n", lat[i]);
 	zmq_close(pull);
-	zmq_close(push);
+	s_close_push(push);
 	zmq_ctx_term(ctx);
 	s_msgs_free(&m);
 	free(p);
