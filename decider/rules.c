@@ -57,12 +57,20 @@ struct pend {
 	char note[80]; /* what cluster_buy made of it (its longest note is ~60) */
 };
 
+/* The last title s_title_filter answered, with its drop reason. */
+struct last_title {
+	bool valid, exec;
+	char title[TITLE_MEMO_LEN];
+	char reason[REASON_MAX];
+};
+
 struct decider {
 	struct decider_opts o; /* strings point at the copies below */
 	char *state_dir;
 	char *titles;
 	struct title_matcher tm;
 	struct title_memo tmemo; /* tm's answers for the titles seen */
+	struct last_title last;  /* the last title's answer (s_title_filter) */
 	int retention_days;      /* effective: at least recency + cluster window + 1 */
 	window_t *w;
 	struct pend *pend;
@@ -255,32 +263,48 @@ static int s_drop(const struct decision_sink *sink, const char *key, const char 
  * printf's precision does; the whole is cut at REASON_MAX - 1 bytes, as
  * s_drop's buffer cuts it.  Same return as s_drop.
  */
-static int s_drop_cat(const struct decision_sink *sink, const char *key, const char *a,
-                      const char *b, size_t bmax, const char *c)
+/* "%s%.*s%s" of a, bmax and b, c into reason (REASON_MAX bytes, cut
+ * there), as s_drop_cat sends it. */
+static void s_cat(char reason[REASON_MAX], const char *a, const char *b, size_t bmax, const char *c)
 {
-	char reason[REASON_MAX];
 	const char *part[3] = { a, b, c };
 	size_t lim[3] = { SIZE_MAX, bmax, SIZE_MAX }, off = 0;
 
-	if (sink == NULL || sink->drop == NULL)
-		return 0;
 	for (int i = 0; i < 3; i++) {
 		size_t n;
 
 		if (part[i] == NULL)
 			continue;
-		n = strnlen(part[i], lim[i] < sizeof(reason) ? lim[i] : sizeof(reason));
-		if (n > sizeof(reason) - 1 - off)
-			n = sizeof(reason) - 1 - off;
+		n = strnlen(part[i], lim[i] < REASON_MAX ? lim[i] : REASON_MAX);
+		if (n > REASON_MAX - 1 - off)
+			n = REASON_MAX - 1 - off;
 		memcpy(reason + off, part[i], n);
 		off += n;
 	}
 	reason[off] = '\0';
+}
+
+/* s_drop(sink, key, "%s", reason) without printf. */
+static int s_drop_str(const struct decision_sink *sink, const char *key, const char *reason)
+{
+	if (sink == NULL || sink->drop == NULL)
+		return 0;
 	if (sink->drop(sink->ctx, key, reason) < 0) {
 		log_warnx("decider: the drop of %.64s was refused", key != NULL ? key : "(no key)");
 		return -1;
 	}
 	return 0;
+}
+
+static int s_drop_cat(const struct decision_sink *sink, const char *key, const char *a,
+                      const char *b, size_t bmax, const char *c)
+{
+	char reason[REASON_MAX];
+
+	if (sink == NULL || sink->drop == NULL)
+		return 0;
+	s_cat(reason, a, b, bmax, c);
+	return s_drop_str(sink, key, reason);
 }
 
 static char *s_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -541,6 +565,41 @@ static int64_t s_trade_day(const trade_t *t)
 	return date_to_days(td);
 }
 
+/*
+ * The last filter, who: 1 for an executive's trade, else the drop's
+ * return.  Nearly every trade's title is the one before's ("Director" after
+ * "Director"): the last title's answer and drop reason are kept, so such a
+ * trade costs one strcmp, not the memo's hash and the reason's assembly.
+ * The answer is title_memo_is_executive's and the reason the one built
+ * for that title, so nothing a trade gets depends on the one before.
+ */
+static int s_title_filter(decider_t *d, const trade_t *t, const struct decision_sink *sink)
+{
+	struct last_title *l = &d->last;
+	size_t len;
+
+	if (t->title == NULL || t->title[0] == '\0') {
+		if (title_memo_is_executive(&d->tmemo, &d->tm, t->title))
+			return 1;
+		return s_drop_str(sink, t->key, "not an executive: no title");
+	}
+	if (l->valid && strcmp(t->title, l->title) == 0)
+		return l->exec ? 1 : s_drop_str(sink, t->key, l->reason);
+	len = strlen(t->title);
+	if (len >= sizeof(l->title)) {
+		/* too long to keep: answered each time */
+		if (title_memo_is_executive(&d->tmemo, &d->tm, t->title))
+			return 1;
+		return s_drop_cat(sink, t->key, "not an executive: ", t->title, 80, NULL);
+	}
+	memcpy(l->title, t->title, len + 1);
+	l->exec = title_memo_is_executive(&d->tmemo, &d->tm, t->title);
+	if (!l->exec)
+		s_cat(l->reason, "not an executive: ", t->title, 80, NULL);
+	l->valid = true;
+	return l->exec ? 1 : s_drop_str(sink, t->key, l->reason);
+}
+
 /* The per-trade filters, on a valid trade.  Returns 1 when t goes on to
  * the window (side set), 0 when it was dropped, -1 when the sink refused
  * the drop.  The trade date is parsed only by the filters that read it. */
@@ -597,13 +656,7 @@ static int s_filter(decider_t *d, const trade_t *t, int64_t now, int *side,
 		                  NULL);
 	if (!o->exec_enabled && *side == SIDE_SELL)
 		return s_drop_cat(sink, t->key, "sale, and executive_trade is off", NULL, 0, NULL);
-	if (!title_memo_is_executive(&d->tmemo, &d->tm, t->title)) {
-		if (t->title == NULL || t->title[0] == '\0')
-			return s_drop_cat(sink, t->key, "not an executive: no title", NULL, 0,
-			                  NULL);
-		return s_drop_cat(sink, t->key, "not an executive: ", t->title, 80, NULL);
-	}
-	return 1;
+	return s_title_filter(d, t, sink);
 }
 
 static int s_pend_push(decider_t *d, struct win_trade *row)
