@@ -1472,6 +1472,51 @@ static void test_each_title_gets_its_own_answer_whatever_came_before(void **stat
 	free((char *)o.state_dir);
 }
 
+/* An intent's reason: quantities with thousands and up to 4 decimals,
+ * percentages with as many decimals as tell them from the threshold,
+ * dates (rules.c formats these without printf). */
+static void test_intent_reasons_print_numbers_and_dates_exactly(void **state)
+{
+	static const struct {
+		double shares, after;
+		const char *want;
+	} tab[] = {
+		{ 1004, 101004,
+		  "CEO Doe John bought 1,004 shares (1.004% of holdings) of ACME on 2026-04-23" },
+		{ 1234567.25, 1234567.25,
+		  "CEO Doe John bought 1,234,567.25 shares (a new position) of ACME on "
+		  "2026-04-23" },
+		{ 999, 1000,
+		  "CEO Doe John bought 999 shares (99900% of holdings) of ACME on 2026-04-23" },
+		{ 0.5, 10.5,
+		  "CEO Doe John bought 0.5 shares (5% of holdings) of ACME on 2026-04-23" },
+		{ 10, 510, "CEO Doe John bought 10 shares (2% of holdings) of ACME on 2026-04-23" },
+		{ 1000000000, 1100000000,
+		  "CEO Doe John bought 1,000,000,000 shares (1000% of holdings) of ACME on "
+		  "2026-04-23" },
+	};
+	struct decider_opts o = s_opts(test_tmpdir());
+	struct collect c = { 0 };
+	decider_t *d = s_new(&o);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		char key[16], acc[32];
+
+		snprintf(key, sizeof(key), "q%zu", i);
+		snprintf(acc, sizeof(acc), "0000000000-26-%06zu", i);
+		s_one(d,
+		      s_mk(key, acc, "Doe John", "CEO", "ACME", "2026-04-23", "P", tab[i].shares,
+		           10, tab[i].after),
+		      NOW, &c);
+		assert_int_equal(c.ni, i + 1);
+		assert_string_equal(s_intent(&c, i)->reason, tab[i].want);
+	}
+	s_collect_reset(&c);
+	decider_free(&d);
+	free((char *)o.state_dir);
+}
+
 /* A trade without an accession is its own group; a second source's copy
  * of it is found by its content. */
 static void test_trade_without_accession_is_deduplicated_by_content(void **state)
@@ -1643,6 +1688,7 @@ int main(void)
 		cmocka_unit_test(test_invalid_trades_cost_one_drop),
 		cmocka_unit_test(test_decline_reasons_are_the_printf_sentences),
 		cmocka_unit_test(test_each_title_gets_its_own_answer_whatever_came_before),
+		cmocka_unit_test(test_intent_reasons_print_numbers_and_dates_exactly),
 		cmocka_unit_test(test_trade_without_accession_is_deduplicated_by_content),
 		cmocka_unit_test(test_batch_flushes_itself_at_batch_max),
 		cmocka_unit_test(test_refused_intent_rolls_the_batch_back),
