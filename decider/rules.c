@@ -57,12 +57,27 @@ struct pend {
 	char note[80]; /* what cluster_buy made of it (its longest note is ~60) */
 };
 
+/* A threshold as s_fmt_pct prints it with 1 to 4 decimals, printed once
+ * (min_fraction: every intent's reason compares its fraction with it). */
+struct pct_thr {
+	char p[4][64];
+};
+
+/* The last title s_title_filter answered, with its drop reason. */
+struct last_title {
+	bool valid, exec;
+	char title[TITLE_MEMO_LEN];
+	char reason[REASON_MAX];
+};
+
 struct decider {
 	struct decider_opts o; /* strings point at the copies below */
 	char *state_dir;
 	char *titles;
 	struct title_matcher tm;
 	struct title_memo tmemo; /* tm's answers for the titles seen */
+	struct last_title last;  /* the last title's answer (s_title_filter) */
+	struct pct_thr min_pct;  /* exec_min_fraction as s_fmt_pct prints it */
 	int retention_days;      /* effective: at least recency + cluster window + 1 */
 	window_t *w;
 	struct pend *pend;
@@ -153,7 +168,22 @@ static char *s_fmt_qty(double x, char *buf, size_t len)
 	char digits[64], frac[16] = "";
 	size_t n, o = 0;
 
-	snprintf(digits, sizeof(digits), "%.0f", ip);
+	if (ip < 1e15) {
+		/* "%.0f" of a whole number below 2^53, without printf */
+		uint64_t v = (uint64_t)ip;
+		char rev[24];
+		size_t k = 0;
+
+		do {
+			rev[k++] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v > 0);
+		for (n = 0; n < k; n++)
+			digits[n] = rev[k - 1 - n];
+		digits[k] = '\0';
+	} else {
+		snprintf(digits, sizeof(digits), "%.0f", ip);
+	}
 	if (fp > 0) {
 		snprintf(frac, sizeof(frac), "%.4f", fp); /* "0.5000" */
 		for (size_t k = strlen(frac); k > 0 && frac[k - 1] == '0'; k--)
@@ -187,16 +217,29 @@ static char *s_fmt_usd(double x, char *buf, size_t len)
 	return buf;
 }
 
+static void s_pct_thr_init(struct pct_thr *t, double thr)
+{
+	for (int prec = 1; prec <= 4; prec++)
+		snprintf(t->p[prec - 1], sizeof(t->p[0]), "%.*f", prec, thr * 100);
+}
+
 /* A fraction as a percentage with enough digits that it never prints the
- * same as the threshold it is compared with ("0.99%" beside "1%"). */
-static char *s_fmt_pct(double f, double thr, char *buf, size_t len)
+ * same as the threshold it is compared with ("0.99%" beside "1%").  tc:
+ * thr as s_pct_thr_init printed it, or NULL. */
+static char *s_fmt_pct(double f, double thr, const struct pct_thr *tc, char *buf, size_t len)
 {
 	char a[64], b[64];
+	size_t n, m;
 
 	for (int prec = 1; prec <= 4; prec++) {
+		const char *bp = b;
+
 		snprintf(a, sizeof(a), "%.*f", prec, f * 100);
-		snprintf(b, sizeof(b), "%.*f", prec, thr * 100);
-		if (strcmp(a, b) != 0 || prec == 4)
+		if (tc != NULL)
+			bp = tc->p[prec - 1];
+		else
+			snprintf(b, sizeof(b), "%.*f", prec, thr * 100);
+		if (strcmp(a, bp) != 0 || prec == 4)
 			break;
 	}
 	/* "2.40" -> "2.4", "100.0" -> "100" */
@@ -208,14 +251,38 @@ static char *s_fmt_pct(double f, double thr, char *buf, size_t len)
 		if (k > 0 && a[k - 1] == '.')
 			a[--k] = '\0';
 	}
-	snprintf(buf, len, "%s%%", a);
+	/* snprintf(buf, len, "%s%%", a), cut the same way */
+	n = strlen(a);
+	if (len == 0)
+		return buf;
+	for (m = 0; m < n && m + 1 < len; m++)
+		buf[m] = a[m];
+	if (m == n && m + 1 < len)
+		buf[m++] = '%';
+	buf[m] = '\0';
 	return buf;
 }
 
-/* A day number as its date, "YYYY-MM-DD". */
+/* A day number as its date, "YYYY-MM-DD" (date_format's "%04d-%02d-%02d",
+ * without printf for the years it prints in 10 bytes). */
 static char *s_fmt_day(int64_t day, char *buf, size_t len)
 {
-	return date_format(date_from_days(day), buf, len);
+	civil_date_t d = date_from_days(day);
+
+	if (len < 11 || d.year < 0 || d.year > 9999)
+		return date_format(d, buf, len);
+	buf[0] = (char)('0' + d.year / 1000);
+	buf[1] = (char)('0' + d.year / 100 % 10);
+	buf[2] = (char)('0' + d.year / 10 % 10);
+	buf[3] = (char)('0' + d.year % 10);
+	buf[4] = '-';
+	buf[5] = (char)('0' + d.month / 10);
+	buf[6] = (char)('0' + d.month % 10);
+	buf[7] = '-';
+	buf[8] = (char)('0' + d.day / 10);
+	buf[9] = (char)('0' + d.day % 10);
+	buf[10] = '\0';
+	return buf;
 }
 
 /* Whole days when whole, else one decimal. */
@@ -247,6 +314,39 @@ static int s_drop(const struct decision_sink *sink, const char *key, const char 
 	return 0;
 }
 
+/* "%s%.*s%s" of a, bmax and b, c into reason (REASON_MAX bytes, cut
+ * there), as s_drop_cat sends it. */
+static void s_cat(char reason[REASON_MAX], const char *a, const char *b, size_t bmax, const char *c)
+{
+	const char *part[3] = { a, b, c };
+	size_t lim[3] = { SIZE_MAX, bmax, SIZE_MAX }, off = 0;
+
+	for (int i = 0; i < 3; i++) {
+		size_t n;
+
+		if (part[i] == NULL)
+			continue;
+		n = strnlen(part[i], lim[i] < REASON_MAX ? lim[i] : REASON_MAX);
+		if (n > REASON_MAX - 1 - off)
+			n = REASON_MAX - 1 - off;
+		memcpy(reason + off, part[i], n);
+		off += n;
+	}
+	reason[off] = '\0';
+}
+
+/* s_drop(sink, key, "%s", reason) without printf. */
+static int s_drop_str(const struct decision_sink *sink, const char *key, const char *reason)
+{
+	if (sink == NULL || sink->drop == NULL)
+		return 0;
+	if (sink->drop(sink->ctx, key, reason) < 0) {
+		log_warnx("decider: the drop of %.64s was refused", key != NULL ? key : "(no key)");
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * s_drop(sink, key, "%s%.*s%s", a, bmax, b, c) without printf: a declined
  * trade is the common case and its reason is a fixed sentence with at most
@@ -259,28 +359,11 @@ static int s_drop_cat(const struct decision_sink *sink, const char *key, const c
                       const char *b, size_t bmax, const char *c)
 {
 	char reason[REASON_MAX];
-	const char *part[3] = { a, b, c };
-	size_t lim[3] = { SIZE_MAX, bmax, SIZE_MAX }, off = 0;
 
 	if (sink == NULL || sink->drop == NULL)
 		return 0;
-	for (int i = 0; i < 3; i++) {
-		size_t n;
-
-		if (part[i] == NULL)
-			continue;
-		n = strnlen(part[i], lim[i] < sizeof(reason) ? lim[i] : sizeof(reason));
-		if (n > sizeof(reason) - 1 - off)
-			n = sizeof(reason) - 1 - off;
-		memcpy(reason + off, part[i], n);
-		off += n;
-	}
-	reason[off] = '\0';
-	if (sink->drop(sink->ctx, key, reason) < 0) {
-		log_warnx("decider: the drop of %.64s was refused", key != NULL ? key : "(no key)");
-		return -1;
-	}
-	return 0;
+	s_cat(reason, a, b, bmax, c);
+	return s_drop_str(sink, key, reason);
 }
 
 static char *s_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -476,6 +559,7 @@ decider_t *decider_new(const struct decider_opts *o, char *err, size_t errlen)
 		return NULL;
 	}
 	title_memo_init(&d->tmemo);
+	s_pct_thr_init(&d->min_pct, d->o.exec_min_fraction);
 	/* The memory must outlive every copy that can still pass recency, and
 	 * every purchase a fresh one could make a cluster with. */
 	floor_days = (o->recency_enabled ? o->recency_days : 0) + o->cluster_window_days + 1;
@@ -541,6 +625,41 @@ static int64_t s_trade_day(const trade_t *t)
 	return date_to_days(td);
 }
 
+/*
+ * The last filter, who: 1 for an executive's trade, else the drop's
+ * return.  Nearly every trade's title is the one before's ("Director" after
+ * "Director"): the last title's answer and drop reason are kept, so such a
+ * trade costs one strcmp, not the memo's hash and the reason's assembly.
+ * The answer is title_memo_is_executive's and the reason the one built
+ * for that title, so nothing a trade gets depends on the one before.
+ */
+static int s_title_filter(decider_t *d, const trade_t *t, const struct decision_sink *sink)
+{
+	struct last_title *l = &d->last;
+	size_t len;
+
+	if (t->title == NULL || t->title[0] == '\0') {
+		if (title_memo_is_executive(&d->tmemo, &d->tm, t->title))
+			return 1;
+		return s_drop_str(sink, t->key, "not an executive: no title");
+	}
+	if (l->valid && strcmp(t->title, l->title) == 0)
+		return l->exec ? 1 : s_drop_str(sink, t->key, l->reason);
+	len = strlen(t->title);
+	if (len >= sizeof(l->title)) {
+		/* too long to keep: answered each time */
+		if (title_memo_is_executive(&d->tmemo, &d->tm, t->title))
+			return 1;
+		return s_drop_cat(sink, t->key, "not an executive: ", t->title, 80, NULL);
+	}
+	memcpy(l->title, t->title, len + 1);
+	l->exec = title_memo_is_executive(&d->tmemo, &d->tm, t->title);
+	if (!l->exec)
+		s_cat(l->reason, "not an executive: ", t->title, 80, NULL);
+	l->valid = true;
+	return l->exec ? 1 : s_drop_str(sink, t->key, l->reason);
+}
+
 /* The per-trade filters, on a valid trade.  Returns 1 when t goes on to
  * the window (side set), 0 when it was dropped, -1 when the sink refused
  * the drop.  The trade date is parsed only by the filters that read it. */
@@ -597,13 +716,7 @@ static int s_filter(decider_t *d, const trade_t *t, int64_t now, int *side,
 		                  NULL);
 	if (!o->exec_enabled && *side == SIDE_SELL)
 		return s_drop_cat(sink, t->key, "sale, and executive_trade is off", NULL, 0, NULL);
-	if (!title_memo_is_executive(&d->tmemo, &d->tm, t->title)) {
-		if (t->title == NULL || t->title[0] == '\0')
-			return s_drop_cat(sink, t->key, "not an executive: no title", NULL, 0,
-			                  NULL);
-		return s_drop_cat(sink, t->key, "not an executive: ", t->title, 80, NULL);
-	}
-	return 1;
+	return s_title_filter(d, t, sink);
 }
 
 static int s_pend_push(decider_t *d, struct win_trade *row)
@@ -928,8 +1041,7 @@ static void s_group_sum(const struct decider_opts *o, struct win_trade *const *r
 }
 
 /* "(2.4% of holdings)" and the like, for the intent's reason. */
-static void s_ratio_words(const struct decider_opts *o, const struct group_sum *g, char *buf,
-                          size_t len)
+static void s_ratio_words(const decider_t *d, const struct group_sum *g, char *buf, size_t len)
 {
 	char pct[64];
 
@@ -945,8 +1057,8 @@ static void s_ratio_words(const struct decider_opts *o, const struct group_sum *
 		break;
 	case RATIO_FRACTION:
 		snprintf(buf, len, "%s of holdings%s",
-		         s_fmt_pct(g->f, o->exec_min_fraction, pct, sizeof(pct)),
-		         o->fraction_of == FRACTION_OF_AFTER ? " after the trade" : "");
+		         s_fmt_pct(g->f, d->o.exec_min_fraction, &d->min_pct, pct, sizeof(pct)),
+		         d->o.fraction_of == FRACTION_OF_AFTER ? " after the trade" : "");
 		break;
 	}
 }
@@ -960,10 +1072,12 @@ static int s_emit_intent(decider_t *d, const char *rule, int side, const char **
                          const struct decision_sink *sink, char id[ID_HEX + 1], bool *emitted,
                          char *err, size_t errlen)
 {
-	char rule_buf[32], *reason_buf;
+	char rule_buf[32], *reason_buf, *mp = NULL;
 	const struct win_detail *ld;
 	const char *unread;
 	intent_t in;
+	record_t rec;
+	size_t mplen = 0;
 	int rc = 0, known;
 
 	*emitted = false;
@@ -1001,7 +1115,16 @@ static int s_emit_intent(decider_t *d, const char *rule, int side, const char **
 	in.reason = reason_buf;
 	in.created_at = now;
 	in.expires_at = now + (int64_t)d->o.validity_hours * 3600;
-	if (sink != NULL && sink->intent != NULL && sink->intent(sink->ctx, &in) < 0) {
+	/* Encoded once: the outbox keeps these bytes, and a sink that takes
+	 * them sends them as they are. */
+	rec.type = REC_INTENT;
+	rec.u.intent = in;
+	if (record_to_msgpack(&rec, &mp, &mplen, err, errlen) < 0)
+		rc = -1;
+	if (rc == 0 && sink != NULL &&
+	    (sink->intent_mp != NULL ? sink->intent_mp(sink->ctx, &in, mp, mplen)
+	     : sink->intent != NULL  ? sink->intent(sink->ctx, &in)
+	                             : 0) < 0) {
 		snprintf(err, errlen, "the intent %s was refused", id);
 		rc = -1;
 	}
@@ -1009,16 +1132,9 @@ static int s_emit_intent(decider_t *d, const char *rule, int side, const char **
 		snprintf(err, errlen, "out of memory");
 		rc = -1;
 	}
-	if (rc == 0) {
-		record_t rec = { .type = REC_INTENT, .u.intent = in };
-		char *mp = NULL;
-		size_t mplen = 0;
-
-		if (record_to_msgpack(&rec, &mp, &mplen, err, errlen) < 0 ||
-		    window_outbox_put(d->w, id, mp, mplen, in.created_at, err, errlen) < 0)
-			rc = -1;
-		free(mp);
-	}
+	if (rc == 0 && window_outbox_put(d->w, id, mp, mplen, in.created_at, err, errlen) < 0)
+		rc = -1;
+	free(mp);
 	free(reason_buf);
 	if (rc == 0) {
 		*emitted = true;
@@ -1197,9 +1313,9 @@ static int s_judge_group(decider_t *d, size_t lo, int64_t now, const struct deci
 	else if (g.kind == RATIO_UNKNOWN && o->exec_min_fraction > 0)
 		reason = s_printf("holdings unknown (no shares owned after the trade)");
 	else if (g.kind == RATIO_FRACTION && !(g.f > o->exec_min_fraction)) {
-		s_ratio_words(o, &g, a, sizeof(a));
+		s_ratio_words(d, &g, a, sizeof(a));
 		reason = s_printf("%s (more than %s needed)", a,
-		                  s_fmt_pct(o->exec_min_fraction, 0, b, sizeof(b)));
+		                  s_fmt_pct(o->exec_min_fraction, 0, NULL, b, sizeof(b)));
 	} else {
 		/* An intent: "CFO John Doe bought 12,000 shares (2.4% of
 		 * holdings) of ACME on 2026-04-22". */
@@ -1217,7 +1333,7 @@ static int s_judge_group(decider_t *d, size_t lo, int64_t now, const struct deci
 			         s_fmt_day(g.day_hi, b, sizeof(b)));
 		if (g.n > 1)
 			snprintf(txn, sizeof(txn), " in %zu transactions", g.n);
-		s_ratio_words(o, &g, words, sizeof(words));
+		s_ratio_words(d, &g, words, sizeof(words));
 		if ((gd = window_detail(d->w, g.first, err, errlen)) == NULL)
 			goto out;
 		snprintf(buf, sizeof(buf), "%.80s %.80s %s %s shares (%s) of %s %s%s",

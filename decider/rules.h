@@ -146,6 +146,10 @@ struct decision_sink {
 	 * again because a repeat of its evidence arrived; a kill may have lost
 	 * the first copy in a ZeroMQ queue.  NULL: never sent again. */
 	int (*resend)(void *ctx, const intent_t *in);
+	/* Optional, used instead of intent when set: the intent with its
+	 * msgpack encoding (mp, len bytes: record_to_msgpack's for it, the
+	 * engine's), which the engine makes anyway for the outbox. */
+	int (*intent_mp)(void *ctx, const intent_t *in, const void *mp, size_t len);
 };
 
 typedef struct decider decider_t;

@@ -1408,6 +1408,115 @@ static void test_decline_reasons_are_the_printf_sentences(void **state)
 	free((char *)o.state_dir);
 }
 
+/* The last title's answer is kept (rules.c, s_title_filter): whatever
+ * came before, each trade gets its own title's answer and reason. */
+static void test_each_title_gets_its_own_answer_whatever_came_before(void **state)
+{
+	static const struct {
+		const char *title; /* NULL: none */
+		const char *want;  /* the drop, or NULL: waits (an executive) */
+	} seq[] = {
+		{ "Director", "not an executive: Director" },
+		{ "Director", "not an executive: Director" },
+		{ "CEO", NULL },
+		{ "Director", "not an executive: Director" },
+		{ "Dir", "not an executive: Dir" },
+		{ "Director", "not an executive: Director" },
+		{ "Directo", "not an executive: Directo" },
+		{ "CEO", NULL },
+		{ "CEO", NULL },
+		{ NULL, "not an executive: no title" },
+		{ "", "not an executive: no title" },
+		{ "Director", "not an executive: Director" },
+		{ "Chief Executive Officer and Director of the Company", NULL },
+		{ "Director", "not an executive: Director" },
+	};
+	struct decider_opts o = s_opts(test_tmpdir());
+	struct collect c = { 0 };
+	struct decision_sink sink = s_sink(&c);
+	decider_t *d = s_new(&o);
+	char title[200], want[200];
+	record_t r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		char key[16];
+		size_t nd = c.nd;
+
+		snprintf(key, sizeof(key), "t%zu", i);
+		r = s_mk(key, NULL, "Doe John", seq[i].title, "ACME", "2026-04-23", "S", 10, 10,
+		         510000);
+		assert_int_equal(decider_handle_valid_trade(d, &r.u.trade, NOW, &sink), 0);
+		record_free(&r);
+		if (seq[i].want != NULL) {
+			assert_int_equal(c.nd, nd + 1);
+			assert_string_equal(s_drop_of(&c, key), seq[i].want);
+		} else {
+			assert_int_equal(c.nd, nd);
+		}
+	}
+	/* titles too long to keep, one after the other, each cut at 80 */
+	for (int i = 0; i < 3; i++) {
+		char key[16];
+
+		memset(title, 'a' + i, sizeof(title) - 1);
+		title[sizeof(title) - 1] = '\0';
+		snprintf(key, sizeof(key), "long%d", i);
+		r = s_mk(key, NULL, "Doe John", title, "ACME", "2026-04-23", "S", 10, 10, 510000);
+		s_one(d, r, NOW, &c);
+		snprintf(want, sizeof(want), "not an executive: %.80s", title);
+		assert_string_equal(s_drop_of(&c, key), want);
+	}
+	s_collect_reset(&c);
+	decider_free(&d);
+	free((char *)o.state_dir);
+}
+
+/* An intent's reason: quantities with thousands and up to 4 decimals,
+ * percentages with as many decimals as tell them from the threshold,
+ * dates (rules.c formats these without printf). */
+static void test_intent_reasons_print_numbers_and_dates_exactly(void **state)
+{
+	static const struct {
+		double shares, after;
+		const char *want;
+	} tab[] = {
+		{ 1004, 101004,
+		  "CEO Doe John bought 1,004 shares (1.004% of holdings) of ACME on 2026-04-23" },
+		{ 1234567.25, 1234567.25,
+		  "CEO Doe John bought 1,234,567.25 shares (a new position) of ACME on "
+		  "2026-04-23" },
+		{ 999, 1000,
+		  "CEO Doe John bought 999 shares (99900% of holdings) of ACME on 2026-04-23" },
+		{ 0.5, 10.5,
+		  "CEO Doe John bought 0.5 shares (5% of holdings) of ACME on 2026-04-23" },
+		{ 10, 510, "CEO Doe John bought 10 shares (2% of holdings) of ACME on 2026-04-23" },
+		{ 1000000000, 1100000000,
+		  "CEO Doe John bought 1,000,000,000 shares (1000% of holdings) of ACME on "
+		  "2026-04-23" },
+	};
+	struct decider_opts o = s_opts(test_tmpdir());
+	struct collect c = { 0 };
+	decider_t *d = s_new(&o);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		char key[16], acc[32];
+
+		snprintf(key, sizeof(key), "q%zu", i);
+		snprintf(acc, sizeof(acc), "0000000000-26-%06zu", i);
+		s_one(d,
+		      s_mk(key, acc, "Doe John", "CEO", "ACME", "2026-04-23", "P", tab[i].shares,
+		           10, tab[i].after),
+		      NOW, &c);
+		assert_int_equal(c.ni, i + 1);
+		assert_string_equal(s_intent(&c, i)->reason, tab[i].want);
+	}
+	s_collect_reset(&c);
+	decider_free(&d);
+	free((char *)o.state_dir);
+}
+
 /* A trade without an accession is its own group; a second source's copy
  * of it is found by its content. */
 static void test_trade_without_accession_is_deduplicated_by_content(void **state)
@@ -1578,6 +1687,8 @@ int main(void)
 		cmocka_unit_test(test_intent_id_is_derived_from_the_evidence),
 		cmocka_unit_test(test_invalid_trades_cost_one_drop),
 		cmocka_unit_test(test_decline_reasons_are_the_printf_sentences),
+		cmocka_unit_test(test_each_title_gets_its_own_answer_whatever_came_before),
+		cmocka_unit_test(test_intent_reasons_print_numbers_and_dates_exactly),
 		cmocka_unit_test(test_trade_without_accession_is_deduplicated_by_content),
 		cmocka_unit_test(test_batch_flushes_itself_at_batch_max),
 		cmocka_unit_test(test_refused_intent_rolls_the_batch_back),
