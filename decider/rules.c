@@ -263,26 +263,10 @@ static char *s_fmt_pct(double f, double thr, const struct pct_thr *tc, char *buf
 	return buf;
 }
 
-/* A day number as its date, "YYYY-MM-DD" (date_format's "%04d-%02d-%02d",
- * without printf for the years it prints in 10 bytes). */
+/* A day number as its date, "YYYY-MM-DD". */
 static char *s_fmt_day(int64_t day, char *buf, size_t len)
 {
-	civil_date_t d = date_from_days(day);
-
-	if (len < 11 || d.year < 0 || d.year > 9999)
-		return date_format(d, buf, len);
-	buf[0] = (char)('0' + d.year / 1000);
-	buf[1] = (char)('0' + d.year / 100 % 10);
-	buf[2] = (char)('0' + d.year / 10 % 10);
-	buf[3] = (char)('0' + d.year % 10);
-	buf[4] = '-';
-	buf[5] = (char)('0' + d.month / 10);
-	buf[6] = (char)('0' + d.month % 10);
-	buf[7] = '-';
-	buf[8] = (char)('0' + d.day / 10);
-	buf[9] = (char)('0' + d.day % 10);
-	buf[10] = '\0';
-	return buf;
+	return date_format(date_from_days(day), buf, len);
 }
 
 /* Whole days when whole, else one decimal. */

@@ -820,24 +820,7 @@ static struct win_group *s_group_for(window_t *w, const char *grp, const char *s
 
 char *window_trade_date(const struct win_trade *r, char buf[11])
 {
-	civil_date_t d = date_from_days(r->trade_day);
-
-	if (d.year < 0 || d.year > 9999)
-		return date_format(d, buf, 11);
-	/* date_format's "%04d-%02d-%02d", without printf: the commit writes
-	 * one per row */
-	buf[0] = (char)('0' + d.year / 1000);
-	buf[1] = (char)('0' + d.year / 100 % 10);
-	buf[2] = (char)('0' + d.year / 10 % 10);
-	buf[3] = (char)('0' + d.year % 10);
-	buf[4] = '-';
-	buf[5] = (char)('0' + d.month / 10);
-	buf[6] = (char)('0' + d.month % 10);
-	buf[7] = '-';
-	buf[8] = (char)('0' + d.day / 10);
-	buf[9] = (char)('0' + d.day % 10);
-	buf[10] = '\0';
-	return buf;
+	return date_format(date_from_days(r->trade_day), buf, 11);
 }
 
 static void s_mark_dirty(window_t *w, struct win_trade *r)

@@ -350,6 +350,37 @@ static void test_date_format_pads_fields(void **state)
 	assert_string_equal(date_format(s_d(9999, 12, 31), buf, sizeof(buf)), "9999-12-31");
 }
 
+/* date_format writes by hand what snprintf("%04d-%02d-%02d") writes, for
+ * every date it can and leaves the rest (and short buffers) to snprintf. */
+static void test_date_format_is_the_printf_text(void **state)
+{
+	static const int years[] = { -1, 0, 7, 99, 1969, 2026, 9999, 10000, 123456 };
+	static const int months[] = { -3, 0, 1, 9, 10, 12, 99, 100 };
+	static const int days[] = { -1, 0, 1, 9, 10, 31, 99, 100 };
+	char got[32], want[32];
+	(void)state;
+
+	for (size_t y = 0; y < sizeof(years) / sizeof(years[0]); y++)
+		for (size_t m = 0; m < sizeof(months) / sizeof(months[0]); m++)
+			for (size_t d = 0; d < sizeof(days) / sizeof(days[0]); d++)
+				for (size_t len = 1; len <= sizeof(got); len += 5) {
+					civil_date_t c = s_d(years[y], months[m], days[d]);
+
+					snprintf(want, len, "%04d-%02d-%02d", c.year, c.month,
+					         c.day);
+					date_format(c, got, len);
+					if (strcmp(got, want) != 0)
+						fail_msg("%d-%d-%d in %zu: '%s', want '%s'", c.year,
+						         c.month, c.day, len, got, want);
+				}
+	for (int64_t day = -800000; day <= 3000000; day += 997) {
+		civil_date_t c = date_from_days(day);
+
+		snprintf(want, sizeof(want), "%04d-%02d-%02d", c.year, c.month, c.day);
+		assert_string_equal(date_format(c, got, 11), want);
+	}
+}
+
 static void test_date_valid_checks_month_lengths_and_range(void **state)
 {
 	(void)state;
@@ -1152,6 +1183,7 @@ int main(void)
 		cmocka_unit_test(test_rfc3339_rejects_years_out_of_range_and_overflow),
 		cmocka_unit_test(test_date_parse_is_strict),
 		cmocka_unit_test(test_date_format_pads_fields),
+		cmocka_unit_test(test_date_format_is_the_printf_text),
 		cmocka_unit_test(test_date_valid_checks_month_lengths_and_range),
 		cmocka_unit_test(test_days_since_epoch_known_values),
 		cmocka_unit_test(test_civil_dates_agree_with_gmtime_1800_to_2200),
