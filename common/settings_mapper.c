@@ -126,12 +126,21 @@ const struct conf_setting conf_settings_mapper[] = {
 	  .min = 0,
 	  .max = 31536000,
 	  .doc = "how long \"No identifier found.\" and error answers are reused (1 day)" },
+	{ .path = "mapper.cache_refused_ttl_s",
+	  .type = CONF_INT,
+	  .def = "3600",
+	  .min = 0,
+	  .max = 31536000,
+	  .doc = "how long a job OpenFIGI refused when asked alone (HTTP 400 or an unreadable "
+	         "answer) stays refused: its repeats are dropped with the same reason without "
+	         "a request (1 hour; shorter than the not-found TTL, as the fault may be the "
+	         "server's; 0: ask again every time)" },
 	{ .path = "mapper.cache_memo_entries",
 	  .type = CONF_INT,
 	  .def = "8192",
 	  .min = 0,
 	  .max = 1000000,
-	  .doc = "answers (FIGI rows, not-found and error answers, share counts or their "
+	  .doc = "answers (FIGI rows, not-found, error and refused answers, share counts or their "
 	         "absence, ticker-to-CIK lookups) also kept in memory, each until its cached row "
 	         "expires, so a repeated trade costs no SQLite read; 0: off" },
 	{ .path = "mapper.sec_data_url",

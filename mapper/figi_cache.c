@@ -8,12 +8,13 @@
  * Answers are also kept in three bounded in-process memos (memo.h) until
  * the expiry of the row they copy, so a repeated lookup costs no SQLite
  * read: FIGI answers of every kind (a row, "not found", an error with its
- * text), share counts and "SEC has no figure", and ticker-to-CIK lookups
- * (a CIK or "unknown") until the caller's expiry of the map.  A live row
- * is only rewritten once it has expired (a job, a CIK or the map is asked
- * for again only when the cache has no live answer), so a copy used until
- * that expiry says what SQLite would, however many mappers share the file;
- * a negative answer is no different.  Misses (no live row) always go to
+ * text, a refusal with its reason), share counts and "SEC has no figure",
+ * and ticker-to-CIK lookups (a CIK or "unknown") until the caller's expiry
+ * of the map.  A live row is only rewritten once it has expired (a job, a
+ * CIK or the map is asked for again only when the cache has no live
+ * answer), so a copy used until that expiry says what SQLite would, however
+ * many mappers share the file; a negative answer or a refusal is no
+ * different.  Misses (no live row) always go to
  * SQLite, so another mapper's fresh answer is seen as soon as it is
  * written.  Our own writes drop the key from the memo.
  */
@@ -34,7 +35,7 @@ static const char *const s_migrations[] = {
 	/* 0 -> 1 */
 	"CREATE TABLE figi ("
 	" job TEXT PRIMARY KEY,"
-	" status INTEGER NOT NULL," /* enum figi_answer */
+	" status INTEGER NOT NULL," /* enum figi_answer (FIGI_BAD: refused; no migration) */
 	" message TEXT,"
 	" figi TEXT, name TEXT, ticker TEXT, exch_code TEXT, composite_figi TEXT,"
 	" security_type TEXT, market_sector TEXT, share_class_figi TEXT,"
@@ -379,6 +380,7 @@ static int s_memo_lookup(figi_cache_t *c, const char *job_key, int64_t now, stru
 		return s_row_unpack(v + 1, len - 1, row) == 0 ? FIGI_FOUND : 0;
 	case FIGI_NOT_FOUND:
 	case FIGI_ERROR:
+	case FIGI_BAD:
 		if (msglen > 0)
 			snprintf(msg, msglen, "%s", v + 1); /* the memo ends a value with NUL */
 		return v[0];
@@ -436,11 +438,15 @@ int figi_cache_get(figi_cache_t *c, const char *job_key, int64_t now, struct fig
 			s_memo_answer(c, job_key, FIGI_FOUND, row, NULL,
 			              sqlite3_column_int64(st, 12));
 		}
-	} else if (status == FIGI_NOT_FOUND || status == FIGI_ERROR) {
+	} else if (status == FIGI_NOT_FOUND || status == FIGI_ERROR || status == FIGI_BAD) {
 		s_memo_answer(c, job_key, (enum figi_answer)status, NULL,
 		              (const char *)sqlite3_column_text(st, 1),
 		              sqlite3_column_int64(st, 12));
 	} else {
+		/* A status we do not know (a newer mapper's, or not ours): a
+		 * miss, asked again. */
+		if (msglen > 0)
+			msg[0] = '\0';
 		status = 0;
 	}
 	sqlite3_reset(st);

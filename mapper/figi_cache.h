@@ -3,8 +3,12 @@
  *
  * Three kinds of answers, each with its own lifetime:
  *   - OpenFIGI answers per job key (openfigi_job_key): found (the chosen
- *     row), not found ("No identifier found."), or error (the job was
- *     refused), with an expiry time;
+ *     row), not found ("No identifier found."), error (an {"error":...}
+ *     element), or refused (FIGI_BAD: the request holding the job alone
+ *     was refused, a 400 or an unreadable answer, with the reason), with an
+ *     expiry time.  The status column holds the enum figi_answer; a status
+ *     this build does not know is a miss (asked again), so a file written
+ *     by an older or newer mapper keeps working either way;
  *   - SEC's ticker -> CIK map (company_tickers.json), replaced as a whole;
  *   - shares outstanding per CIK, or "SEC has none", with an expiry time.
  * Several mappers may share one file (SQLite WAL, busy timeout): one
@@ -35,7 +39,7 @@ void figi_cache_close(figi_cache_t **c);
 /*
  * Keep up to `entries` answers of each kind in memory until their rows
  * expire, so that a repeated lookup costs no SQLite read (0: off): OpenFIGI
- * answers (found, not found, error), share counts (a figure or "SEC has
+ * answers (found, not found, error, refused), share counts (a figure or "SEC has
  * none") and ticker-to-CIK lookups (a CIK or unknown).  A miss is not
  * kept.  Replaces the memos, empty.  0, or -1 when out of memory (the memo
  * is then off).
@@ -55,15 +59,16 @@ int figi_cache_commit(figi_cache_t *c);
 
 /*
  * Look up a job.  Returns FIGI_FOUND (row filled: free with figi_row_free),
- * FIGI_NOT_FOUND or FIGI_ERROR (msg filled with the answer's text) for an
- * entry that has not expired at `now`; 0 when there is none or it expired;
- * -1 on a database error (logged; the caller treats it as a miss).
+ * FIGI_NOT_FOUND, FIGI_ERROR or FIGI_BAD (msg filled with the answer's text
+ * or the refusal's reason) for an entry that has not expired at `now`; 0
+ * when there is none, it expired or its status is unknown; -1 on a database
+ * error (logged; the caller treats it as a miss).
  */
 int figi_cache_get(figi_cache_t *c, const char *job_key, int64_t now, struct figi_row *row,
                    char *msg, size_t msglen);
 
-/* Store an answer (kind FIGI_FOUND with row, or FIGI_NOT_FOUND/FIGI_ERROR
- * with msg) valid until now + ttl_s.  0 or -1 (logged). */
+/* Store an answer (kind FIGI_FOUND with row, or FIGI_NOT_FOUND, FIGI_ERROR
+ * or FIGI_BAD with msg) valid until now + ttl_s.  0 or -1 (logged). */
 int figi_cache_put(figi_cache_t *c, const char *job_key, enum figi_answer kind,
                    const struct figi_row *row, const char *msg, int64_t now, int64_t ttl_s);
 

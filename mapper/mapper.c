@@ -50,7 +50,11 @@
  *     half, and the same jobs go again at once.
  *   - 400, or a 200 whose body is not the aligned array: the batch is split
  *     in halves until the job at fault is alone; that job's trades are then
- *     dropped with the reason.
+ *     dropped with the reason, and the refusal is cached with it
+ *     (cache_refused_ttl_s, short: it may be the server's fault), so the
+ *     trade's repeats in later scrape cycles are dropped at once instead of
+ *     costing the split again.  Only a job refused alone is: a batch is
+ *     split, and a failed transport is retried, never cached.
  *   - {"warning":"No identifier found."} and {"error":...} are answers:
  *     cached (cache_not_found_ttl_s) and the trades dropped with the text.
  * The client's own retries are off: the loop keeps reading input and
@@ -142,7 +146,7 @@ struct mapper {
 	size_t jobs_cap;  /* jobs per request (lowered after a 413) */
 	size_t probe_cap; /* after a 400: smaller batches to find the bad job; 0 = off */
 	int64_t batch_ms;
-	int64_t found_ttl_s, not_found_ttl_s;
+	int64_t found_ttl_s, not_found_ttl_s, refused_ttl_s;
 	size_t max_pending;
 	char venue_exch[8], venue_mic[8]; /* target venue, one of them or neither */
 
@@ -482,7 +486,7 @@ static void s_advance(struct mapper *m, struct pend *p)
 			p->step++;
 			continue;
 		}
-		if (st == FIGI_NOT_FOUND || st == FIGI_ERROR) {
+		if (st == FIGI_NOT_FOUND || st == FIGI_ERROR || st == FIGI_BAD) {
 			s_drop_answer(m, p, (enum figi_answer)st, msg);
 			return;
 		}
@@ -586,9 +590,14 @@ static void s_quote(const char *body, size_t len, char *out, size_t outlen)
 
 /*
  * The batch could not be read as a whole (400, or an unaligned 200): split
- * it until the job at fault is alone, then drop that job's trades.
+ * it until the job at fault is alone, then drop that job's trades.  A job
+ * OpenFIGI refused alone (by_server) is OpenFIGI's answer for it: cached
+ * with the reason for refused_ttl_s (0: not kept), so that its repeats are
+ * dropped with the same reason without a request.  A request we could not
+ * even build is not OpenFIGI's answer: not cached.
  */
-static void s_refused(struct mapper *m, struct mjob **batch, size_t n, const char *what)
+static void s_refused(struct mapper *m, struct mjob **batch, size_t n, const char *what,
+                      bool by_server)
 {
 	if (n > 1) {
 		m->probe_cap = n / 2;
@@ -598,6 +607,17 @@ static void s_refused(struct mapper *m, struct mjob **batch, size_t n, const cha
 		return;
 	}
 	wire_count_error(m->w);
+	if (by_server && m->refused_ttl_s > 0) {
+		figi_cache_put(m->cache, batch[0]->key, FIGI_BAD, NULL, what, time_now(),
+		               m->refused_ttl_s);
+		/* Once per job and TTL: not rate-limited with the splits. */
+		log_warnx("OpenFIGI: job %s refused alone: %s; its trades are dropped, and so "
+		          "are its repeats for %lld s without asking again",
+		          batch[0]->key, what, (long long)m->refused_ttl_s);
+	} else {
+		log_warnx_limited(&m->fail_limit, "OpenFIGI: job %s refused alone: %s",
+		                  batch[0]->key, what);
+	}
 	s_job_answered(m, batch[0], FIGI_BAD, NULL, what);
 }
 
@@ -681,7 +701,7 @@ static void s_send_batch(struct mapper *m)
 		jobs[i] = (struct figi_job){ batch[i]->id_type, batch[i]->id_value,
 			                     batch[i]->exch_code, batch[i]->mic_code };
 	if (openfigi_request_body(jobs, n, &body, &len, err, sizeof(err)) != 0) {
-		s_refused(m, batch, n, err);
+		s_refused(m, batch, n, err, false);
 		return;
 	}
 	headers[0] = "Content-Type: application/json";
@@ -715,9 +735,14 @@ static void s_send_batch(struct mapper *m)
 			s_failed(m, batch, n, 0, "out of memory");
 			break;
 		}
-		if (openfigi_parse(resp.body, resp.len, n, res, err, sizeof(err)) != 0) {
+		rc = openfigi_parse(resp.body, resp.len, n, res, err, sizeof(err));
+		if (rc == -2) { /* out of memory: ours, not the answer's; the jobs stay */
+			s_failed(m, batch, n, 0, err);
+			break;
+		}
+		if (rc != 0) {
 			snprintf(what, sizeof(what), "unusable answer to %zu jobs: %s", n, err);
-			s_refused(m, batch, n, what);
+			s_refused(m, batch, n, what, true);
 			break;
 		}
 		if (m->failures_in_row > 0)
@@ -766,7 +791,7 @@ static void s_send_batch(struct mapper *m)
 		break;
 	case 400:
 		snprintf(what, sizeof(what), "HTTP 400 (\"%s\")", quote);
-		s_refused(m, batch, n, what);
+		s_refused(m, batch, n, what, true);
 		break;
 	default:
 		snprintf(what, sizeof(what), "HTTP %ld (\"%s\")", resp.status, quote);
@@ -1062,6 +1087,7 @@ int mapper_run(conf_t *c, const struct stage_args *a, wire_t *w)
 	m.batch_ms = conf_int(c, "mapper.batch_ms");
 	m.found_ttl_s = conf_int(c, "mapper.cache_found_ttl_s");
 	m.not_found_ttl_s = conf_int(c, "mapper.cache_not_found_ttl_s");
+	m.refused_ttl_s = conf_int(c, "mapper.cache_refused_ttl_s");
 	m.max_pending = (size_t)conf_int(c, "mapper.max_pending");
 	m.jobs_cap = (size_t)conf_int(c, "mapper.jobs_per_request");
 	if (m.jobs_cap == 0)

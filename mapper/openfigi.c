@@ -295,7 +295,7 @@ int openfigi_parse(const char *body, size_t len, size_t n_jobs, struct figi_resu
 	root = json_loadb(body, len, 0, &jerr);
 	if (root == NULL) {
 		snprintf(err, errlen, "answer is not JSON: %s (line %d)", jerr.text, jerr.line);
-		return -1;
+		return json_error_code(&jerr) == json_error_out_of_memory ? -2 : -1;
 	}
 	if (!json_is_array(root)) {
 		snprintf(err, errlen, "answer is not an array");
@@ -313,7 +313,7 @@ int openfigi_parse(const char *body, size_t len, size_t n_jobs, struct figi_resu
 			openfigi_results_free(res, i + 1);
 			json_decref(root);
 			snprintf(err, errlen, "out of memory");
-			return -1;
+			return -2;
 		}
 	}
 	json_decref(root);

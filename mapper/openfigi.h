@@ -49,7 +49,8 @@ enum figi_answer {
 	FIGI_FOUND = 1,     /* rows, at least one usable */
 	FIGI_NOT_FOUND = 2, /* {"warning": ...} ("No identifier found.") or no usable row */
 	FIGI_ERROR = 3,     /* {"error": ...}: the job itself was refused */
-	FIGI_BAD = 4,       /* an element of none of those shapes */
+	FIGI_BAD = 4,       /* an element of none of those shapes; as a cached answer
+	                       (figi_cache.h): the job refused when asked alone */
 };
 
 /* The answer to one job. */
@@ -79,8 +80,9 @@ int openfigi_request_body(const struct figi_job *jobs, size_t n, char **body, si
  * on success each is filled (free with openfigi_results_free).  Returns -1
  * with err when the body as a whole is unusable (not JSON, not an array,
  * the wrong length): then no result is filled and none is attributable.
- * Rows without a well-formed figi are skipped; fields of the wrong type or
- * longer than OPENFIGI_MAX_FIELD read as null.
+ * Returns -2 with err "out of memory" when that is why: our failure, not
+ * the answer's.  Rows without a well-formed figi are skipped; fields of the
+ * wrong type or longer than OPENFIGI_MAX_FIELD read as null.
  */
 int openfigi_parse(const char *body, size_t len, size_t n_jobs, struct figi_result *res, char *err,
                    size_t errlen);

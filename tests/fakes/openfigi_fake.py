@@ -29,6 +29,8 @@ The universe of securities:
   NX...              tickers starting with NX: "No identifier found."
   ERR...             tickers starting with ERR: {"error":"Invalid idValue format."}
   BADREQ...          a request holding such a ticker is refused whole: 400
+  BADANS...          a request holding such a ticker (and no BADREQ...) gets
+                     a 200 whose array is one element short (not aligned)
   NODE...            listed in the US only (no German listing).
   anything else      a synthetic common stock with deterministic FIGIs,
                      listed in the US (US composite, UN, UW) and in Germany
@@ -355,6 +357,13 @@ class Handler(BaseHTTPRequestHandler):
             return self._refuse(st, 400, "Request body is invalid: idValue not accepted.")
         if len(jobs) > job_limit:
             return self._refuse(st, 413, "Request may only contain %d mapping jobs." % job_limit)
+        if any(str(j.get("idValue")).startswith("BADANS") for j in jobs):
+            # A job the server chokes on: a 200 that answers one job too few.
+            with st.lock:
+                answers = [st.universe.answer(j) for j in jobs[1:]]
+                st.count(200)
+            self._send(200, json.dumps(answers, separators=(",", ":")), "application/json")
+            return
         with st.lock:
             answers = [st.universe.answer(j) for j in jobs]
             st.jobs += len(jobs)

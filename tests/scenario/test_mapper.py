@@ -161,6 +161,101 @@ def test_a_400_costs_only_the_job_at_fault(env):
     assert st["statuses"].get("400", 0) >= 2, st["statuses"]
 
 
+REFUSED = {
+    "BADREQ7": "OpenFIGI's answer for ticker BADREQ7 is unusable: HTTP 400 "
+               "(\"Request body is invalid: idValue not accepted.\")",
+    "BADANS7": "OpenFIGI's answer for ticker BADANS7 is unusable: unusable answer to 1 jobs: "
+               "answer has 0 elements for 1 jobs",
+}
+
+
+def refused_records():
+    """20 good trades and one for each job the fake refuses (400, short 200)."""
+    records = ticker_trades(20, 20)
+    records.insert(5, trade(900, ticker="BADREQ7"))
+    records.insert(15, trade(901, ticker="BADANS7"))
+    return records
+
+
+def check_refused_drops(drops, records):
+    by_ticker = {r["ticker"]: r["key"] for r in records}
+    got = {d["key"]: d["reason"] for d in drops}
+    for ticker, reason in REFUSED.items():
+        assert got.get(by_ticker[ticker]) == reason, (ticker, got.get(by_ticker[ticker]))
+
+
+@test
+def test_a_job_refused_alone_is_remembered_with_its_reason(env):
+    """The scraper sends every trade of its window again each cycle: a job
+    OpenFIGI refused alone (a 400, or a 200 not aligned with the jobs) is
+    dropped with the reason, and so are its repeats, at once, without the
+    split-and-ask dance again, also after a restart on the same state_dir."""
+    figi = FakeServer(env, "openfigi_fake.py", "--key", KEY)
+    configure(env, figi, batch_ms=200, rate_requests=1000, rate_burst=100)
+    records = refused_records()
+    good = [r for r in records if r["ticker"] not in REFUSED]
+    out_path, drops_path = env.path("out.jsonl"), env.path("drops.jsonl")
+    ma = env.start("mapper", "--in", "ipc://mapper.in", "--out", "-", "--tap", "ipc://mapper.tap",
+                   stdout=open(out_path, "w"), env={"COATTAIL_OPENFIGI_KEY": KEY})
+    tap = start_tap(env, "ipc://mapper.tap", "drop", drops_path)
+    inj = inject(env, "ipc://mapper.in", records)
+    env.wait_for(lambda: count_lines(out_path) >= len(good) and count_lines(drops_path) >= 2,
+                 15, "first cycle: good trades out, refused ones dropped")
+    time.sleep(0.3)
+    first = figi.stats()
+    assert first["statuses"].get("400", 0) >= 2, first["statuses"]  # split, then alone
+    check_refused_drops(read_jsonl(drops_path), records)
+    inj.wait(30 * SLOW)
+
+    # The next scrape cycle: the same trades; the cache answers them all.
+    inj2 = inject(env, "ipc://mapper.in", records)
+    env.wait_for(lambda: count_lines(out_path) >= 2 * len(good) and
+                 count_lines(drops_path) >= 4, 15, "second cycle")
+    time.sleep(0.5)
+    drops = read_jsonl(drops_path)
+    assert len(drops) == 4, drops
+    check_refused_drops(drops[2:], records)
+    assert figi.stats()["requests"] == first["requests"], \
+        "repeats cost %d requests" % (figi.stats()["requests"] - first["requests"])
+    log = ma.log()
+    assert "refused alone" in log and "for 3600 s without asking again" in log, log[-2000:]
+    ma.signal(signal.SIGTERM)
+    assert ma.wait(10 * SLOW) == 0
+    inj2.wait(30 * SLOW)
+    tap.kill()
+    tap.wait()
+
+    # Restarted on the same state_dir: the refusals are still known.
+    out, err = run_stdin(env, records, key=KEY)
+    assert sorted(keys_of(out)) == sorted(keys_of(good))
+    for ticker, reason in REFUSED.items():
+        key = [r["key"] for r in records if r["ticker"] == ticker][0]
+        assert "dropped %s: %s" % (key, reason) in err, err[-2000:]
+    assert figi.stats()["requests"] == first["requests"], "asked again after a restart"
+
+
+@test
+def test_a_refusal_is_asked_again_with_ttl_0_and_once_it_expires(env):
+    figi = FakeServer(env, "openfigi_fake.py", "--key", KEY)
+    records = [trade(900, ticker="BADREQ7")]
+    want = "dropped %s: %s" % (records[0]["key"], REFUSED["BADREQ7"])
+    # 0: never reused; every run asks (one request: the job is alone).
+    configure(env, figi, batch_ms=50, cache_refused_ttl_s=0)
+    for i in (1, 2):
+        out, err = run_stdin(env, records, key=KEY)
+        assert out == [] and want in err, err[-2000:]
+        assert figi.stats()["requests"] == i, figi.stats()
+    # 3 s: reused within it, asked again after it.
+    configure(env, figi, batch_ms=50, cache_refused_ttl_s=3)
+    out, err = run_stdin(env, records, key=KEY)
+    assert out == [] and want in err and figi.stats()["requests"] == 3, err[-2000:]
+    out, err = run_stdin(env, records, key=KEY)
+    assert out == [] and want in err and figi.stats()["requests"] == 3, err[-2000:]
+    time.sleep(3.2)
+    out, err = run_stdin(env, records, key=KEY)
+    assert out == [] and want in err and figi.stats()["requests"] == 4, err[-2000:]
+
+
 @test
 def test_429_backs_off_and_every_trade_comes_through(env):
     # The server allows 2 requests per 2 s; the mapper believes 25 per 6 s.

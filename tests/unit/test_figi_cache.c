@@ -331,6 +331,75 @@ static void test_negative_answers_are_memoised_until_their_row_expires(void **st
 	figi_cache_close(&b);
 }
 
+/* A job OpenFIGI refused alone: kept with its reason as its own status
+ * (FIGI_BAD), apart from "not found" and errors, in the file (a restart, a
+ * second mapper) and in the memo, for exactly its TTL.  No schema change:
+ * the status column takes it. */
+static void test_a_refusal_keeps_its_reason_for_its_ttl_across_a_restart(void **state)
+{
+	static const char reason[] =
+	    "HTTP 400 (\"Request body is invalid: idValue not accepted.\")";
+	figi_cache_t *a = s_open(state, T0), *b = s_open(state, T0);
+	struct figi_row got;
+	char msg[128];
+	long reads;
+
+	assert_int_equal(
+	    figi_cache_put(a, "TICKER|BADREQ|exch=US", FIGI_BAD, NULL, reason, T0, 3600), 0);
+	assert_int_equal(figi_cache_get(a, "TICKER|BADREQ|exch=US", T0, &got, msg, sizeof(msg)),
+	                 FIGI_BAD);
+	assert_string_equal(msg, reason);
+	assert_null(got.figi);
+	/* Another mapper on the file, from it and then from its memo. */
+	reads = figi_cache_reads(b);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(
+		    figi_cache_get(b, "TICKER|BADREQ|exch=US", T0 + 3599, &got, msg, sizeof(msg)),
+		    FIGI_BAD);
+		assert_string_equal(msg, reason);
+	}
+	assert_int_equal(figi_cache_reads(b), reads + 1);
+	assert_int_equal(
+	    figi_cache_get(b, "TICKER|BADREQ|exch=US", T0 + 3600, &got, msg, sizeof(msg)), 0);
+	figi_cache_close(&a);
+	figi_cache_close(&b);
+	/* Restarted within the TTL: still refused; after it: purged. */
+	a = s_open(state, T0 + 10);
+	assert_int_equal(
+	    figi_cache_get(a, "TICKER|BADREQ|exch=US", T0 + 10, &got, msg, sizeof(msg)), FIGI_BAD);
+	assert_string_equal(msg, reason);
+	figi_cache_close(&a);
+	a = s_open(state, T0 + 3600);
+	assert_int_equal(figi_cache_count(a), 0);
+	figi_cache_close(&a);
+}
+
+/* A row whose status this build does not know (a newer mapper's, or
+ * nobody's) is a miss: the job is asked for again, nothing of the row is
+ * handed back, and nothing of it is remembered. */
+static void test_an_unknown_status_is_a_miss(void **state)
+{
+	figi_cache_t *c = s_open(state, T0);
+	struct figi_row got;
+	char msg[64];
+
+	s_behind(state, "INSERT INTO figi (job, status, message, figi, fetched_at, expires_at)"
+	                " VALUES ('TICKER|NEW|exch=US', 9, 'from the future', 'BBG000BLNNH6',"
+	                " 1777000000, 1777086400),"
+	                " ('TICKER|ZERO|exch=US', 0, 'zero', NULL, 1777000000, 1777086400)");
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(
+		    figi_cache_get(c, "TICKER|NEW|exch=US", T0 + 1, &got, msg, sizeof(msg)), 0);
+		assert_string_equal(msg, "");
+		assert_null(got.figi);
+		assert_int_equal(
+		    figi_cache_get(c, "TICKER|ZERO|exch=US", T0 + 1, &got, msg, sizeof(msg)), 0);
+		assert_string_equal(msg, "");
+	}
+	assert_int_equal(figi_cache_memo_count(c), 0);
+	figi_cache_close(&c);
+}
+
 /* A miss is not remembered: another mapper's answer is seen at once. */
 static void test_a_miss_is_read_from_the_file_every_time(void **state)
 {
@@ -511,6 +580,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_negative_answers_are_memoised_until_their_row_expires, s_setup,
 		    s_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_refusal_keeps_its_reason_for_its_ttl_across_a_restart, s_setup,
+		    s_teardown),
+		cmocka_unit_test_setup_teardown(test_an_unknown_status_is_a_miss, s_setup,
+		                                s_teardown),
 		cmocka_unit_test_setup_teardown(test_a_miss_is_read_from_the_file_every_time,
 		                                s_setup, s_teardown),
 		cmocka_unit_test_setup_teardown(test_our_own_new_answer_replaces_the_memoised_one,
