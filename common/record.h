@@ -31,6 +31,9 @@
 
 /* Largest encoded record accepted from outside (msgpack or one JSON line). */
 #define RECORD_MAX_BYTES (64 * 1024)
+/* Longest JSON line accepted (a line may be larger than its msgpack form:
+ * quotes, escapes, digits). */
+#define RECORD_MAX_JSON_BYTES (2 * RECORD_MAX_BYTES)
 /* Longest string field accepted, in bytes. */
 #define RECORD_MAX_STR 4096
 /* Most evidence keys in one intent. */

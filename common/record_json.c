@@ -17,8 +17,7 @@
 
 #include "record_priv.h"
 
-/* A JSON line may be larger than its msgpack form (quotes, escapes, digits). */
-#define JSON_MAX_BYTES (2 * RECORD_MAX_BYTES)
+#define JSON_MAX_BYTES RECORD_MAX_JSON_BYTES
 #define JSON_MAX_DEPTH 4
 
 /* ---- JSON -> msgpack ---- */

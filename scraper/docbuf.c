@@ -98,7 +98,11 @@ char *doc_buf_read(struct doc_buf *b, const char *path, size_t max, size_t *len,
 			b->cap = cap * 2 + 1;
 			cap *= 2;
 		}
-		got = read(fd, b->buf + n, cap - n);
+		/* the head first, alone: JSON lines are then read by the caller,
+		 * block by block, and never held here whole */
+		got = read(fd, b->buf + n,
+		           judged || cap - n < DOC_BUF_JSONL_HEAD - n ? cap - n
+		                                                      : DOC_BUF_JSONL_HEAD - n);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {

@@ -31,7 +31,9 @@ void doc_buf_trim(struct doc_buf *b, size_t keep);
  * the next call on b.  NULL with err when the file cannot be read or is
  * larger than max ("larger than N bytes").  NULL with *jsonl set, and err
  * untouched, when the first non-blank byte of its first DOC_BUF_JSONL_HEAD
- * bytes is '{': JSON lines, which the caller streams with no size cap.
+ * bytes is '{': JSON lines, which the caller streams with no size cap
+ * (those bytes are read alone first, so a JSON-lines file is never read
+ * into b whole).
  *
  * One open, one fstat and plain read(2)s: into the buffer as it is when it
  * holds the file's size (fstat) and its NUL, else into one of exactly that

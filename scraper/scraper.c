@@ -99,19 +99,21 @@ static int64_t s_now(const struct scraper *s)
 
 /* ---- --file ---- */
 
-/* --file reads JSON lines in blocks of this size (a line longer than a
- * block grows the buffer to hold it). */
+/* --file reads JSON lines in blocks of this size.  It is larger than any
+ * line a record can be (RECORD_MAX_JSON_BYTES), so a line the block cannot
+ * hold is refused without being held: memory stays at one block whatever
+ * the file holds. */
 #define JSONL_BLOCK ((size_t)256 * 1024)
+_Static_assert(JSONL_BLOCK > RECORD_MAX_JSON_BYTES, "a block holds any record's line");
 
-/* A mapping of n bytes, or old (of len bytes) grown to n; NULL when out of
- * memory (old is then untouched). */
-static char *s_map(char *old, size_t len, size_t n)
+/* The number of '\r' ending s[0..n). */
+static size_t s_trailing_cr(const char *s, size_t n)
 {
-	void *p = old == NULL
-	              ? mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-	              : mremap(old, len, n, MREMAP_MAYMOVE);
+	size_t k = 0;
 
-	return p == MAP_FAILED ? NULL : p;
+	while (k < n && s[n - 1 - k] == '\r')
+		k++;
+	return k;
 }
 
 /* One JSON line: its record emitted when it is a trade (as the bytes the
@@ -148,9 +150,13 @@ static void s_replay_line(wire_t *w, const char *path, long lineno, const char *
 static int s_replay_jsonl(wire_t *w, const char *path)
 {
 	size_t cap = JSONL_BLOCK, beg = 0, end = 0;
+	/* A line longer than the block: its bytes counted so far (0: none),
+	 * and the carriage returns they end with. */
+	size_t over = 0, over_cr = 0;
 	long lineno = 0;
 	bool eof = false;
 	char *buf;
+	void *map;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0) {
@@ -160,11 +166,13 @@ static int s_replay_jsonl(wire_t *w, const char *path)
 	/* Mapped, not from malloc's heap: a 256 KiB chunk there moved where
 	 * the record decoder's small strings land, and made malloc and free
 	 * dearer by ~200 instructions a record (callgrind). */
-	if ((buf = s_map(NULL, 0, cap)) == NULL) {
+	map = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED) {
 		log_warnx("%s: out of memory", path);
 		close(fd);
 		return -1;
 	}
+	buf = map;
 	while (!wire_stopping(w)) {
 		char *line = buf + beg, *nl = memchr(line, '\n', end - beg);
 		size_t n;
@@ -179,14 +187,11 @@ static int s_replay_jsonl(wire_t *w, const char *path)
 				beg = 0;
 			}
 			if (end == cap) {
-				char *t = s_map(buf, cap, cap * 2);
-				if (t == NULL) {
-					log_warnx("%s: out of memory for a line of over %zu bytes",
-					          path, cap);
-					break;
-				}
-				buf = t;
-				cap *= 2;
+				/* no newline in a whole block: counted, not kept */
+				size_t cr = s_trailing_cr(buf, end);
+				over_cr = cr == end ? over_cr + cr : cr;
+				over += end;
+				end = 0;
 			}
 			got = read(fd, buf + end, cap - end);
 			if (got < 0 && errno == EINTR)
@@ -207,12 +212,22 @@ static int s_replay_jsonl(wire_t *w, const char *path)
 		n = (size_t)(nl - line);
 		beg = nl < buf + end ? (size_t)(nl - buf) + 1 : end;
 		lineno++;
+		if (over > 0) {
+			/* the end of a line longer than the block: refused as the
+			 * JSON reader refuses any line over its limit */
+			size_t cr = s_trailing_cr(line, n);
+			over_cr = cr == n ? over_cr + cr : cr;
+			wire_drop(w, NULL, "%s:%ld: json: line of %zu bytes, more than %d", path,
+			          lineno, over + n - over_cr, RECORD_MAX_JSON_BYTES);
+			over = over_cr = 0;
+			continue;
+		}
 		while (n > 0 && line[n - 1] == '\r')
 			n--;
 		if (n > 0)
 			s_replay_line(w, path, lineno, line, n);
 	}
-	munmap(buf, cap);
+	munmap(map, cap);
 	close(fd);
 	return 0;
 }

@@ -9,11 +9,12 @@ loudly; the schedule in the loop.  Then every shared fixture through
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 from urllib.parse import parse_qs, urlsplit
 
-from harness import ROOT, SLOW, Skip, dumps, run_tests, test, trade
+from harness import ROOT, SAN, SLOW, Skip, binary, dumps, run_tests, test, trade
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "fakes"))
 from fakeserver import FakeServer  # noqa: E402
@@ -493,6 +494,56 @@ def test_a_json_lines_file_replays_its_trades_and_drops_its_bad_lines(env):
                  "replay.jsonl:9: json: "):
         assert frag in r.stderr, (frag, r.stderr)
     assert r.stderr.count("dropped") == 4, r.stderr
+
+
+# Starts a command and prints its exit code and peak RSS (wait4).  Run in a
+# fresh interpreter: a child's ru_maxrss counts the process it was forked
+# from, and this test process is far larger than a new one.
+RUSAGE = ("import os, subprocess, sys\n"
+          "with open(sys.argv[1], 'w') as fo, open(sys.argv[2], 'w') as fe:\n"
+          "    p = subprocess.Popen(sys.argv[3:], stdin=subprocess.DEVNULL, stdout=fo, stderr=fe)\n"
+          "    _, st, ru = os.wait4(p.pid, 0)\n"
+          "print(os.waitstatus_to_exitcode(st), ru.ru_maxrss)\n")
+
+
+def run_file_rusage(env, path):
+    """The scraper on one --file: its records, its log and its peak RSS (kB)."""
+    o, e = env.path("ru.out"), env.path("ru.err")
+    r = subprocess.run([sys.executable, "-c", RUSAGE, o, e, binary("scraper"), "-c", env.conf,
+                        "--out", "-", "--tap", "", "--file", path],
+                       capture_output=True, text=True, env=env.env(), timeout=60 * SLOW)
+    code, kb = (int(x) for x in r.stdout.split())
+    out, err = open(o).read(), open(e).read()
+    assert code == 0, err
+    return [json.loads(x) for x in out.splitlines() if x.strip()], err, kb
+
+
+@test
+def test_a_line_of_megabytes_costs_that_line_not_the_memory(env):
+    # A --file line longer than the reader's block is counted and refused
+    # without being held: 24 MB of one line, CRs before its newline, then a
+    # good trade.  The peak RSS is that of the same run over a small file,
+    # give or take a few MB (holding the line would add 24 MB or more).
+    small, huge = env.path("small.jsonl"), env.path("huge.jsonl")
+    size = 24 * 1024 * 1024
+    with open(small, "w") as f:
+        f.write(dumps(trade(1)) + "\n" + "y" * 1000 + "\n" + dumps(trade(2)) + "\n")
+    with open(huge, "w") as f:
+        f.write(dumps(trade(1)) + "\n")
+        chunk = "x" * (1024 * 1024)
+        for _ in range(size // len(chunk)):
+            f.write(chunk)
+        f.write("\r\r\n" + dumps(trade(2)) + "\n")
+    want = [json.loads(dumps(t)) for t in (trade(1), trade(2))]
+    recs, err, base_kb = run_file_rusage(env, small)
+    assert recs == want, recs
+    recs, err, huge_kb = run_file_rusage(env, huge)
+    assert recs == want, recs
+    assert "huge.jsonl:2: json: line of %d bytes, more than 131072" % size in err, err
+    assert err.count("dropped") == 1, err
+    if not SAN:  # the sanitizers' shadow memory is not ours
+        assert huge_kb < base_kb + 8 * 1024, "peak RSS %d kB, %d kB for a small file" % (
+            huge_kb, base_kb)
 
 
 if __name__ == "__main__":
