@@ -39,10 +39,11 @@
  *
  * The output is written through a bare pointer, with no bounds check per
  * byte.  The room it needs is known: the msgpack of every value but a real
- * is no longer than its text (a string's header is no longer than its two
- * quotes below 64 KiB, an integer's bytes no more than its digits, a
- * container's header no longer than its brackets, and separators and
- * blanks write nothing), so room for the rest of the line plus JSON_SLACK
+ * is no longer than its text and the one separator or bracket after it,
+ * which writes nothing (a string's header, at most 3 bytes below 64 KiB,
+ * against its two quotes and that byte; an integer's bytes no more than
+ * its digits; a container's header no longer than its brackets and that
+ * byte; blanks write nothing), so room for the rest of the line plus JSON_SLACK
  * is reserved at the start (s_jroom) and again before each real (9 bytes
  * from as few as 3 characters) is written.  JSON_SLACK covers what runs
  * ahead of the text consumed: 4 bytes for each open container (5 reserved
@@ -381,59 +382,6 @@ static const double s_pow10[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
 	                          1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
 	                          1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
 
-/* msgpack_pack_int64's bytes for v at o (the smallest form; non-negative
- * values unsigned); returns their count. */
-static inline size_t s_jint_at(unsigned char *o, int64_t v)
-{
-	if (v >= 0) {
-		uint64_t u = (uint64_t)v;
-		if (u < 0x80) {
-			o[0] = (unsigned char)u;
-			return 1;
-		}
-		if (u < 0x100) {
-			o[0] = 0xcc;
-			o[1] = (unsigned char)u;
-			return 2;
-		}
-		if (u < 0x10000) {
-			o[0] = 0xcd;
-			mp_be16(o + 1, (uint16_t)u);
-			return 3;
-		}
-		if (u < 0x100000000ull) {
-			o[0] = 0xce;
-			mp_be32(o + 1, (uint32_t)u);
-			return 5;
-		}
-		o[0] = 0xcf;
-		mp_be64(o + 1, u);
-		return 9;
-	}
-	if (v >= -(1LL << 5)) {
-		o[0] = (unsigned char)(int8_t)v;
-		return 1;
-	}
-	if (v >= -(1LL << 7)) {
-		o[0] = 0xd0;
-		o[1] = (unsigned char)(int8_t)v;
-		return 2;
-	}
-	if (v >= -(1LL << 15)) {
-		o[0] = 0xd1;
-		mp_be16(o + 1, (uint16_t)(int16_t)v);
-		return 3;
-	}
-	if (v >= -(1LL << 31)) {
-		o[0] = 0xd2;
-		mp_be32(o + 1, (uint32_t)(int32_t)v);
-		return 5;
-	}
-	o[0] = 0xd3;
-	mp_be64(o + 1, (uint64_t)v);
-	return 9;
-}
-
 /*
  * A number at j->p.  The grammar is RFC 8259's (no leading zeros, no
  * leading '+' or '.', digits on both sides of '.', an exponent's digits).
@@ -506,7 +454,7 @@ static int s_jnumber(struct jreader *j)
 		if (!exact || (!neg && m > (uint64_t)INT64_MAX) ||
 		    (neg && m > (uint64_t)INT64_MAX + 1))
 			return s_jfail(j, "too big integer");
-		j->o += s_jint_at(j->o, neg ? (int64_t)(0 - m) : (int64_t)m);
+		j->o += mp_int64_at(j->o, neg ? (int64_t)(0 - m) : (int64_t)m);
 	} else {
 		long e10 = ex - frac;
 		uint64_t bits;

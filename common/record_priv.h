@@ -162,53 +162,61 @@ static inline void mp_put_bool(struct mpbuf *b, bool v)
 	mp_put_byte(b, v ? 0xc3 : 0xc2);
 }
 
-/* msgpack_pack_int64: the smallest form; non-negative values unsigned. */
-static inline void mp_put_int64(struct mpbuf *b, int64_t v)
+/* msgpack_pack_int64's bytes for v at d (9 bytes of room): the smallest
+ * form, non-negative values unsigned.  Returns their count. */
+static inline size_t mp_int64_at(unsigned char *d, int64_t v)
 {
-	unsigned char *d = mpbuf_room(b, 9);
-	size_t n;
-
-	if (d == NULL)
-		return;
 	if (v < -(1LL << 5)) {
 		if (v < -(1LL << 31)) {
 			d[0] = 0xd3;
 			mp_be64(d + 1, (uint64_t)v);
-			n = 9;
-		} else if (v < -(1LL << 15)) {
+			return 9;
+		}
+		if (v < -(1LL << 15)) {
 			d[0] = 0xd2;
 			mp_be32(d + 1, (uint32_t)(int32_t)v);
-			n = 5;
-		} else if (v < -(1LL << 7)) {
+			return 5;
+		}
+		if (v < -(1LL << 7)) {
 			d[0] = 0xd1;
 			mp_be16(d + 1, (uint16_t)(int16_t)v);
-			n = 3;
-		} else {
-			d[0] = 0xd0;
-			d[1] = (unsigned char)(int8_t)v;
-			n = 2;
+			return 3;
 		}
-	} else if (v < (1 << 7)) {
+		d[0] = 0xd0;
+		d[1] = (unsigned char)(int8_t)v;
+		return 2;
+	}
+	if (v < (1 << 7)) {
 		d[0] = (unsigned char)(int8_t)v;
-		n = 1;
-	} else if (v < (1LL << 8)) {
+		return 1;
+	}
+	if (v < (1LL << 8)) {
 		d[0] = 0xcc;
 		d[1] = (unsigned char)v;
-		n = 2;
-	} else if (v < (1LL << 16)) {
+		return 2;
+	}
+	if (v < (1LL << 16)) {
 		d[0] = 0xcd;
 		mp_be16(d + 1, (uint16_t)v);
-		n = 3;
-	} else if (v < (1LL << 32)) {
+		return 3;
+	}
+	if (v < (1LL << 32)) {
 		d[0] = 0xce;
 		mp_be32(d + 1, (uint32_t)v);
-		n = 5;
-	} else {
-		d[0] = 0xcf;
-		mp_be64(d + 1, (uint64_t)v);
-		n = 9;
+		return 5;
 	}
-	b->len += n;
+	d[0] = 0xcf;
+	mp_be64(d + 1, (uint64_t)v);
+	return 9;
+}
+
+/* msgpack_pack_int64: the smallest form; non-negative values unsigned. */
+static inline void mp_put_int64(struct mpbuf *b, int64_t v)
+{
+	unsigned char *d = mpbuf_room(b, 9);
+
+	if (d != NULL)
+		b->len += mp_int64_at(d, v);
 }
 
 /* msgpack_pack_uint64: the smallest unsigned form. */

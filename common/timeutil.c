@@ -332,16 +332,11 @@ char *date_format(civil_date_t d, char *buf, size_t len)
 		snprintf(buf, len, "%04d-%02d-%02d", d.year, d.month, d.day);
 		return buf;
 	}
-	buf[0] = (char)('0' + d.year / 1000);
-	buf[1] = (char)('0' + d.year / 100 % 10);
-	buf[2] = (char)('0' + d.year / 10 % 10);
-	buf[3] = (char)('0' + d.year % 10);
+	s_put_digits(buf, d.year, 4);
 	buf[4] = '-';
-	buf[5] = (char)('0' + d.month / 10);
-	buf[6] = (char)('0' + d.month % 10);
+	s_put_digits(buf + 5, d.month, 2);
 	buf[7] = '-';
-	buf[8] = (char)('0' + d.day / 10);
-	buf[9] = (char)('0' + d.day % 10);
+	s_put_digits(buf + 8, d.day, 2);
 	buf[10] = '\0';
 	return buf;
 }

@@ -27,23 +27,8 @@ struct decider_stage {
 	unsigned long intents;
 };
 
-static int s_on_intent(void *ctx, const intent_t *in)
-{
-	struct decider_stage *st = ctx;
-	record_t r;
-
-	memset(&r, 0, sizeof(r));
-	r.type = REC_INTENT;
-	r.u.intent = *in; /* borrowed: wire_emit only encodes it */
-	if (wire_emit(st->w, &r) != 0)
-		return -1;
-	st->intents++;
-	log_info("intent %s: %s", in->id, in->reason);
-	return 0;
-}
-
-/* s_on_intent with the engine's encoding of it: not encoded twice. */
-static int s_on_intent_mp(void *ctx, const intent_t *in, const void *mp, size_t len)
+/* An intent, sent as the engine encoded it (not encoded twice). */
+static int s_on_intent(void *ctx, const intent_t *in, const void *mp, size_t len)
 {
 	struct decider_stage *st = ctx;
 	record_t r;
@@ -178,7 +163,6 @@ int decider_run(conf_t *c, const struct stage_args *a, wire_t *w)
 		.intent = s_on_intent,
 		.drop = s_on_drop,
 		.resend = s_on_resend,
-		.intent_mp = s_on_intent_mp,
 	};
 	st.next_quiet_flush_ms = time_mono_ms() + QUIET_FLUSH_MS;
 	if (s_opts(c, &o, err, sizeof(err)) != 0) {

@@ -1060,7 +1060,7 @@ static int s_emit_intent(decider_t *d, const char *rule, int side, const char **
 	const struct win_detail *ld;
 	const char *unread;
 	intent_t in;
-	record_t rec;
+	record_t rec = { .type = REC_INTENT };
 	size_t mplen = 0;
 	int rc = 0, known;
 
@@ -1101,14 +1101,11 @@ static int s_emit_intent(decider_t *d, const char *rule, int side, const char **
 	in.expires_at = now + (int64_t)d->o.validity_hours * 3600;
 	/* Encoded once: the outbox keeps these bytes, and a sink that takes
 	 * them sends them as they are. */
-	rec.type = REC_INTENT;
 	rec.u.intent = in;
 	if (record_to_msgpack(&rec, &mp, &mplen, err, errlen) < 0)
 		rc = -1;
-	if (rc == 0 && sink != NULL &&
-	    (sink->intent_mp != NULL ? sink->intent_mp(sink->ctx, &in, mp, mplen)
-	     : sink->intent != NULL  ? sink->intent(sink->ctx, &in)
-	                             : 0) < 0) {
+	if (rc == 0 && sink != NULL && sink->intent != NULL &&
+	    sink->intent(sink->ctx, &in, mp, mplen) < 0) {
 		snprintf(err, errlen, "the intent %s was refused", id);
 		rc = -1;
 	}

@@ -139,17 +139,16 @@ struct decider_opts {
  * engine's: copy what you keep. */
 struct decision_sink {
 	void *ctx;
-	int (*intent)(void *ctx, const intent_t *in);
+	/* The intent with its msgpack encoding (mp, len bytes: record_to_msgpack's
+	 * for it), which the engine makes anyway for its outbox: a stage sends
+	 * those bytes as they are. */
+	int (*intent)(void *ctx, const intent_t *in, const void *mp, size_t len);
 	/* key: the trade's key (NULL for a trade without one); reason: one line */
 	int (*drop)(void *ctx, const char *key, const char *reason);
 	/* Optional: an intent emitted before (same id, same content), sent
 	 * again because a repeat of its evidence arrived; a kill may have lost
 	 * the first copy in a ZeroMQ queue.  NULL: never sent again. */
 	int (*resend)(void *ctx, const intent_t *in);
-	/* Optional, used instead of intent when set: the intent with its
-	 * msgpack encoding (mp, len bytes: record_to_msgpack's for it, the
-	 * engine's), which the engine makes anyway for the outbox. */
-	int (*intent_mp)(void *ctx, const intent_t *in, const void *mp, size_t len);
 };
 
 typedef struct decider decider_t;

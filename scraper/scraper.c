@@ -205,7 +205,7 @@ static int s_replay_jsonl(wire_t *w, const char *path)
 			continue;
 		}
 		if (nl == NULL) {
-			if (beg == end)
+			if (beg == end && over == 0)
 				break;
 			nl = buf + end; /* the last line has no newline */
 		}

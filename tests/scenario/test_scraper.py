@@ -544,6 +544,14 @@ def test_a_line_of_megabytes_costs_that_line_not_the_memory(env):
     if not SAN:  # the sanitizers' shadow memory is not ours
         assert huge_kb < base_kb + 8 * 1024, "peak RSS %d kB, %d kB for a small file" % (
             huge_kb, base_kb)
+    # such a line last, without its newline, the file ending where the
+    # reader's last block is full (the block after the first line's is
+    # topped up, then whole blocks): still refused with its length, not lost
+    with open(huge, "w") as f:
+        f.write(dumps(trade(1)) + "\n" + "x" * (4 * 256 * 1024))
+    recs, err, _ = run_file_rusage(env, huge)
+    assert recs == want[:1], recs
+    assert "huge.jsonl:2: json: line of %d bytes, more than 131072" % (4 * 256 * 1024) in err, err
 
 
 if __name__ == "__main__":

@@ -59,6 +59,22 @@ static int s_on_intent(void *ctx, const intent_t *in)
 	return 0;
 }
 
+/* The intent callback: the intent as above, and the engine's encoding of
+ * it decodes to the same intent. */
+static int s_on_intent_mp(void *ctx, const intent_t *in, const void *mp, size_t len)
+{
+	char err[256];
+	record_t back;
+
+	assert_int_equal(record_from_msgpack(mp, len, &back, err, sizeof(err)), 0);
+	assert_int_equal(back.type, REC_INTENT);
+	assert_string_equal(back.u.intent.id, in->id);
+	assert_string_equal(back.u.intent.reason, in->reason);
+	assert_int_equal(back.u.intent.n_evidence, in->n_evidence);
+	record_free(&back);
+	return s_on_intent(ctx, in);
+}
+
 static int s_on_drop(void *ctx, const char *key, const char *reason)
 {
 	struct collect *c = ctx;
@@ -75,7 +91,7 @@ static int s_on_drop(void *ctx, const char *key, const char *reason)
 
 static struct decision_sink s_sink(struct collect *c)
 {
-	struct decision_sink s = { .ctx = c, .intent = s_on_intent, .drop = s_on_drop };
+	struct decision_sink s = { .ctx = c, .intent = s_on_intent_mp, .drop = s_on_drop };
 
 	return s;
 }
@@ -674,7 +690,7 @@ static void test_repeat_after_restart_sends_the_same_intent_again(void **state)
 	struct decider_opts o = s_opts(test_tmpdir());
 	struct collect c = { 0 }, again = { 0 };
 	struct decision_sink sink = {
-		.ctx = &again, .intent = s_on_intent, .drop = s_on_drop, .resend = s_on_intent
+		.ctx = &again, .intent = s_on_intent_mp, .drop = s_on_drop, .resend = s_on_intent
 	};
 	decider_t *d = s_new(&o);
 	record_t r;
